@@ -43,8 +43,9 @@ pub enum Provider {
         api_key: Option<String>,
         next: AtomicUsize,
     },
-    /// The embedded model; one generation at a time (it uses every core already).
-    Local(std::sync::Arc<std::sync::Mutex<benchcards_local::LocalModel>>),
+    /// The embedded model: one clone per core (clones share the weights), each generating one
+    /// reply at a time.
+    Local(std::sync::Arc<Vec<std::sync::Mutex<benchcards_local::LocalModel>>>, AtomicUsize),
     Mock,
 }
 
@@ -79,7 +80,9 @@ impl Provider {
                     None => benchcards_local::find_model().map_err(|e| format!("model `{}`: {e}", spec.id))?,
                 };
                 let model = benchcards_local::LocalModel::load(&path).map_err(|e| format!("model `{}`: {e}", spec.id))?;
-                Ok(Provider::Local(std::sync::Arc::new(std::sync::Mutex::new(model))))
+                let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+                let pool = (0..cores).map(|_| std::sync::Mutex::new(model.clone())).collect();
+                Ok(Provider::Local(std::sync::Arc::new(pool), AtomicUsize::new(0)))
             }
         }
     }
@@ -87,11 +90,15 @@ impl Provider {
     pub async fn complete(&self, messages: &[Message], sampling: &Sampling) -> Result<Completion, CallError> {
         match self {
             Provider::Mock => Ok(mock_reply(messages)),
-            Provider::Local(model) => {
-                let (model, sampling) = (model.clone(), sampling.clone());
+            Provider::Local(pool, next) => {
+                let (pool, sampling, first) = (pool.clone(), sampling.clone(), next.fetch_add(1, Ordering::Relaxed));
                 let msgs: Vec<(String, String)> = messages.iter().map(|m| (m.role.clone(), m.content.clone())).collect();
                 let result = tokio::task::spawn_blocking(move || {
-                    let mut m = model.lock().map_err(|_| "the local model's lock was poisoned".to_string())?;
+                    // A free clone if there is one, else wait for this request's turn on one.
+                    let mut m = match pool.iter().find_map(|m| m.try_lock().ok()) {
+                        Some(m) => m,
+                        None => pool[first % pool.len()].lock().map_err(|_| "the local model's lock was poisoned".to_string())?,
+                    };
                     m.generate(
                         &msgs,
                         sampling.max_tokens.unwrap_or(256) as usize,

@@ -1,7 +1,7 @@
 //! Stage-1 results for people: a comparison as terminal text, as the paper's Markdown table and
 //! as JSON; rankings, gaps and the registry overview as tables.
 
-use crate::Table;
+use crate::{Report, Table};
 use benchcards_assess::registry::{Gaps, Overview, Ranked};
 use benchcards_assess::{BiasDirection, Comparison};
 use benchcards_core::{CardStatus, ProfileStatus, Verdict, taxonomy};
@@ -144,17 +144,18 @@ pub fn comparison_text(cmp: &Comparison, colour: bool) -> String {
     out
 }
 
-/// The paper's table: what the benchmark assumed, and where that broke at this deployment.
-pub fn comparison_markdown(cmp: &Comparison) -> String {
+/// One table per assumption group: (heading, table). `md` adds Markdown emphasis to cells.
+fn group_tables(cmp: &Comparison, md: bool) -> Vec<(String, Table)> {
     let t = taxonomy();
-    let mut out = format!("## {}\n\n**{}**\n\n", title(cmp), cmp.headline);
+    let mut out = Vec::new();
     for g in &t.groups {
         let kind = format!("{:?}", g.kind).to_lowercase();
         let mut table =
             Table::new(&["Dimension", "What the benchmark assumed", "At this deployment", "Verdict", "Why", "Bias", "Next step"]);
+        let code = |s: &str| if md { format!("`{s}`") } else { s.to_string() };
         for d in cmp.dimensions.iter().filter(|d| d.group == g.id) {
             table.row(vec![
-                format!("`{}`", d.id),
+                code(&d.id),
                 d.benchmark.clone().map_or_else(
                     || format!("— ({})", card_status(d.benchmark_status)),
                     |v| format!("{v} ({})", card_status(d.benchmark_status)),
@@ -163,17 +164,40 @@ pub fn comparison_markdown(cmp: &Comparison) -> String {
                     || format!("— ({})", deployment_status(d.deployment_status)),
                     |v| format!("{v} ({})", deployment_status(d.deployment_status)),
                 ),
-                format!("**{}**", verdict_cell(d)),
+                if md { format!("**{}**", verdict_cell(d)) } else { verdict_cell(d) },
                 why(d),
                 bias_name(d.bias).into(),
-                d.next_step.clone().map(|s| format!("`{s}`")).unwrap_or_default(),
+                d.next_step.as_deref().map(code).unwrap_or_default(),
             ]);
         }
-        out.push_str(&format!("### {} ({kind} assumption)\n\n{}\n", g.title, table.to_markdown()));
+        out.push((format!("{} ({kind} assumption)", g.title), table));
+    }
+    out
+}
+
+/// The paper's table: what the benchmark assumed, and where that broke at this deployment.
+pub fn comparison_markdown(cmp: &Comparison) -> String {
+    let mut out = format!("## {}\n\n**{}**\n\n", title(cmp), cmp.headline);
+    for (heading, table) in group_tables(cmp, true) {
+        out.push_str(&format!("### {heading}\n\n{}\n", table.to_markdown()));
     }
     out.push_str(&format!("### Per group\n\n{}\n", summary_table(cmp).to_markdown()));
     out.push_str(&format!("### Quality flags\n\n{}\n", flags_table(cmp).to_markdown()));
     out
+}
+
+/// The comparison as sections of a report: the same tables as `comparison_markdown`.
+pub fn comparison_sections(r: &mut Report, cmp: &Comparison) {
+    r.heading(2, &title(cmp));
+    r.warning(&cmp.headline);
+    for (heading, table) in group_tables(cmp, false) {
+        r.heading(3, &heading);
+        r.table(&table);
+    }
+    r.heading(3, "Per group");
+    r.table(&summary_table(cmp));
+    r.heading(3, "Quality flags");
+    r.table(&flags_table(cmp));
 }
 
 /// The comparison's documented JSON form.

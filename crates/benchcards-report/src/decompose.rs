@@ -1,7 +1,7 @@
 //! A decomposition for people: text, Markdown (the same tables), and the waterfall chart as
 //! SVG with intervals, the reference line, proxies and confounded steps marked.
 
-use crate::{Table, escape_html};
+use crate::{Report, Table, escape_html};
 use benchcards_stats::decompose::{Decomposition, Figure, StepKind};
 use benchcards_stats::study::Uptake;
 
@@ -154,6 +154,22 @@ pub fn markdown(d: &Decomposition, uptake: Option<&Uptake>) -> String {
         }
     }
     out
+}
+
+/// The decomposition as sections of a report: the estimand, the waterfall (linked from the
+/// Markdown twin as `chart_path`), every table and the warnings.
+pub fn decomposition_sections(r: &mut Report, d: &Decomposition, uptake: Option<&Uptake>, chart_path: &str) {
+    r.heading(2, "Gap decomposition");
+    r.paragraph(&format!("Estimand. {}", d.estimand.statement));
+    r.figure(&waterfall_svg(d), chart_path, "Condition scores with their intervals, and the drop at each step");
+    for (title, t) in tables(d, uptake) {
+        r.heading(3, &title);
+        r.table(&t);
+    }
+    if !d.warnings.is_empty() {
+        r.heading(3, "Warnings");
+        r.list(&d.warnings);
+    }
 }
 
 /// The waterfall: each condition's score as a bar with its interval, each step as the drop

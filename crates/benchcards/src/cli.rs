@@ -481,6 +481,17 @@ pub enum Command {
         #[command(subcommand)]
         command: StudyCommand,
     },
-    /// Run the flow on the bundled cards and deployment profiles, offline.
-    Demo,
+    /// The whole flow offline on built-in defaults: stage 1 on the bundled registry, then stages
+    /// 2–3 with the embedded local model on a few bundled vignettes, a decomposition and a report
+    Demo {
+        /// Folder for the demo's plan, dataset, run store, results and report
+        #[arg(long, default_value = "benchcards-demo")]
+        out: PathBuf,
+        /// How many of the bundled vignettes the local model answers
+        #[arg(long, default_value_t = 4)]
+        items: usize,
+        /// Stage 1 only: no model is loaded
+        #[arg(long)]
+        stage1_only: bool,
+    },
 }

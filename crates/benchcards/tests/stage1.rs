@@ -104,7 +104,7 @@ fn plan_is_drafted_and_passes_check() {
 
 #[test]
 fn demo_shows_stage_one() {
-    let out = ok(&["demo"]);
+    let out = ok(&["demo", "--stage1-only"]);
     for needle in [
         "1. Which benchmark",
         "2. What the best match assumed",

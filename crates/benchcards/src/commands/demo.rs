@@ -1,25 +1,40 @@
-//! `benchcards demo`: stage 1 on built-in defaults, offline — rank the bundled registry for the
-//! public symptom-chatbot deployment, compare the best card in full, show what no card covers,
-//! and draft the staged plan.
+//! `benchcards demo`: the whole flow on built-in defaults, offline. Stage 1 ranks the bundled
+//! registry for the public symptom-chatbot deployment, compares the best card in full, shows
+//! what no card covers and drafts the staged plan. Stages 2–3 write the bundled local-model plan
+//! and dataset to a folder, run the embedded model on a few vignettes under each condition,
+//! export the results, decompose the gap with intervals and write a report.
 
 use super::bundled_documents;
+use super::eval::{Settings, execute_plan, prepare, runs_export};
+use super::stats::decomposition;
+use crate::cli::{BootstrapArgs, ExportFormat, ResultsArgs, WeightScheme};
 use benchcards_assess::plan::{PlanPaths, draft};
 use benchcards_assess::registry::{gaps, rank};
-use benchcards_core::taxonomy;
-use benchcards_report::Table;
-use benchcards_report::assess::{comparison_text, gaps_table, ranking_table};
-use miette::{Result, miette};
+use benchcards_core::{Card, Profile, taxonomy};
+use benchcards_report::assess::{comparison_sections, comparison_text, gaps_table, ranking_table};
+use benchcards_report::decompose::{decomposition_sections, text, waterfall_svg};
+use benchcards_report::{Report, Table};
+use miette::{IntoDiagnostic, Result, miette};
 use std::io::IsTerminal;
+use std::path::Path;
 use std::process::ExitCode;
 
 /// The deployment the demo uses: the setting of Bean et al. (2026).
 const DEMO_DEPLOYMENT: &str = "patient-symptom-chatbot";
 
-pub fn demo() -> Result<ExitCode> {
+pub fn demo(out: &Path, items: usize, stage1_only: bool) -> Result<ExitCode> {
     let (cards, profiles) = bundled_documents()?;
-    let t = taxonomy();
     let profile =
         profiles.iter().find(|p| p.id == DEMO_DEPLOYMENT).ok_or_else(|| miette!("the bundled profile {DEMO_DEPLOYMENT} is missing"))?;
+    stage1(&cards, profile);
+    if stage1_only {
+        return Ok(ExitCode::SUCCESS);
+    }
+    stages_2_3(&cards, profile, out, items)
+}
+
+fn stage1(cards: &[Card], profile: &Profile) {
+    let t = taxonomy();
     println!("benchcards demo — stage 1, offline, on the bundled registry ({} cards) and the `{}` deployment.\n", cards.len(), profile.id);
     println!("Deployment: {}", profile.name);
     if let Some(d) = &profile.description {
@@ -27,16 +42,16 @@ pub fn demo() -> Result<ExitCode> {
     }
 
     println!("1. Which benchmark's evidence transfers best? (`benchcards match`)\n");
-    let ranked = rank(t, &cards, profile);
+    let ranked = rank(t, cards, profile);
     println!("{}", ranking_table(&ranked).to_text());
 
-    let best = ranked.first().ok_or_else(|| miette!("the bundled registry is empty"))?;
+    let Some(best) = ranked.first() else { return };
     println!("2. What the best match assumed, and where that breaks here (`benchcards compare`)\n");
     print!("{}", comparison_text(&best.comparison, std::io::stdout().is_terminal()));
     println!();
 
     println!("3. What no benchmark covers for this deployment (`benchcards gaps`)\n");
-    println!("{}", gaps_table(&gaps(t, &cards, profile)).to_text());
+    println!("{}", gaps_table(&gaps(t, cards, profile)).to_text());
 
     println!("4. The staged plan for {} (`benchcards plan ... -o plan.yaml`)\n", best.card_id);
     let plan = draft(t, &best.comparison, PlanPaths { card: String::new(), deployment: String::new(), dataset: String::new() });
@@ -60,7 +75,7 @@ pub fn demo() -> Result<ExitCode> {
 
     let mut tested = Table::new(&["Card", "Assumption", "From → to", "Model", "Drop (points)", "95% interval", "n"])
         .titled("What relaxing an assumption has cost in published work (cards' `tested` entries)");
-    for c in &cards {
+    for c in cards {
         for r in &c.tested {
             tested.row(vec![
                 c.id.clone(),
@@ -77,6 +92,139 @@ pub fn demo() -> Result<ExitCode> {
         println!("{}", tested.to_text());
     }
     println!("Try it on your own deployment: copy examples/deployments/{DEMO_DEPLOYMENT}.yaml, edit it, then");
-    println!("  benchcards check my-deployment.yaml && benchcards match my-deployment.yaml");
+    println!("  benchcards check my-deployment.yaml && benchcards match my-deployment.yaml\n");
+}
+
+/// The card the demo plan evaluates: Bean et al.'s scenarios.
+const DEMO_CARD: &str = "bean-scenarios";
+
+/// Stages 2–3 with the embedded model. The plan, card, profile and dataset are written to
+/// `out` first, so the run is an ordinary `benchcards run` of a plan the user can edit.
+fn stages_2_3(cards: &[Card], profile: &Profile, out: &Path, items: usize) -> Result<ExitCode> {
+    println!("benchcards demo — stages 2–3: run the model on the same vignettes under conditions that relax one assumption at a time.\n");
+    if let Err(e) = benchcards_local::find_model() {
+        println!("Stages 2–3 skipped: {e}.");
+        println!("`bash scripts/demo.sh` installs the model and runs the whole demo.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let card = cards.iter().find(|c| c.id == DEMO_CARD).ok_or_else(|| miette!("the bundled card {DEMO_CARD} is missing"))?;
+    std::fs::create_dir_all(out).into_diagnostic()?;
+    let file = |name: &str| -> Result<(String, &'static str)> {
+        super::bundled::CARDS
+            .iter()
+            .chain(super::bundled::DEPLOYMENTS)
+            .find(|(n, _)| *n == name)
+            .map(|(n, text)| (n.to_string(), *text))
+            .ok_or_else(|| miette!("the bundled file {name} is missing"))
+    };
+    let card_file = file(&format!("{DEMO_CARD}.yaml"))?;
+    let profile_file = file(&format!("{DEMO_DEPLOYMENT}.yaml"))?;
+    let dataset_name = "symptoms-uk.jsonl";
+    // The bundled plan names its files relative to the repository; here they sit beside it.
+    let plan_text: String = super::bundled::DEMO_PLAN
+        .lines()
+        .filter(|l| !l.starts_with("# yaml-language-server"))
+        .map(|l| match l.trim_start().split_once(':').map(|(k, _)| k) {
+            Some("card") => format!("  card: {}", card_file.0),
+            Some("deployment") => format!("  deployment: {}", profile_file.0),
+            Some("dataset") => format!("  dataset: {dataset_name}"),
+            _ => l.to_string(),
+        })
+        .map(|l| l + "\n")
+        .collect();
+    for (name, text) in
+        [(card_file.0.as_str(), card_file.1), (profile_file.0.as_str(), profile_file.1), (dataset_name, super::bundled::DEMO_DATASET)]
+    {
+        std::fs::write(out.join(name), text).into_diagnostic()?;
+    }
+    let plan_path = out.join("plan.yaml");
+    std::fs::write(&plan_path, &plan_text).into_diagnostic()?;
+
+    let mut p = prepare(&plan_path).map_err(|_| miette!("the demo plan {} does not load", plan_path.display()))?;
+    p.dataset.items.truncate(items.max(1));
+    let (work, _) = benchcards_eval::runner::expand(&p.plan, &p.dataset).map_err(|e| miette!("{e}"))?;
+    let model = &p.plan.models[0];
+    println!(
+        "5. The local model `{}` answers {} vignette(s) under {} (`benchcards run {}`)\n",
+        model.id,
+        p.dataset.items.len(),
+        p.plan.conditions.iter().map(|c| c.label.clone().unwrap_or_else(|| c.id.clone())).collect::<Vec<_>>().join(", "),
+        plan_path.display()
+    );
+    let store = out.join("runs.sqlite");
+    let settings = Settings { concurrency: 4, max_attempts: 3, timeout: 600 };
+    let (run_id, summary, _) = execute_plan(&p.plan, &p.plan_json, &p.plan_hash, &p.dataset, work, &store, None, settings)?;
+    println!(
+        "Run `{run_id}`: {} sample(s) ({} from the cache of earlier demos), {} failed; {} request(s); {} prompt + {} completion tokens; {:.1} s.\n",
+        summary.done,
+        summary.cached,
+        summary.failed,
+        summary.requests_sent,
+        summary.prompt_tokens,
+        summary.completion_tokens,
+        summary.elapsed.as_secs_f64()
+    );
+    if summary.failed > 0 {
+        return Err(miette!("{} sample(s) failed; see `benchcards runs show {run_id} --store {}`", summary.failed, store.display()));
+    }
+
+    let results = out.join("results.csv");
+    runs_export(&store, &run_id, ExportFormat::Csv, None, Some(&results))?;
+    #[derive(clap::Parser)]
+    struct Defaults {
+        #[command(flatten)]
+        input: ResultsArgs,
+        #[command(flatten)]
+        boot: BootstrapArgs,
+    }
+    let args = <Defaults as clap::Parser>::try_parse_from(["decompose", &results.display().to_string()]).into_diagnostic()?;
+    let path: Vec<String> = p.plan.conditions.iter().map(|c| c.label.clone().unwrap_or_else(|| c.id.clone())).collect();
+    let (_, _, d) = decomposition(&args.input, &path, None, WeightScheme::Pooled, None, None, &args.boot)?
+        .map_err(|_| miette!("cannot decompose {}", results.display()))?;
+    println!("6. Where the score goes (`benchcards decompose {} --path {}`)\n", results.display(), path.join(","));
+    print!("{}", text(&d, None));
+
+    let caveat = "The embedded model (SmolLM2-135M, 4-bit) is tiny: its medical answers are not meaningful, and a handful of vignettes gives wide intervals. This demo shows the pipeline working end to end, not a finding.";
+    let mut r = Report::new(&format!("benchcards demo: {} at the `{}` deployment", card.name, profile.id));
+    r.warning(caveat);
+    r.paragraph(&format!(
+        "Stage 1 asks where the benchmark's assumptions break at this deployment; stage 3 runs the model on the same {} vignette(s) under conditions that relax them one at a time and measures what each step costs.",
+        p.dataset.items.len()
+    ));
+    comparison_sections(&mut r, &benchcards_assess::compare(taxonomy(), card, profile));
+    decomposition_sections(&mut r, &d, None, "waterfall.svg");
+    r.heading(2, "Reproducibility");
+    r.list(&[
+        format!("benchcards {}", env!("CARGO_PKG_VERSION")),
+        format!("plan `{}` (hash {}), run `{run_id}`, store {}", p.plan.id, p.plan_hash, store.display()),
+        format!("model `{}` ({:?}), sampling {}", model.id, model.provider, serde_json::to_string(&model.sampling).unwrap_or_default()),
+        format!(
+            "bootstrap: {} resamples, seed {}, {} intervals",
+            args.boot.resamples,
+            args.boot.seed,
+            if args.boot.interval == crate::cli::IntervalKind::Bca { "BCa" } else { "percentile" }
+        ),
+        format!("estimand: {}", d.estimand.statement),
+    ]);
+    r.heading(2, "The same plan against a real model");
+    r.code(&real_endpoint_steps(&plan_path, &store));
+    std::fs::write(out.join("waterfall.svg"), waterfall_svg(&d)).into_diagnostic()?;
+    std::fs::write(out.join("report.md"), r.markdown()).into_diagnostic()?;
+    std::fs::write(out.join("report.html"), r.html()).into_diagnostic()?;
+
+    println!("\n{caveat}\n");
+    println!(
+        "Written to {}: plan.yaml, the card, profile and dataset it uses, runs.sqlite, results.csv, waterfall.svg, report.md and report.html.\n",
+        out.display()
+    );
+    println!("The same plan against a real model:\n{}", real_endpoint_steps(&plan_path, &store));
     Ok(ExitCode::SUCCESS)
+}
+
+fn real_endpoint_steps(plan: &Path, store: &Path) -> String {
+    let plan = plan.display();
+    let store = store.display();
+    format!(
+        "1. In {plan}, replace the model with an OpenAI-compatible endpoint, e.g.\n     - {{id: my-model, provider: openai, model: NAME, base_urls: [\"https://HOST/v1\"], api_key_env: MY_API_KEY}}\n2. benchcards run {plan} --dry-run        # requests, tokens and cost, nothing sent\n3. benchcards run {plan} --store {store}\n4. benchcards runs export RUN --store {store} --format csv -o results.csv\n5. benchcards decompose results.csv --path vignette,patient_query,conversation --chart waterfall.svg"
+    )
 }

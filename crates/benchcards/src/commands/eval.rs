@@ -166,15 +166,15 @@ fn is_loopback(url: &str) -> bool {
     host == "localhost" || host == "::1" || host.starts_with("127.")
 }
 
-struct Prepared {
-    plan: benchcards_core::Plan,
+pub(super) struct Prepared {
+    pub plan: benchcards_core::Plan,
     /// The plan as stored with the run: its dataset path made absolute, so export finds it.
-    plan_json: String,
-    plan_hash: String,
-    dataset: Dataset,
+    pub plan_json: String,
+    pub plan_hash: String,
+    pub dataset: Dataset,
 }
 
-fn prepare(plan_path: &Path) -> Result<Prepared, ExitCode> {
+pub(super) fn prepare(plan_path: &Path) -> Result<Prepared, ExitCode> {
     let (plan, loaded) = benchcards_core::load_plan(plan_path).map_err(super::fail)?;
     crate::diagnostics::print_loaded(&plan_path.display().to_string(), &loaded);
     let base = plan_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();

@@ -94,7 +94,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Runs { command: RunsCommand::Export { run, store, format, grader, output } } => {
             eval::runs_export(&store, &run, format, grader.as_deref(), output.as_deref())
         }
-        Command::Demo => demo::demo(),
+        Command::Demo { out, items, stage1_only } => demo::demo(&out, items, stage1_only),
     }
 }
 

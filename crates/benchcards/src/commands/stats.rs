@@ -38,7 +38,7 @@ fn read_table(path: &Path) -> Result<(Tabular, String), ExitCode> {
     }
 }
 
-struct Loaded {
+pub(super) struct Loaded {
     data: Data,
     meta: Vec<ConditionMeta>,
 }
@@ -180,28 +180,26 @@ fn run(loaded: &Loaded, spec: &DecomposeSpec) -> Result<Decomposition> {
     run_decompose(&loaded.data, spec).map_err(|e| miette!("{e}"))
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn decompose(
+/// Reads a results file and decomposes it: the loaded data, the spec used, and the result.
+/// A file problem has been printed when the inner result is an exit code.
+pub(super) fn decomposition(
     input: &ResultsArgs,
     path: &[String],
     reference: Option<&str>,
     weights: WeightScheme,
     case_mix: Option<&Path>,
     shapley: Option<Vec<String>>,
-    uptake: Option<Vec<String>>,
     boot: &BootstrapArgs,
-    format: TableFormat,
-    chart: Option<&Path>,
-) -> Result<ExitCode> {
+) -> Result<Result<(Loaded, DecomposeSpec, Decomposition), ExitCode>> {
     let loaded = match load(input) {
         Ok(l) => l,
-        Err(code) => return Ok(code),
+        Err(code) => return Ok(Err(code)),
     };
     let mix = match case_mix {
         Some(p) => match load_profile(p) {
             Ok((profile, _)) if !profile.case_mix.is_empty() => Some(Weights::CaseMix(profile.case_mix.into_iter().collect())),
             Ok(_) => return Err(miette!("{} has no `case_mix`", p.display())),
-            Err(e) => return Ok(super::fail(e)),
+            Err(e) => return Ok(Err(super::fail(e))),
         },
         None => None,
     };
@@ -221,6 +219,26 @@ pub fn decompose(
         standardise_with: mix.unwrap_or(Weights::Equal),
     };
     let d = run(&loaded, &spec)?;
+    Ok(Ok((loaded, spec, d)))
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn decompose(
+    input: &ResultsArgs,
+    path: &[String],
+    reference: Option<&str>,
+    weights: WeightScheme,
+    case_mix: Option<&Path>,
+    shapley: Option<Vec<String>>,
+    uptake: Option<Vec<String>>,
+    boot: &BootstrapArgs,
+    format: TableFormat,
+    chart: Option<&Path>,
+) -> Result<ExitCode> {
+    let (loaded, spec, d) = match decomposition(input, path, reference, weights, case_mix, shapley, boot)? {
+        Ok(x) => x,
+        Err(code) => return Ok(code),
+    };
     let up = match uptake {
         Some(pair) => {
             let [m, p] = pair.as_slice() else { return Err(miette!("--uptake takes MODEL_CONDITION,PERSON_CONDITION")) };

@@ -1,0 +1,97 @@
+//! A report written once and produced as twins: Markdown and a self-contained HTML page. Text
+//! is escaped in the HTML twin; SVG is embedded in the page and linked from the Markdown.
+
+use crate::{Table, escape_html, html_page};
+
+pub struct Report {
+    title: String,
+    md: String,
+    html: String,
+}
+
+impl Report {
+    pub fn new(title: &str) -> Report {
+        Report { title: title.to_string(), md: format!("# {title}\n\n"), html: format!("<h1>{}</h1>\n", escape_html(title)) }
+    }
+
+    /// A section heading (level 2 or 3).
+    pub fn heading(&mut self, level: usize, text: &str) {
+        let level = level.clamp(2, 3);
+        self.md.push_str(&format!("{} {text}\n\n", "#".repeat(level)));
+        self.html.push_str(&format!("<h{level}>{}</h{level}>\n", escape_html(text)));
+    }
+
+    pub fn paragraph(&mut self, text: &str) {
+        self.md.push_str(&format!("{text}\n\n"));
+        self.html.push_str(&format!("<p>{}</p>\n", escape_html(text)));
+    }
+
+    /// A callout that must not be missed (shown as a quote in Markdown).
+    pub fn warning(&mut self, text: &str) {
+        self.md.push_str(&format!("> **{text}**\n\n"));
+        self.html.push_str(&format!("<p role=\"note\" class=\"warning\"><strong>{}</strong></p>\n", escape_html(text)));
+    }
+
+    pub fn list(&mut self, items: &[String]) {
+        for i in items {
+            self.md.push_str(&format!("- {i}\n"));
+        }
+        self.md.push('\n');
+        self.html.push_str("<ul>\n");
+        for i in items {
+            self.html.push_str(&format!("<li>{}</li>\n", escape_html(i)));
+        }
+        self.html.push_str("</ul>\n");
+    }
+
+    /// A block of commands or other literal text.
+    pub fn code(&mut self, text: &str) {
+        self.md.push_str(&format!("```\n{text}\n```\n\n"));
+        self.html.push_str(&format!("<pre>{}</pre>\n", escape_html(text)));
+    }
+
+    pub fn table(&mut self, t: &Table) {
+        self.md.push_str(&t.to_markdown());
+        self.md.push('\n');
+        self.html.push_str(&t.to_html());
+    }
+
+    /// An SVG built by this crate (its text already escaped): inline in HTML, a link to
+    /// `md_path` in Markdown.
+    pub fn figure(&mut self, svg: &str, md_path: &str, alt: &str) {
+        self.md.push_str(&format!("![{alt}]({md_path})\n\n"));
+        self.html.push_str(&format!("<figure>\n{svg}<figcaption>{}</figcaption>\n</figure>\n", escape_html(alt)));
+    }
+
+    pub fn markdown(&self) -> String {
+        self.md.clone()
+    }
+
+    pub fn html(&self) -> String {
+        html_page(&self.title, &self.html)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn twins_carry_the_same_content_and_html_escapes_it() {
+        let mut r = Report::new("A <b> report");
+        r.heading(2, "Scores & drops");
+        r.paragraph("x < y");
+        r.warning("not meaningful");
+        r.list(&["one".into(), "<two>".into()]);
+        let mut t = Table::new(&["a"]).titled("T");
+        t.row(vec!["<script>".into()]);
+        r.table(&t);
+        let md = r.markdown();
+        let html = r.html();
+        assert!(md.starts_with("# A <b> report\n"));
+        assert!(md.contains("## Scores & drops") && md.contains("- <two>") && md.contains("> **not meaningful**"));
+        assert!(html.contains("<h1>A &lt;b&gt; report</h1>") && html.contains("<h2>Scores &amp; drops</h2>"));
+        assert!(html.contains("<li>&lt;two&gt;</li>") && html.contains("<td>&lt;script&gt;</td>"));
+        assert!(!html.contains("<script>"));
+    }
+}
