@@ -16,7 +16,7 @@ pub fn grader_name(g: &GraderSpec) -> String {
         },
         GraderKind::Disposition => "disposition".into(),
         GraderKind::Mcq => "mcq".into(),
-        GraderKind::Judge => "judge".into(),
+        GraderKind::Judge => format!("judge:{}", g.judge_model.as_deref().unwrap_or("?")),
     }
 }
 
@@ -52,7 +52,7 @@ pub fn grade_run(store: &Store, run: &str, plan: &Plan, dataset: &Dataset) -> ru
                     }
                     None => continue,
                 },
-                // The judge needs a model call; it is graded by the runner, not here.
+                // The judge needs model calls: `runner::judge_run` grades with it.
                 GraderKind::Judge => continue,
             };
             store.put_grade(run, &s.key, &grader_name(g), score, &detail)?;

@@ -165,6 +165,19 @@ struct Shared {
     counters: Counters,
 }
 
+impl Shared {
+    fn new(store: Arc<Mutex<Store>>, run: &str, opts: &Options) -> Arc<Shared> {
+        let limit = opts.concurrency.max(1);
+        Arc::new(Shared {
+            store,
+            run: run.to_string(),
+            aimd: Aimd { sem: Arc::new(Semaphore::new(limit)), limit: AtomicUsize::new(limit), successes: AtomicUsize::new(0), max: limit },
+            opts: opts.clone(),
+            counters: Counters::default(),
+        })
+    }
+}
+
 /// One request with retries. Completed requests come from (and go to) the cache.
 async fn request(
     provider: &Provider,
@@ -369,13 +382,7 @@ pub async fn execute(
     let todo: Vec<Work> = work.into_iter().filter(|w| !done_before.contains(&w.key)).collect();
     let total = todo.len();
     let limit = opts.concurrency.max(1);
-    let sh = Arc::new(Shared {
-        store: store.clone(),
-        run: run.to_string(),
-        aimd: Aimd { sem: Arc::new(Semaphore::new(limit)), limit: AtomicUsize::new(limit), successes: AtomicUsize::new(0), max: limit },
-        opts: opts.clone(),
-        counters: Counters::default(),
-    });
+    let sh = Shared::new(store.clone(), run, &opts);
     let summary = Arc::new(Mutex::new(Summary::default()));
     let finished = Arc::new(AtomicUsize::new(0));
     let mut tasks = tokio::task::JoinSet::new();
@@ -468,4 +475,95 @@ pub async fn execute(
     s.elapsed = start.elapsed();
     s.final_concurrency = sh.aimd.limit.load(Ordering::Relaxed);
     s
+}
+
+/// What the judge did: grades written, samples it could not grade (each with a recorded
+/// failure), requests sent.
+#[derive(Debug, Clone, Default)]
+pub struct JudgeSummary {
+    pub graded: u64,
+    pub failed: u64,
+    pub requests_sent: u64,
+}
+
+/// Asks the judge model for each `(key, messages)` and reads its verdict, through the same
+/// cache, retries and concurrency as a run (request failures are recorded under `run`).
+/// Returns each key's grade, or why there is none, and the number of requests sent.
+pub async fn judge(
+    store: Arc<Mutex<Store>>,
+    run: &str,
+    spec: &ModelSpec,
+    provider: Arc<Provider>,
+    requests: Vec<(String, Vec<Message>)>,
+    opts: &Options,
+) -> (Vec<(String, Result<crate::grade::Grade, String>)>, u64) {
+    let sh = Shared::new(store, run, opts);
+    let mut tasks = tokio::task::JoinSet::new();
+    for (key, messages) in requests {
+        let (sh, provider, spec) = (sh.clone(), provider.clone(), spec.clone());
+        tasks.spawn(async move {
+            let verdict = request(&provider, &spec, &messages, 0, &key, &sh)
+                .await
+                .map_err(|(e, _)| e.reason)
+                .and_then(|(c, ..)| crate::grade::read_judgement(&c.text));
+            (key, verdict)
+        });
+    }
+    let mut out = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        if let Ok(r) = r {
+            out.push(r);
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    (out, sh.counters.sent.load(Ordering::Relaxed))
+}
+
+/// Grades a run's completed samples with the plan's LLM-judge graders. Samples that already
+/// hold the judge's grade are skipped, so a resumed run judges only what is left; an unreadable
+/// verdict is recorded as a failure under `judge:KEY`, never as a score.
+pub async fn judge_run(
+    store: Arc<Mutex<Store>>,
+    run: &str,
+    plan: &Plan,
+    dataset: &Dataset,
+    providers: &[Arc<Provider>],
+    opts: &Options,
+) -> rusqlite::Result<JudgeSummary> {
+    let mut summary = JudgeSummary::default();
+    for g in plan.graders.iter().filter(|g| g.kind == benchcards_core::GraderKind::Judge) {
+        let (Some(rubric), Some(m)) = (&g.rubric, plan.models.iter().position(|m| Some(&m.id) == g.judge_model.as_ref())) else {
+            continue;
+        };
+        let name = crate::export::grader_name(g);
+        let requests: Vec<(String, Vec<Message>)> = {
+            let st = store.lock().expect("store lock");
+            let graded: std::collections::HashSet<String> =
+                st.grades(run)?.into_iter().filter(|(_, gr, _, _)| *gr == name).map(|(k, ..)| k).collect();
+            st.samples(run)?
+                .into_iter()
+                .filter(|s| s.status == "done" && !graded.contains(&s.key))
+                .filter_map(|s| {
+                    let item = dataset.item(&s.item)?;
+                    Some((format!("judge:{}", s.key), crate::grade::judge_messages(rubric, item, s.response.as_deref().unwrap_or(""))))
+                })
+                .collect()
+        };
+        let (verdicts, sent) = judge(store.clone(), run, &plan.models[m], providers[m].clone(), requests, opts).await;
+        summary.requests_sent += sent;
+        let st = store.lock().expect("store lock");
+        for (key, verdict) in verdicts {
+            match verdict {
+                Ok(grade) => {
+                    st.put_grade(run, key.strip_prefix("judge:").unwrap_or(&key), &name, grade.score, &grade.detail)?;
+                    summary.graded += 1;
+                }
+                Err(reason) => {
+                    st.put_failure(run, &key, 0, &reason)?;
+                    summary.failed += 1;
+                }
+            }
+        }
+    }
+    Ok(summary)
 }

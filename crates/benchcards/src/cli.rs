@@ -208,6 +208,8 @@ pub enum GraderChoice {
     Disposition,
     /// Multiple choice.
     Mcq,
+    /// An LLM judge with a rubric: the plan given with --plan names both (its `kind: judge` grader).
+    Judge,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -472,6 +474,17 @@ pub enum Command {
         response_col: String,
         #[arg(long, default_value = "condition")]
         condition_col: String,
+        /// With --grader judge: the plan whose `kind: judge` grader (rubric, judge_model) and
+        /// models to use.
+        #[arg(long)]
+        plan: Option<PathBuf>,
+        /// With --grader judge: the run store whose cache keeps the judge's replies.
+        #[arg(long, default_value = "benchcards-runs.sqlite")]
+        store: PathBuf,
+        /// With --grader judge: send a dataset marked `contains_phi` to a judge that is not on
+        /// this machine.
+        #[arg(long)]
+        allow_phi_to_remote: bool,
         /// Where to write the graded rows (CSV, the results form plus grader columns).
         #[arg(short, long)]
         output: Option<PathBuf>,

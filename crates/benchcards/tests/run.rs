@@ -119,11 +119,15 @@ async fn dry_run_sends_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let s = server(MockConfig::default()).await;
     let p = plan(dir.path(), &[s.base_url()], &["vignette", "withheld", "patient_query"], None);
+    with_judge(&p);
     let (d, pp) = (dir.path().to_path_buf(), p.to_str().unwrap().to_string());
     let (code, out, err) = tokio::task::spawn_blocking(move || run_blocking(&d, &["run", &pp, "--dry-run"])).await.unwrap();
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("Dry run: nothing is sent") && out.contains("total"), "{out}");
-    assert!(out.lines().any(|l| l.starts_with("total") && l.contains("128")), "32 + 32 + 64 samples: {out}");
+    // 32 + 32 + 64 samples, one request each, and one judge request per sample.
+    let total: Vec<&str> = out.lines().find(|l| l.starts_with("total")).unwrap().split_whitespace().collect();
+    assert_eq!(total[1..3], ["128", "256"], "{out}");
+    assert!(out.lines().any(|l| l.starts_with("judge (judge:served)") && l.split_whitespace().nth(3) == Some("128")), "{out}");
     assert_eq!(s.requests(), 0);
     assert!(!dir.path().join("benchcards-runs.sqlite").exists(), "a dry run creates no store");
 }
@@ -279,4 +283,81 @@ fn a_missing_api_key_stops_before_anything_is_recorded() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("BENCHCARDS_TEST_KEY_NOT_SET"));
     assert!(!dir.path().join("benchcards-runs.sqlite").exists(), "no run recorded");
+}
+
+/// Adds an LLM-judge grader, played by the plan's own model, to a test plan.
+fn with_judge(p: &Path) {
+    let text = std::fs::read_to_string(p).unwrap()
+        + "    - kind: judge\n      rubric: Names the most likely condition and the right level of care.\n      judge_model: served\n";
+    std::fs::write(p, text).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_judge_grades_completed_samples_once_and_an_unreadable_verdict_is_a_failure_not_a_score() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = server(MockConfig { reply: Some("Names the condition, but not the level of care.\nSCORE: 0.5".into()), ..Default::default() })
+        .await;
+    let p = plan(dir.path(), &[s.base_url()], &["vignette"], Some(3));
+    with_judge(&p);
+    let (d, pp) = (dir.path().to_path_buf(), p.to_str().unwrap().to_string());
+    let (code, out, err) = tokio::task::spawn_blocking(move || run_blocking(&d, &["run", &pp])).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("judge: 3 sample(s) graded, 3 request(s) sent"), "{err}");
+    assert_eq!(s.requests(), 6, "three answers and three verdicts");
+    let run = out.trim().to_string();
+    let store = benchcards_eval::store::Store::open(&dir.path().join("benchcards-runs.sqlite")).unwrap();
+    let judged: Vec<_> = store.grades(&run).unwrap().into_iter().filter(|g| g.1 == "judge:served").collect();
+    assert_eq!(judged.len(), 3);
+    assert!(judged.iter().all(|g| g.2 == 0.5 && g.3 == "Names the condition, but not the level of care."), "{judged:?}");
+    // The judge's grades export in the results form; resuming asks the judge nothing again.
+    let (code, csv, err) = run_blocking(dir.path(), &["runs", "export", &run, "--grader", "judge:served"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(csv.lines().filter(|l| l.contains(",0.5,")).count(), 3, "{csv}");
+    let (d, pp, r) = (dir.path().to_path_buf(), p.to_str().unwrap().to_string(), run.clone());
+    let (code, _, err) = tokio::task::spawn_blocking(move || run_blocking(&d, &["run", &pp, "--resume", &r])).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(s.requests(), 6);
+
+    // A judge that answers without a score: the samples stay done, each is recorded as not judged.
+    let s = server(MockConfig { reply: Some("It seems reasonable.".into()), ..Default::default() }).await;
+    let p = plan(dir.path(), &[s.base_url()], &["vignette"], Some(2));
+    with_judge(&p);
+    let (d, pp) = (dir.path().to_path_buf(), p.to_str().unwrap().to_string());
+    let (code, out, err) = tokio::task::spawn_blocking(move || run_blocking(&d, &["run", &pp, "--store", "unread.sqlite"])).await.unwrap();
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("the judge could not grade 2 sample(s)"), "{err}");
+    let store = benchcards_eval::store::Store::open(&dir.path().join("unread.sqlite")).unwrap();
+    let run = store.runs().unwrap()[0].id.clone();
+    assert!(out.is_empty() && store.grades(&run).unwrap().iter().all(|g| g.1 != "judge:served"));
+    let failures = store.failures(&run).unwrap();
+    assert_eq!(failures.len(), 2);
+    assert!(failures.iter().all(|(k, _, reason)| k.starts_with("judge:") && reason.contains("no `SCORE:` line")), "{failures:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn grade_with_a_judge_reads_the_rubric_and_model_from_a_plan_and_caches_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = server(MockConfig { reply: Some("Both right.\nSCORE: 1".into()), ..Default::default() }).await;
+    let p = plan(dir.path(), &[s.base_url()], &["vignette"], Some(2));
+    with_judge(&p);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap();
+    let ds = root.join("examples/datasets/symptoms-uk.jsonl").display().to_string();
+    std::fs::write(dir.path().join("answers.csv"), "unit,item,response\nu1,sx-001,A cold; rest at home.\nu2,sx-002,Tension headache.\n")
+        .unwrap();
+    let base: Vec<String> =
+        ["grade", "answers.csv", "--dataset", &ds, "--grader", "judge", "-o", "graded.csv"].iter().map(|s| s.to_string()).collect();
+    let grade = |extra: Vec<String>| {
+        let (d, a) = (dir.path().to_path_buf(), [base.clone(), extra].concat());
+        tokio::task::spawn_blocking(move || run_blocking(&d, &a.iter().map(String::as_str).collect::<Vec<_>>()))
+    };
+    let (code, _, err) = grade(vec![]).await.unwrap();
+    assert_eq!(code, 1);
+    assert!(err.contains("--grader judge needs --plan PLAN"), "{err}");
+    for _ in 0..2 {
+        let (code, _, err) = grade(vec!["--plan".into(), p.display().to_string()]).await.unwrap();
+        assert_eq!(code, 0, "{err}");
+        let graded = std::fs::read_to_string(dir.path().join("graded.csv")).unwrap();
+        assert_eq!(graded.lines().filter(|l| l.contains(",1,judge:served,")).count(), 2, "{graded}");
+    }
+    assert_eq!(s.requests(), 2, "the second grading came from the cache");
 }

@@ -25,6 +25,42 @@ pub fn load_dataset(path: &Path) -> Result<Dataset, ExitCode> {
     })
 }
 
+/// What `grade --grader judge` needs: the plan naming the judge, and the store for its cache.
+pub struct JudgeWith<'a> {
+    pub plan: Option<&'a Path>,
+    pub store: &'a Path,
+    pub allow_phi: bool,
+}
+
+/// The plan's judge: its grader, its model and a provider for it.
+fn plan_judge(plan: Option<&Path>) -> Result<Result<(benchcards_core::GraderSpec, benchcards_core::ModelSpec), ExitCode>> {
+    let Some(plan) = plan else {
+        return Err(miette::miette!(
+            help = "add a grader `{kind: judge, rubric: ..., judge_model: MODEL_ID}` to a plan, and pass it with --plan",
+            "--grader judge needs --plan PLAN: the plan's judge grader gives the rubric and the model"
+        ));
+    };
+    let (p, loaded) = match benchcards_core::load_plan(plan) {
+        Ok(x) => x,
+        Err(e) => return Ok(Err(super::fail(e))),
+    };
+    crate::diagnostics::print_loaded(&plan.display().to_string(), &loaded);
+    let g = p
+        .graders
+        .iter()
+        .find(|g| g.kind == benchcards_core::GraderKind::Judge)
+        .cloned()
+        .ok_or_else(|| miette::miette!("{} has no grader with `kind: judge`", plan.display()))?;
+    let m = p
+        .models
+        .iter()
+        .find(|m| Some(&m.id) == g.judge_model.as_ref())
+        .cloned()
+        .ok_or_else(|| miette::miette!("the judge's model is not in the plan"))?;
+    Ok(Ok((g, m)))
+}
+
+#[allow(clippy::too_many_arguments)]
 pub fn grade(
     responses: &Path,
     dataset: &Path,
@@ -32,11 +68,20 @@ pub fn grade(
     mode: GraderModeChoice,
     threshold: u8,
     cols: [&String; 4],
+    judge_with: JudgeWith,
     output: Option<&Path>,
 ) -> Result<ExitCode> {
     let ds = match load_dataset(dataset) {
         Ok(d) => d,
         Err(code) => return Ok(code),
+    };
+    let judge = if grader == GraderChoice::Judge {
+        match plan_judge(judge_with.plan)? {
+            Ok(j) => Some(j),
+            Err(code) => return Ok(code),
+        }
+    } else {
+        None
     };
     let name = responses.display().to_string();
     let text = match read_data(responses) {
@@ -80,7 +125,9 @@ pub fn grade(
     let header =
         ["unit", "item", "condition", "replicate", "pair", "stratum", "score", "grader", "matched", "within_one", "under_triage", "detail"];
     out.write_record(header).into_diagnostic()?;
-    let mut graded = 0usize;
+    let mut records: Vec<[String; 12]> = Vec::new();
+    // The judge's requests, keyed by the row's line, sent together after every row is read.
+    let mut judge_requests = Vec::new();
     for row in &table.rows {
         let get = |i: Option<usize>| i.and_then(|i| row.values.get(i).cloned().flatten());
         let (Some(u), Some(it)) = (get(Some(unit)), get(Some(item))) else {
@@ -119,6 +166,11 @@ pub fn grade(
                 let detail = format!("read {} (gold {gold})", d.predicted.as_deref().unwrap_or("no disposition"));
                 (f64::from(u8::from(d.exact)), d.predicted, d.within_one.to_string(), d.under_triage.to_string(), detail)
             }
+            GraderChoice::Judge => {
+                let rubric = judge.as_ref().and_then(|(g, _)| g.rubric.as_deref()).unwrap_or_default();
+                judge_requests.push((format!("line {}", row.line), grade::judge_messages(rubric, entry, &text)));
+                (f64::NAN, None, String::new(), String::new(), String::new())
+            }
         };
         let grader_name = match grader {
             GraderChoice::Conditions => {
@@ -126,8 +178,9 @@ pub fn grade(
             }
             GraderChoice::Mcq => "mcq".into(),
             GraderChoice::Disposition => "disposition".into(),
+            GraderChoice::Judge => judge.as_ref().map(|(g, _)| benchcards_eval::export::grader_name(g)).unwrap_or_default(),
         };
-        out.write_record([
+        records.push([
             u,
             it,
             get(condition).unwrap_or_default(),
@@ -140,18 +193,77 @@ pub fn grade(
             within,
             under,
             detail,
-        ])
-        .into_diagnostic()?;
-        graded += 1;
+        ]);
     }
     if diags.has_errors() {
         print_diagnostics(&name, Some(&text), &diags);
         return Ok(ExitCode::FAILURE);
     }
+    if let Some((_, model)) = &judge {
+        refuse_phi_to_remote(&ds, std::slice::from_ref(model), judge_with.allow_phi)?;
+        let verdicts = judge_responses(model, judge_requests, judge_with.store)?;
+        let mut unread = Vec::new();
+        for (row, record) in table.rows.iter().zip(records.iter_mut()) {
+            match verdicts.get(&format!("line {}", row.line)) {
+                Some(Ok(g)) => {
+                    record[6] = g.score.to_string();
+                    record[8] = g.matched.clone().unwrap_or_default();
+                    record[11] = g.detail.clone();
+                }
+                Some(Err(reason)) => unread.push(format!("line {}: {reason}", row.line)),
+                None => unread.push(format!("line {}: no verdict", row.line)),
+            }
+        }
+        if !unread.is_empty() {
+            return Err(miette::miette!(
+                help = "run the same command again: verdicts already read come from the cache, and only these are asked again",
+                "the judge gave no readable verdict for {} response(s), so nothing was written:\n{}",
+                unread.len(),
+                unread.join("\n")
+            ));
+        }
+    }
+    let graded = records.len();
+    for r in records {
+        out.write_record(r).into_diagnostic()?;
+    }
     let bytes = out.into_inner().map_err(|e| miette::miette!("{e}"))?;
     write_output(output, &String::from_utf8_lossy(&bytes))?;
     eprintln!("graded {graded} response(s)");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sends the judge's requests (cached in the run store) and reads the verdicts, by key.
+fn judge_responses(
+    model: &benchcards_core::ModelSpec,
+    requests: Vec<(String, Vec<benchcards_eval::conditions::Message>)>,
+    store_path: &Path,
+) -> Result<std::collections::HashMap<String, Result<grade::Grade, String>>> {
+    use benchcards_eval::runner::{Options, judge};
+    let provider =
+        benchcards_eval::provider::Provider::from_spec(model, std::time::Duration::from_secs(120)).map_err(|e| miette::miette!("{e}"))?;
+    let store = std::sync::Arc::new(std::sync::Mutex::new(open_store(store_path)?));
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().into_diagnostic()?;
+    let opts = Options { concurrency: 16, max_attempts: 5, progress: false };
+    let (verdicts, sent) = rt.block_on(judge(store, "grade", model, std::sync::Arc::new(provider), requests, &opts));
+    eprintln!("judge `{}`: {sent} request(s) sent", model.id);
+    Ok(verdicts.into_iter().collect())
+}
+
+/// A dataset marked `contains_phi` goes only to models on this machine, unless allowed.
+fn refuse_phi_to_remote(dataset: &Dataset, models: &[benchcards_core::ModelSpec], allow: bool) -> Result<()> {
+    if !dataset.header.contains_phi || allow {
+        return Ok(());
+    }
+    let remote: Vec<&str> = models.iter().flat_map(|m| m.base_urls.iter()).map(String::as_str).filter(|u| !is_loopback(u)).collect();
+    if remote.is_empty() {
+        return Ok(());
+    }
+    Err(miette::miette!(
+        help = "use a model on this machine, or pass --allow-phi-to-remote if sending this data there is permitted",
+        "the dataset is marked contains_phi and this would send it to {}",
+        remote.join(", ")
+    ))
 }
 
 /// Whether a base URL points at this machine.
@@ -199,8 +311,17 @@ pub struct Settings {
     pub timeout: u64,
 }
 
+/// What one `execute_plan` did.
+pub struct Executed {
+    pub run_id: String,
+    pub summary: benchcards_eval::runner::Summary,
+    /// Grades written, the judge's included.
+    pub graded: usize,
+    /// Completed samples the judge could not grade (each recorded as a failure).
+    pub unjudged: u64,
+}
+
 /// Starts (or resumes) a run in the store, executes the work, and grades what completed.
-/// Returns the run id, the run's summary and the number of grades written.
 #[allow(clippy::too_many_arguments)]
 pub fn execute_plan(
     plan: &benchcards_core::Plan,
@@ -211,7 +332,7 @@ pub fn execute_plan(
     store_path: &Path,
     resume: Option<&str>,
     settings: Settings,
-) -> Result<(String, benchcards_eval::runner::Summary, usize)> {
+) -> Result<Executed> {
     use benchcards_eval::provider::Provider;
     use benchcards_eval::runner::{Options, execute};
     // Providers first: a missing key or model stops here, before a run is recorded.
@@ -244,11 +365,26 @@ pub fn execute_plan(
         max_attempts: settings.max_attempts,
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };
-    let summary = rt.block_on(execute(store.clone(), &run_id, work, &plan.models, providers, opts));
+    let summary = rt.block_on(execute(store.clone(), &run_id, work, &plan.models, providers.clone(), opts.clone()));
+    let judged = rt
+        .block_on(benchcards_eval::runner::judge_run(store.clone(), &run_id, plan, dataset, &providers, &opts))
+        .map_err(|e| miette::miette!("{e}"))?;
+    if judged.graded + judged.failed > 0 {
+        eprintln!("judge: {} sample(s) graded, {} request(s) sent", judged.graded, judged.requests_sent);
+    }
+    if judged.failed > 0 {
+        eprintln!(
+            "warning: the judge could not grade {} sample(s) (see `benchcards runs show {run_id}`); `--resume {run_id}` asks it again",
+            judged.failed
+        );
+    }
     let guard = store.lock().map_err(|_| miette::miette!("the run store lock was poisoned"))?;
-    let graded = benchcards_eval::export::grade_run(&guard, &run_id, plan, dataset).map_err(|e| miette::miette!("{e}"))?;
-    guard.set_status(&run_id, if summary.failed == 0 { "complete" } else { "incomplete" }).map_err(|e| miette::miette!("{e}"))?;
-    Ok((run_id, summary, graded))
+    let graded =
+        benchcards_eval::export::grade_run(&guard, &run_id, plan, dataset).map_err(|e| miette::miette!("{e}"))? + judged.graded as usize;
+    guard
+        .set_status(&run_id, if summary.failed == 0 && judged.failed == 0 { "complete" } else { "incomplete" })
+        .map_err(|e| miette::miette!("{e}"))?;
+    Ok(Executed { run_id, summary, graded, unjudged: judged.failed })
 }
 
 fn open_store(path: &Path) -> Result<benchcards_eval::store::Store> {
@@ -283,17 +419,7 @@ pub fn run(
     if let Some(l) = limit {
         work.truncate(l);
     }
-    if p.dataset.header.contains_phi && !allow_phi {
-        let remote: Vec<&str> =
-            p.plan.models.iter().flat_map(|m| m.base_urls.iter()).map(String::as_str).filter(|u| !is_loopback(u)).collect();
-        if !remote.is_empty() {
-            return Err(miette::miette!(
-                help = "run against a model on this machine, or pass --allow-phi-to-remote if sending this data there is permitted",
-                "the dataset is marked contains_phi and the plan would send it to {}",
-                remote.join(", ")
-            ));
-        }
-    }
+    refuse_phi_to_remote(&p.dataset, &p.plan.models, allow_phi)?;
     if dry_run {
         let mut t = benchcards_report::Table::new(&[
             "Condition",
@@ -329,24 +455,53 @@ pub fn run(
                 ]);
             }
         }
+        // Each judge grader asks its model once per sample: the case, the reference and the answer.
+        for g in p.plan.graders.iter().filter(|g| g.kind == benchcards_core::GraderKind::Judge) {
+            let Some(spec) = p.plan.models.iter().find(|m| Some(&m.id) == g.judge_model.as_ref()) else { continue };
+            let prompt: i64 = work
+                .iter()
+                .filter_map(|w| {
+                    let item = p.dataset.item(&w.item)?;
+                    let messages = benchcards_eval::grade::judge_messages(g.rubric.as_deref().unwrap_or(""), item, "");
+                    Some(
+                        benchcards_eval::provider::estimate_tokens(&messages)
+                            + p.plan.models[w.model].sampling.max_tokens.unwrap_or(512) as i64,
+                    )
+                })
+                .sum();
+            let requests = work.len() as i64;
+            let completion = requests * spec.sampling.max_tokens.unwrap_or(512) as i64;
+            let cost =
+                spec.pricing.as_ref().map_or(0.0, |pr| (prompt as f64 * pr.input_per_mtok + completion as f64 * pr.output_per_mtok) / 1e6);
+            total = (total.0, total.1 + prompt, total.2 + completion, total.3 + cost, total.4 + requests);
+            t.row(vec![
+                format!("judge ({})", benchcards_eval::export::grader_name(g)),
+                spec.id.clone(),
+                String::new(),
+                requests.to_string(),
+                prompt.to_string(),
+                completion.to_string(),
+                format!("{cost:.4}"),
+            ]);
+        }
         t.row(vec![
             "total".into(),
             String::new(),
             total.0.to_string(),
-            total.0.to_string(),
+            total.4.to_string(),
             total.1.to_string(),
             total.2.to_string(),
             format!("{:.4}", total.3),
         ]);
         println!("{}", t.to_text());
         if let Some(b) = &p.plan.budget
-            && (b.max_requests.is_some_and(|m| total.0 as u64 > m) || b.max_cost_usd.is_some_and(|m| total.3 > m))
+            && (b.max_requests.is_some_and(|m| total.4 as u64 > m) || b.max_cost_usd.is_some_and(|m| total.3 > m))
         {
             println!("warning: the estimate exceeds the plan's budget");
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let (run_id, summary, graded) = execute_plan(
+    let Executed { run_id, summary, graded, unjudged } = execute_plan(
         &p.plan,
         &p.plan_json,
         &p.plan_hash,
@@ -367,9 +522,9 @@ pub fn run(
         summary.completion_tokens,
         summary.elapsed.as_secs_f64()
     );
-    if summary.failed > 0 {
+    if summary.failed > 0 || unjudged > 0 {
         eprintln!(
-            "some samples failed (see `benchcards runs show {run_id}`); `benchcards run {} --resume {run_id}` retries them",
+            "some samples failed or were not judged (see `benchcards runs show {run_id}`); `benchcards run {} --resume {run_id}` retries them",
             plan_path.display()
         );
         return Ok(ExitCode::FAILURE);

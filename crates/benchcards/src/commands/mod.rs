@@ -72,17 +72,30 @@ pub fn run(command: Command) -> Result<ExitCode> {
             confidence,
             format,
         ),
-        Command::Grade { responses, dataset, grader, mode, threshold, unit_col, item_col, response_col, condition_col, output } => {
-            eval::grade(
-                &responses,
-                &dataset,
-                grader,
-                mode,
-                threshold,
-                [&unit_col, &item_col, &response_col, &condition_col],
-                output.as_deref(),
-            )
-        }
+        Command::Grade {
+            responses,
+            dataset,
+            grader,
+            mode,
+            threshold,
+            unit_col,
+            item_col,
+            response_col,
+            condition_col,
+            plan,
+            store,
+            allow_phi_to_remote,
+            output,
+        } => eval::grade(
+            &responses,
+            &dataset,
+            grader,
+            mode,
+            threshold,
+            [&unit_col, &item_col, &response_col, &condition_col],
+            eval::JudgeWith { plan: plan.as_deref(), store: &store, allow_phi: allow_phi_to_remote },
+            output.as_deref(),
+        ),
         Command::Run { plan, dry_run, resume, items, limit, store, concurrency, max_attempts, timeout, allow_phi_to_remote } => {
             eval::run(&plan, dry_run, resume.as_deref(), items, limit, &store, concurrency, max_attempts, timeout, allow_phi_to_remote)
         }
