@@ -420,6 +420,15 @@ pub struct ModelSpec {
     pub pricing: Option<Pricing>,
 }
 
+impl ModelSpec {
+    /// What these tokens cost at the model's `pricing` (zero without one).
+    pub fn cost(&self, prompt_tokens: i64, completion_tokens: i64) -> f64 {
+        self.pricing
+            .as_ref()
+            .map_or(0.0, |p| (prompt_tokens as f64 * p.input_per_mtok + completion_tokens as f64 * p.output_per_mtok) / 1e6)
+    }
+}
+
 /// How a conversation condition scores the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

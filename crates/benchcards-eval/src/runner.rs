@@ -97,7 +97,60 @@ pub fn expand(plan: &Plan, dataset: &Dataset) -> Result<(Vec<Work>, Vec<String>)
 pub struct Options {
     pub concurrency: usize,
     pub max_attempts: u32,
-    pub progress: bool,
+    pub progress: Progress,
+}
+
+/// How a run shows its progress on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// A live bar with rate and time left (a terminal).
+    Bar,
+    /// A plain line at every tenth of the work (logs, CI).
+    Lines,
+    Quiet,
+}
+
+impl Progress {
+    /// A bar on a terminal, plain lines otherwise.
+    pub fn for_stderr() -> Progress {
+        if std::io::IsTerminal::is_terminal(&std::io::stderr()) { Progress::Bar } else { Progress::Lines }
+    }
+}
+
+/// The progress display of one run.
+struct Meter {
+    bar: Option<indicatif::ProgressBar>,
+    lines: bool,
+    total: usize,
+    start: Instant,
+}
+
+impl Meter {
+    fn new(progress: Progress, total: usize) -> Meter {
+        let bar = (progress == Progress::Bar && total > 0).then(|| {
+            let style = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} samples · {per_sec} · {eta} left {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            indicatif::ProgressBar::new(total as u64).with_style(style)
+        });
+        Meter { bar, lines: progress == Progress::Lines, total, start: Instant::now() }
+    }
+
+    fn tick(&self, finished: usize, failed: u64) {
+        if let Some(b) = &self.bar {
+            b.set_position(finished as u64);
+            if failed > 0 {
+                b.set_message(format!("· {failed} failed"));
+            }
+        } else if self.lines && (finished * 10 / self.total.max(1) != (finished - 1) * 10 / self.total.max(1) || finished == self.total) {
+            eprintln!("progress: {finished}/{} samples, {failed} failed, {:.1} s", self.total, self.start.elapsed().as_secs_f64());
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -385,6 +438,7 @@ pub async fn execute(
     let sh = Shared::new(store.clone(), run, &opts);
     let summary = Arc::new(Mutex::new(Summary::default()));
     let finished = Arc::new(AtomicUsize::new(0));
+    let meter = Arc::new(Meter::new(opts.progress, total));
     let mut tasks = tokio::task::JoinSet::new();
     // Bound the number of queued tasks too, so memory stays flat for large runs.
     let queue = Arc::new(Semaphore::new(limit * 4));
@@ -399,7 +453,7 @@ pub async fn execute(
             phase = w.flow.phase();
         }
         let slot = queue.clone().acquire_owned().await.expect("queue open");
-        let (sh, summary, finished) = (sh.clone(), summary.clone(), finished.clone());
+        let (sh, summary, finished, meter) = (sh.clone(), summary.clone(), finished.clone(), meter.clone());
         let (doctor, patient) = (providers[w.model].clone(), providers[w.patient].clone());
         let (doctor_spec, patient_spec) = (models[w.model].clone(), models[w.patient].clone());
         tasks.spawn(async move {
@@ -456,12 +510,8 @@ pub async fn execute(
                 }
             }
             let n = finished.fetch_add(1, Ordering::Relaxed) + 1;
-            if sh.opts.progress && (n % 50 == 0 || n == total) {
-                eprint!("\r{n}/{total} samples");
-                if n == total {
-                    eprintln!();
-                }
-            }
+            let failed = summary.lock().expect("summary lock").failed;
+            meter.tick(n, failed);
             drop(slot);
         });
         while let Some(r) = tasks.try_join_next() {
@@ -469,6 +519,7 @@ pub async fn execute(
         }
     }
     while tasks.join_next().await.is_some() {}
+    meter.finish();
     let mut s = summary.lock().expect("summary lock").clone();
     s.requests_sent = sh.counters.sent.load(Ordering::Relaxed);
     s.retries = sh.counters.retries.load(Ordering::Relaxed);
@@ -478,17 +529,26 @@ pub async fn execute(
 }
 
 /// What the judge did: grades written, samples it could not grade (each with a recorded
-/// failure), requests sent.
+/// failure), requests sent, and the cost of its verdicts at the judge model's prices.
 #[derive(Debug, Clone, Default)]
 pub struct JudgeSummary {
     pub graded: u64,
     pub failed: u64,
     pub requests_sent: u64,
+    pub cost_usd: f64,
+}
+
+/// The judge's verdicts by key (a grade, or why there is none), with the requests sent and the
+/// tokens of every verdict (cached ones included, as for samples).
+pub struct Verdicts {
+    pub verdicts: Vec<(String, Result<crate::grade::Grade, String>)>,
+    pub requests_sent: u64,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
 }
 
 /// Asks the judge model for each `(key, messages)` and reads its verdict, through the same
 /// cache, retries and concurrency as a run (request failures are recorded under `run`).
-/// Returns each key's grade, or why there is none, and the number of requests sent.
 pub async fn judge(
     store: Arc<Mutex<Store>>,
     run: &str,
@@ -496,27 +556,29 @@ pub async fn judge(
     provider: Arc<Provider>,
     requests: Vec<(String, Vec<Message>)>,
     opts: &Options,
-) -> (Vec<(String, Result<crate::grade::Grade, String>)>, u64) {
+) -> Verdicts {
     let sh = Shared::new(store, run, opts);
     let mut tasks = tokio::task::JoinSet::new();
     for (key, messages) in requests {
         let (sh, provider, spec) = (sh.clone(), provider.clone(), spec.clone());
         tasks.spawn(async move {
-            let verdict = request(&provider, &spec, &messages, 0, &key, &sh)
-                .await
-                .map_err(|(e, _)| e.reason)
-                .and_then(|(c, ..)| crate::grade::read_judgement(&c.text));
-            (key, verdict)
+            match request(&provider, &spec, &messages, 0, &key, &sh).await {
+                Ok((c, ..)) => (key, crate::grade::read_judgement(&c.text), c.prompt_tokens, c.completion_tokens),
+                Err((e, _)) => (key, Err(e.reason), 0, 0),
+            }
         });
     }
-    let mut out = Vec::new();
+    let mut out = Verdicts { verdicts: Vec::new(), requests_sent: 0, prompt_tokens: 0, completion_tokens: 0 };
     while let Some(r) = tasks.join_next().await {
-        if let Ok(r) = r {
-            out.push(r);
+        if let Ok((key, verdict, prompt, completion)) = r {
+            out.verdicts.push((key, verdict));
+            out.prompt_tokens += prompt;
+            out.completion_tokens += completion;
         }
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    (out, sh.counters.sent.load(Ordering::Relaxed))
+    out.verdicts.sort_by(|a, b| a.0.cmp(&b.0));
+    out.requests_sent = sh.counters.sent.load(Ordering::Relaxed);
+    out
 }
 
 /// Grades a run's completed samples with the plan's LLM-judge graders. Samples that already
@@ -549,10 +611,11 @@ pub async fn judge_run(
                 })
                 .collect()
         };
-        let (verdicts, sent) = judge(store.clone(), run, &plan.models[m], providers[m].clone(), requests, opts).await;
-        summary.requests_sent += sent;
+        let v = judge(store.clone(), run, &plan.models[m], providers[m].clone(), requests, opts).await;
+        summary.requests_sent += v.requests_sent;
+        summary.cost_usd += plan.models[m].cost(v.prompt_tokens, v.completion_tokens);
         let st = store.lock().expect("store lock");
-        for (key, verdict) in verdicts {
+        for (key, verdict) in v.verdicts {
             match verdict {
                 Ok(grade) => {
                     st.put_grade(run, key.strip_prefix("judge:").unwrap_or(&key), &name, grade.score, &grade.detail)?;

@@ -361,3 +361,76 @@ async fn grade_with_a_judge_reads_the_rubric_and_model_from_a_plan_and_caches_ve
     }
     assert_eq!(s.requests(), 2, "the second grading came from the cache");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rate_limits_halve_concurrency_and_other_errors_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    for (status, lowered) in [(429u16, true), (503, false)] {
+        let s = server(MockConfig {
+            latency: Duration::from_millis(20),
+            fail_every: 2,
+            fail_status: status,
+            retry_after: Some(0),
+            ..Default::default()
+        })
+        .await;
+        let p = plan(dir.path(), &[s.base_url()], &["vignette"], Some(24));
+        let store = dir.path().join(format!("aimd-{status}.sqlite")).display().to_string();
+        let (d, pp) = (dir.path().to_path_buf(), p.to_str().unwrap().to_string());
+        let (code, _, err) = tokio::task::spawn_blocking(move || {
+            run_blocking(&d, &["run", &pp, "--store", &store, "--concurrency", "16", "--max-attempts", "10"])
+        })
+        .await
+        .unwrap();
+        assert_eq!(code, 0, "{err}");
+        // Every other request is refused: with halving on each 429 and one step back per 16
+        // successes, the limit cannot recover to 16.
+        assert_eq!(err.contains("rate limited: concurrency lowered from 16 to"), lowered, "{status}: {err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_that_outlives_the_timeout_is_retried_then_recorded_as_timed_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = server(MockConfig { latency: Duration::from_secs(5), ..Default::default() }).await;
+    let p = plan(dir.path(), &[s.base_url()], &["vignette"], Some(1));
+    let (d, pp) = (dir.path().to_path_buf(), p.to_str().unwrap().to_string());
+    let started = std::time::Instant::now();
+    let (code, out, err) =
+        tokio::task::spawn_blocking(move || run_blocking(&d, &["run", &pp, "--timeout", "1", "--max-attempts", "2"])).await.unwrap();
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("1 failed"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5), "the client gave up before the server answered");
+    assert!(out.is_empty());
+    let store = benchcards_eval::store::Store::open(&dir.path().join("benchcards-runs.sqlite")).unwrap();
+    let run = store.runs().unwrap()[0].id.clone();
+    let failures = store.failures(&run).unwrap();
+    assert_eq!(failures.len(), 2, "two attempts, each recorded: {failures:?}");
+    assert!(failures.iter().all(|(_, _, reason)| reason.starts_with("timed out")), "{failures:?}");
+    let sample = &store.samples(&run).unwrap()[0];
+    assert_eq!((sample.status.as_str(), sample.attempts), ("failed", 2));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_reports_its_cost_at_the_plans_prices() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = server(MockConfig::default()).await;
+    let p = plan(dir.path(), &[s.base_url()], &["vignette"], Some(3));
+    // One dollar per prompt token and five per completion token, so the figure is exact.
+    let text = std::fs::read_to_string(&p)
+        .unwrap()
+        .replace("      sampling:", "      pricing: {input_per_mtok: 1000000, output_per_mtok: 5000000}\n      sampling:");
+    std::fs::write(&p, text).unwrap();
+    let (d, pp) = (dir.path().to_path_buf(), p.to_str().unwrap().to_string());
+    let (code, out, err) = tokio::task::spawn_blocking(move || run_blocking(&d, &["run", &pp])).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    let store = benchcards_eval::store::Store::open(&dir.path().join("benchcards-runs.sqlite")).unwrap();
+    let samples = store.samples(out.trim()).unwrap();
+    let expected: i64 = samples.iter().map(|s| s.prompt_tokens + 5 * s.completion_tokens).sum();
+    assert!(expected > 0);
+    assert!(err.contains(&format!("cost: {expected}.0000 USD at the plan's prices")), "{expected}: {err}");
+    // Not a terminal: progress comes as plain lines, the last one at the end of the work.
+    assert!(err.contains("progress: 1/3 samples") && err.contains("progress: 3/3 samples, 0 failed"), "{err}");
+    let (_, shown, _) = run_blocking(dir.path(), &["runs", "show", out.trim()]);
+    assert!(shown.contains(&format!("{expected}.0000")), "{shown}");
+}

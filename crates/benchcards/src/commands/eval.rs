@@ -244,10 +244,17 @@ fn judge_responses(
         benchcards_eval::provider::Provider::from_spec(model, std::time::Duration::from_secs(120)).map_err(|e| miette::miette!("{e}"))?;
     let store = std::sync::Arc::new(std::sync::Mutex::new(open_store(store_path)?));
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().into_diagnostic()?;
-    let opts = Options { concurrency: 16, max_attempts: 5, progress: false };
-    let (verdicts, sent) = rt.block_on(judge(store, "grade", model, std::sync::Arc::new(provider), requests, &opts));
-    eprintln!("judge `{}`: {sent} request(s) sent", model.id);
-    Ok(verdicts.into_iter().collect())
+    let opts = Options { concurrency: 16, max_attempts: 5, progress: benchcards_eval::runner::Progress::Quiet };
+    let v = rt.block_on(judge(store, "grade", model, std::sync::Arc::new(provider), requests, &opts));
+    eprintln!(
+        "judge `{}`: {} request(s) sent; {} prompt + {} completion tokens; cost {:.4} USD at the plan's prices",
+        model.id,
+        v.requests_sent,
+        v.prompt_tokens,
+        v.completion_tokens,
+        model.cost(v.prompt_tokens, v.completion_tokens)
+    );
+    Ok(v.verdicts.into_iter().collect())
 }
 
 /// A dataset marked `contains_phi` goes only to models on this machine, unless allowed.
@@ -319,6 +326,9 @@ pub struct Executed {
     pub graded: usize,
     /// Completed samples the judge could not grade (each recorded as a failure).
     pub unjudged: u64,
+    /// The run's samples and verdicts at the plan's prices (requests answered from the cache
+    /// were not paid again).
+    pub cost_usd: f64,
 }
 
 /// Starts (or resumes) a run in the store, executes the work, and grades what completed.
@@ -363,7 +373,7 @@ pub fn execute_plan(
     let opts = Options {
         concurrency: settings.concurrency,
         max_attempts: settings.max_attempts,
-        progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        progress: benchcards_eval::runner::Progress::for_stderr(),
     };
     let summary = rt.block_on(execute(store.clone(), &run_id, work, &plan.models, providers.clone(), opts.clone()));
     let judged = rt
@@ -384,7 +394,13 @@ pub fn execute_plan(
     guard
         .set_status(&run_id, if summary.failed == 0 && judged.failed == 0 { "complete" } else { "incomplete" })
         .map_err(|e| miette::miette!("{e}"))?;
-    Ok(Executed { run_id, summary, graded, unjudged: judged.failed })
+    let samples_cost: f64 = guard
+        .samples(&run_id)
+        .map_err(|e| miette::miette!("{e}"))?
+        .iter()
+        .filter_map(|s| plan.models.iter().find(|m| m.id == s.model).map(|m| m.cost(s.prompt_tokens, s.completion_tokens)))
+        .sum();
+    Ok(Executed { run_id, summary, graded, unjudged: judged.failed, cost_usd: samples_cost + judged.cost_usd })
 }
 
 fn open_store(path: &Path) -> Result<benchcards_eval::store::Store> {
@@ -439,10 +455,7 @@ pub fn run(
                 let requests: i64 = ws.iter().map(|w| w.estimate().0).sum();
                 let prompt: i64 = ws.iter().map(|w| w.estimate().1).sum();
                 let completion = requests * spec.sampling.max_tokens.unwrap_or(512) as i64;
-                let cost = spec
-                    .pricing
-                    .as_ref()
-                    .map_or(0.0, |pr| (prompt as f64 * pr.input_per_mtok + completion as f64 * pr.output_per_mtok) / 1e6);
+                let cost = spec.cost(prompt, completion);
                 total = (total.0 + ws.len(), total.1 + prompt, total.2 + completion, total.3 + cost, total.4 + requests);
                 t.row(vec![
                     label.clone(),
@@ -471,8 +484,7 @@ pub fn run(
                 .sum();
             let requests = work.len() as i64;
             let completion = requests * spec.sampling.max_tokens.unwrap_or(512) as i64;
-            let cost =
-                spec.pricing.as_ref().map_or(0.0, |pr| (prompt as f64 * pr.input_per_mtok + completion as f64 * pr.output_per_mtok) / 1e6);
+            let cost = spec.cost(prompt, completion);
             total = (total.0, total.1 + prompt, total.2 + completion, total.3 + cost, total.4 + requests);
             t.row(vec![
                 format!("judge ({})", benchcards_eval::export::grader_name(g)),
@@ -501,7 +513,7 @@ pub fn run(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let Executed { run_id, summary, graded, unjudged } = execute_plan(
+    let Executed { run_id, summary, graded, unjudged, cost_usd } = execute_plan(
         &p.plan,
         &p.plan_json,
         &p.plan_hash,
@@ -522,6 +534,15 @@ pub fn run(
         summary.completion_tokens,
         summary.elapsed.as_secs_f64()
     );
+    if p.plan.models.iter().any(|m| m.pricing.is_some()) {
+        eprintln!("cost: {cost_usd:.4} USD at the plan's prices for the whole run (requests answered from the cache were not paid again)");
+    }
+    if summary.final_concurrency < concurrency {
+        eprintln!(
+            "rate limited: concurrency lowered from {concurrency} to {} (it grows back one step per window of successes)",
+            summary.final_concurrency
+        );
+    }
     if summary.failed > 0 || unjudged > 0 {
         eprintln!(
             "some samples failed or were not judged (see `benchcards runs show {run_id}`); `benchcards run {} --resume {run_id}` retries them",
@@ -549,9 +570,12 @@ pub fn runs_show(store_path: &Path, run: &str) -> Result<ExitCode> {
         return Err(miette::miette!("no run `{run}` in {}", store_path.display()));
     }
     let samples = store.samples(run).map_err(|e| miette::miette!("{e}"))?;
-    /// Per (condition, model): done, failed, tokens, requests sent, summed latency.
+    let plan = run_plan(&store, run)?;
+    let model_cost =
+        |model: &str, prompt: i64, completion: i64| plan.models.iter().find(|m| m.id == model).map_or(0.0, |m| m.cost(prompt, completion));
+    /// Per (condition, model): done, failed, tokens, requests sent, summed latency, cost.
     #[derive(Default)]
-    struct Tally(usize, usize, i64, i64, i64);
+    struct Tally(usize, usize, i64, i64, i64, f64);
     let mut by: std::collections::BTreeMap<(String, String), Tally> = Default::default();
     for s in &samples {
         let e = by.entry((s.label.clone(), s.model.clone())).or_default();
@@ -563,10 +587,20 @@ pub fn runs_show(store_path: &Path, run: &str) -> Result<ExitCode> {
         e.2 += s.prompt_tokens + s.completion_tokens;
         e.3 += s.requests_sent;
         e.4 += s.latency_ms;
+        e.5 += model_cost(&s.model, s.prompt_tokens, s.completion_tokens);
     }
-    let mut t = benchcards_report::Table::new(&["Condition", "Model", "Done", "Failed", "Tokens", "Requests sent", "Mean latency (ms)"])
-        .titled(format!("Run `{run}`"));
-    for ((c, m), Tally(d, f, tok, req, lat)) in by {
+    let mut t = benchcards_report::Table::new(&[
+        "Condition",
+        "Model",
+        "Done",
+        "Failed",
+        "Tokens",
+        "Requests sent",
+        "Mean latency (ms)",
+        "Cost (USD, plan prices)",
+    ])
+    .titled(format!("Run `{run}`"));
+    for ((c, m), Tally(d, f, tok, req, lat, cost)) in by {
         t.row(vec![
             c,
             m,
@@ -575,6 +609,7 @@ pub fn runs_show(store_path: &Path, run: &str) -> Result<ExitCode> {
             tok.to_string(),
             req.to_string(),
             format!("{:.0}", lat as f64 / (d + f).max(1) as f64),
+            format!("{cost:.4}"),
         ]);
     }
     println!("{}", t.to_text());
@@ -589,20 +624,26 @@ pub fn runs_show(store_path: &Path, run: &str) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The graded results of one run, with its plan.
+/// The plan a run was started from, as stored with it.
+fn run_plan(store: &benchcards_eval::store::Store, run: &str) -> Result<benchcards_core::Plan> {
+    let Some((_, plan_json)) = store.run_plan(run).map_err(|e| miette::miette!("{e}"))? else {
+        return Err(miette::miette!("no run `{run}` in the store (see `benchcards runs list`)"));
+    };
+    serde_json::from_str(&plan_json).into_diagnostic()
+}
+
+/// The graded results of one run (by `grader`, default the plan's first), and the grader's name.
 fn run_results(
     store: &benchcards_eval::store::Store,
     run: &str,
     grader: Option<&str>,
 ) -> Result<(Vec<benchcards_eval::export::ResultRow>, String)> {
-    let Some((_, plan_json)) = store.run_plan(run).map_err(|e| miette::miette!("{e}"))? else {
-        return Err(miette::miette!("no run `{run}` in the store (see `benchcards runs list`)"));
-    };
-    let plan: benchcards_core::Plan = serde_json::from_str(&plan_json).into_diagnostic()?;
+    let plan = run_plan(store, run)?;
     let grader = grader
         .map(str::to_string)
         .or_else(|| plan.graders.first().map(benchcards_eval::export::grader_name))
         .ok_or_else(|| miette::miette!("the plan has no grader"))?;
+    // Strata come from the dataset, read again from where the run found it.
     let ds =
         load_dataset(Path::new(&plan.dataset)).map_err(|_| miette::miette!("cannot read the dataset {} the run used", plan.dataset))?;
     let rows = benchcards_eval::export::results(store, run, &plan, &ds, benchcards_core::taxonomy(), &grader)
@@ -703,21 +744,7 @@ pub fn runs_export(
     output: Option<&Path>,
 ) -> Result<ExitCode> {
     let store = open_store(store_path)?;
-    let Some((_, plan_json)) = store.run_plan(run).map_err(|e| miette::miette!("{e}"))? else {
-        return Err(miette::miette!("no run `{run}` in {}", store_path.display()));
-    };
-    let plan: benchcards_core::Plan = serde_json::from_str(&plan_json).into_diagnostic()?;
-    let grader = grader
-        .map(str::to_string)
-        .or_else(|| plan.graders.first().map(benchcards_eval::export::grader_name))
-        .ok_or_else(|| miette::miette!("the plan has no grader"))?;
-    // Strata come from the dataset, read again from where the run found it.
-    let ds = match load_dataset(Path::new(&plan.dataset)) {
-        Ok(d) => d,
-        Err(code) => return Ok(code),
-    };
-    let rows = benchcards_eval::export::results(&store, run, &plan, &ds, benchcards_core::taxonomy(), &grader)
-        .map_err(|e| miette::miette!("{e}"))?;
+    let (rows, grader) = run_results(&store, run, grader)?;
     let text = match format {
         crate::cli::ExportFormat::Jsonl => rows.iter().map(|r| serde_json::to_string(r).unwrap_or_default() + "\n").collect::<String>(),
         crate::cli::ExportFormat::Csv => {
