@@ -56,6 +56,7 @@ pub fn draft(t: &Taxonomy, cmp: &Comparison, paths: PlanPaths) -> Plan {
                 patient: multi.then_some(PatientBehaviour::Truthful),
                 scoring: (c.id == "conversation").then_some(Scoring::FinalAnswer),
                 system_prompt: None,
+                with: Vec::new(),
             }
         })
         .collect();
@@ -70,8 +71,23 @@ pub fn draft(t: &Taxonomy, cmp: &Comparison, paths: PlanPaths) -> Plan {
                 patient: Some(PatientBehaviour::Misreporting),
                 scoring: Some(Scoring::FinalAnswer),
                 system_prompt: None,
+                with: Vec::new(),
             },
         );
+    }
+    // Where two broken task assumptions have conditions that compose, add the cell that relaxes
+    // both, completing a 2×2 factorial: `decompose --shapley` then gives each assumption an
+    // order-free share of the drop.
+    if conditions.iter().any(|c| c.id == "withheld") {
+        let withheld_relaxes = t.condition("withheld").map_or(String::new(), |c| c.relaxes.clone());
+        for base in ["options_removed", "lay_rewrite", "conversation"] {
+            let Some(b) = conditions.iter().find(|c| c.id == base && c.label.is_none()).cloned() else { continue };
+            let group = t.condition(base).map_or(String::new(), |c| c.relaxes.clone());
+            conditions.push(ConditionSpec { with: vec!["withheld".into()], ..b });
+            notes.push(format!(
+                "`{base}+withheld` completes the factorial over {withheld_relaxes} × {group}: `benchcards decompose RESULTS --shapley {withheld_relaxes},{group}` splits their joint drop without depending on the path order"
+            ));
+        }
     }
     if conditions.iter().any(|c| c.id == "patient_decision") {
         notes.push("patient_decision scores a simulated patient's conclusion: a proxy, not a measurement of decision mediation (stage 4 studies below).".into());

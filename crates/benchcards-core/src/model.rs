@@ -469,6 +469,36 @@ pub struct ConditionSpec {
     /// The deployment's system prompt, for `framed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system_prompt: Option<String>,
+    /// Other conditions' changes applied on top of this one, making a cell of a factorial
+    /// design (for Shapley values): `withheld` (key facts removed from the case the model or the
+    /// simulated patient holds), `options_removed`, `framed` (with `system_prompt`). The cell
+    /// relaxes every assumption its parts relax.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub with: Vec<String>,
+}
+
+/// The conditions whose change can be applied on top of another (`with:`), and the base
+/// conditions each composes with.
+pub const COMPOSABLE: &[(&str, &[&str])] = &[
+    ("withheld", &["vignette", "options_removed", "framed", "lay_rewrite", "conversation", "singleturn", "summarized", "patient_decision"]),
+    ("options_removed", &["vignette", "withheld", "framed"]),
+    ("framed", &["vignette", "withheld", "options_removed"]),
+];
+
+impl ConditionSpec {
+    /// The name results use: the label, else the id with its `with` parts (`vignette+withheld`).
+    pub fn name(&self) -> String {
+        match &self.label {
+            Some(l) => l.clone(),
+            None if self.with.is_empty() => self.id.clone(),
+            None => format!("{}+{}", self.id, self.with.join("+")),
+        }
+    }
+
+    /// Whether this condition is, or applies, `part`.
+    pub fn has(&self, part: &str) -> bool {
+        self.id == part || self.with.iter().any(|w| w == part)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -460,8 +460,8 @@ pub fn validate_plan(plan: &Plan, root: &Node, t: &Taxonomy, base: Option<&Path>
     if plan.conditions.is_empty() {
         cx.error(&["conditions"], "a plan needs at least one condition").expected = Some("e.g. `conditions: [{id: vignette}]`".into());
     }
-    let labels: Vec<&str> = plan.conditions.iter().map(|c| c.label.as_deref().unwrap_or(&c.id)).collect();
-    cx.duplicates(&["conditions"], &labels);
+    let labels: Vec<String> = plan.conditions.iter().map(ConditionSpec::name).collect();
+    cx.duplicates(&["conditions"], &labels.iter().map(String::as_str).collect::<Vec<_>>());
     for (i, c) in plan.conditions.iter().enumerate() {
         let idx = i.to_string();
         let base = ["conditions", idx.as_str()];
@@ -486,8 +486,30 @@ pub fn validate_plan(plan: &Plan, root: &Node, t: &Taxonomy, base: Option<&Path>
         if c.turn_limit == Some(0) {
             cx.error(&[&base[..], &["turn_limit"]].concat(), "turn_limit must be at least 1");
         }
-        if c.id == "framed" && c.system_prompt.is_none() {
+        if c.has("framed") && c.system_prompt.is_none() {
             cx.error(&[&base[..], &["id"]].concat(), "`framed` needs the deployment's `system_prompt`");
+        }
+        for (j, part) in c.with.iter().enumerate() {
+            let jdx = j.to_string();
+            let path = [&base[..], &["with", jdx.as_str()]].concat();
+            match crate::model::COMPOSABLE.iter().find(|(p, _)| p == part) {
+                None => {
+                    let d = cx.error(&path, format!("`{part}` cannot be applied on top of another condition"));
+                    d.expected = Some(format!(
+                        "one of {}",
+                        crate::model::COMPOSABLE.iter().map(|(p, _)| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+                    ));
+                    d.suggestion = nearest(part, crate::model::COMPOSABLE.iter().map(|(p, _)| *p)).map(|s| format!("did you mean `{s}`?"));
+                }
+                Some(_) if part == &c.id || c.with[..j].contains(part) => {
+                    cx.error(&path, format!("`{part}` is applied twice"));
+                }
+                Some((_, bases)) if !bases.contains(&c.id.as_str()) => {
+                    cx.error(&path, format!("`{part}` does not compose with `{}`", c.id)).expected =
+                        Some(format!("a base condition among {}", bases.iter().map(|b| format!("`{b}`")).collect::<Vec<_>>().join(", ")));
+                }
+                Some(_) => {}
+            }
         }
     }
     if plan.graders.is_empty() {

@@ -238,6 +238,29 @@ fn plan_checks_secrets_and_references() {
 }
 
 #[test]
+fn factorial_cells_compose_only_what_composes() {
+    let plan = |conditions: &str| {
+        format!(
+            "plan:\n  version: 1\n  id: p\n  card: c.yaml\n  deployment: d.yaml\n  dataset: x.jsonl\n  models: [{{ id: m, provider: mock }}]\n  conditions:\n{conditions}  graders: [{{ kind: conditions }}]\n"
+        )
+    };
+    assert!(!load(&plan("    - { id: conversation, with: [withheld] }\n")).diagnostics.has_errors());
+    let d = only_error(&plan("    - { id: patient_query, with: [withheld] }\n"));
+    assert_eq!((at(&d), d.message.as_str()), ((9, 35), "`withheld` does not compose with `patient_query`"));
+    assert!(d.expected.as_deref().unwrap_or("").contains("`conversation`"));
+    let d = only_error(&plan("    - { id: vignette, with: [withhold] }\n"));
+    assert_eq!(at(&d), (9, 30));
+    assert_eq!(d.suggestion.as_deref(), Some("did you mean `withheld`?"));
+    let d = only_error(&plan("    - { id: withheld, with: [withheld] }\n"));
+    assert_eq!(d.message, "`withheld` is applied twice");
+    let d = only_error(&plan("    - { id: vignette, with: [framed] }\n"));
+    assert_eq!(d.message, "`framed` needs the deployment's `system_prompt`");
+    // The same cell twice is a duplicate name.
+    let d = only_error(&plan("    - { id: vignette, with: [withheld] }\n    - { id: vignette, with: [withheld] }\n"));
+    assert!(d.message.contains("vignette+withheld"), "{}", d.message);
+}
+
+#[test]
 fn hostile_inputs_never_panic() {
     let samples = [
         "benchcard: [",

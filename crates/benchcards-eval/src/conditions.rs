@@ -147,8 +147,15 @@ pub enum ConditionError {
 /// The units of one item under one condition (empty when the item has nothing to pose, e.g. no
 /// patient queries).
 pub fn units(spec: &ConditionSpec, item: &Item) -> Result<Vec<Unit>, ConditionError> {
-    let with_options = |text: &str| {
-        if item.gold.options.is_empty() {
+    // A factorial cell applies its `with` parts to the base condition: the case loses its key
+    // facts (`withheld`), the question its options (`options_removed`), the request gains the
+    // deployment's system prompt (`framed`).
+    if spec.has("withheld") && item.gold.key_facts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let case = if spec.has("withheld") { withhold(&item.vignette, &item.gold.key_facts) } else { item.vignette.clone() };
+    let question = |text: &str| {
+        if item.gold.options.is_empty() || spec.has("options_removed") {
             format!("{text}\n\n{TASK}")
         } else {
             let opts: Vec<String> =
@@ -157,14 +164,19 @@ pub fn units(spec: &ConditionSpec, item: &Item) -> Result<Vec<Unit>, ConditionEr
         }
     };
     let single = |content: String| {
-        vec![Unit { unit: item.id.clone(), item: item.id.clone(), flow: Flow::Single(vec![Message::new("user", content)]) }]
+        let mut messages = Vec::new();
+        if spec.has("framed") {
+            messages.push(Message::new("system", spec.system_prompt.clone().unwrap_or_default()));
+        }
+        messages.push(Message::new("user", content));
+        vec![Unit { unit: item.id.clone(), item: item.id.clone(), flow: Flow::Single(messages) }]
     };
     let conversation = |then: After| {
         vec![Unit {
             unit: item.id.clone(),
             item: item.id.clone(),
             flow: Flow::Conversation {
-                vignette: item.vignette.clone(),
+                vignette: case.clone(),
                 opening: item.patient_queries.first().cloned(),
                 turn_limit: spec.turn_limit.unwrap_or(10),
                 behaviour: spec.patient.unwrap_or(PatientBehaviour::Truthful),
@@ -173,18 +185,7 @@ pub fn units(spec: &ConditionSpec, item: &Item) -> Result<Vec<Unit>, ConditionEr
         }]
     };
     Ok(match spec.id.as_str() {
-        "vignette" => single(with_options(&item.vignette)),
-        "options_removed" => single(format!("{}\n\n{TASK}", item.vignette)),
-        "withheld" if item.gold.key_facts.is_empty() => Vec::new(),
-        "withheld" => single(with_options(&withhold(&item.vignette, &item.gold.key_facts))),
-        "framed" => vec![Unit {
-            unit: item.id.clone(),
-            item: item.id.clone(),
-            flow: Flow::Single(vec![
-                Message::new("system", spec.system_prompt.clone().unwrap_or_default()),
-                Message::new("user", with_options(&item.vignette)),
-            ]),
-        }],
+        "vignette" | "options_removed" | "withheld" | "framed" => single(question(&case)),
         "patient_query" => item
             .patient_queries
             .iter()
@@ -195,9 +196,7 @@ pub fn units(spec: &ConditionSpec, item: &Item) -> Result<Vec<Unit>, ConditionEr
                 flow: Flow::Single(vec![Message::new("user", q.clone())]),
             })
             .collect(),
-        "lay_rewrite" => {
-            vec![Unit { unit: item.id.clone(), item: item.id.clone(), flow: Flow::LayRewrite { vignette: item.vignette.clone() } }]
-        }
+        "lay_rewrite" => vec![Unit { unit: item.id.clone(), item: item.id.clone(), flow: Flow::LayRewrite { vignette: case.clone() } }],
         "conversation" => conversation(After::Score(spec.scoring.unwrap_or(Scoring::FinalAnswer))),
         "singleturn" => conversation(After::SingleTurn),
         "summarized" => conversation(After::Summarized),
@@ -232,6 +231,7 @@ mod tests {
             patient: None,
             scoring: None,
             system_prompt: Some("You are a helpful NHS assistant.".into()),
+            with: Vec::new(),
         }
     }
 
@@ -258,5 +258,32 @@ mod tests {
         assert!(matches!(units(&spec("human_study"), &item()), Err(ConditionError::NotYetSupported(_))));
         let p = patient_system(&item().vignette, PatientBehaviour::Misreporting);
         assert!(p.contains("Description:\nYou are 40.") && p.contains("inaccurately"));
+    }
+
+    #[test]
+    fn factorial_cells_apply_their_parts_on_top_of_the_base() {
+        let cell = |id: &str, with: &[&str]| ConditionSpec { with: with.iter().map(|w| w.to_string()).collect(), ..spec(id) };
+        let mcq = Item { gold: Gold { options: vec!["Pleurisy".into(), "Pulmonary embolism".into()], ..item().gold }, ..item() };
+        let single = |u: Vec<Unit>| match u.into_iter().next().map(|u| u.flow) {
+            Some(Flow::Single(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        // Withheld facts and no options, together.
+        let m = single(units(&cell("options_removed", &["withheld"]), &mcq).unwrap());
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].content, format!("You are 40. You like gardening.\n\n{TASK}"));
+        // The options stay when only the facts go; the system prompt comes with `framed`.
+        let m = single(units(&cell("framed", &["withheld"]), &mcq).unwrap());
+        assert_eq!(m[0].role, "system");
+        assert!(
+            m[1].content.starts_with("You are 40. You like gardening.\n\nWhich of the following") && m[1].content.contains("B) Pulmonary")
+        );
+        // The simulated patient holds the case without its key facts.
+        let c = units(&cell("conversation", &["withheld"]), &item()).unwrap();
+        assert!(matches!(&c[0].flow, Flow::Conversation { vignette, .. } if vignette == "You are 40. You like gardening."));
+        // An item without key facts has nothing to withhold.
+        let bare = Item { gold: Gold::default(), ..item() };
+        assert!(units(&cell("conversation", &["withheld"]), &bare).unwrap().is_empty());
+        assert_eq!(cell("conversation", &["withheld"]).name(), "conversation+withheld");
     }
 }

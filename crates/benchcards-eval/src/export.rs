@@ -86,6 +86,13 @@ pub fn results(store: &Store, run: &str, plan: &Plan, dataset: &Dataset, t: &Tax
     for s in store.samples(run)?.into_iter().filter(|s| s.status == "done") {
         let Some(score) = grades.get(&s.key) else { continue };
         let def = t.condition(&s.condition);
+        let (relaxes, unit_source) = match plan.conditions.iter().find(|c| c.name() == s.label) {
+            Some(spec) => cell_meta(spec, t),
+            None => (
+                def.filter(|d| d.relaxes != "none").map_or_else(String::new, |d| d.relaxes.clone()),
+                def.map_or_else(String::new, |d| d.query.clone()),
+            ),
+        };
         out.push(ResultRow {
             unit: s.unit.clone(),
             condition: s.label.clone(),
@@ -96,10 +103,28 @@ pub fn results(store: &Store, run: &str, plan: &Plan, dataset: &Dataset, t: &Tax
             stratum: dataset.item(&s.item).and_then(|i| i.stratum.clone()).unwrap_or_default(),
             model: s.model.clone(),
             grader: grader.to_string(),
-            unit_source: def.map_or_else(String::new, |d| d.query.clone()),
-            relaxes: def.filter(|d| d.relaxes != "none").map_or_else(String::new, |d| d.relaxes.clone()),
+            unit_source,
+            relaxes,
             proxy: def.is_some_and(|d| d.proxy),
         });
     }
     Ok(out)
+}
+
+/// A condition's metadata: the assumptions it relaxes (its own and those of its `with` parts,
+/// `;`-separated) and where its units come from (a part's source replaces the clinician's
+/// vignette, as `withheld` does).
+fn cell_meta(spec: &benchcards_core::ConditionSpec, t: &Taxonomy) -> (String, String) {
+    let parts: Vec<_> = std::iter::once(&spec.id).chain(&spec.with).filter_map(|id| t.condition(id)).collect();
+    let mut relaxes: Vec<&str> = Vec::new();
+    for p in &parts {
+        if p.relaxes != "none" && !relaxes.contains(&p.relaxes.as_str()) {
+            relaxes.push(&p.relaxes);
+        }
+    }
+    let source = parts.iter().map(|p| p.query.as_str()).fold(None, |acc: Option<&str>, q| match acc {
+        None | Some("clinician_vignette") => Some(q),
+        Some(a) => Some(a),
+    });
+    (relaxes.join(";"), source.unwrap_or_default().to_string())
 }

@@ -58,7 +58,7 @@ pub fn expand(plan: &Plan, dataset: &Dataset) -> Result<(Vec<Work>, Vec<String>)
     let mut work = Vec::new();
     let mut notes = Vec::new();
     for cond in &plan.conditions {
-        let label = cond.label.clone().unwrap_or_else(|| cond.id.clone());
+        let label = cond.name();
         let mut empty = 0;
         for item in &dataset.items {
             let us = units(cond, item).map_err(|e| e.to_string())?;

@@ -434,3 +434,58 @@ async fn a_run_reports_its_cost_at_the_plans_prices() {
     let (_, shown, _) = run_blocking(dir.path(), &["runs", "show", out.trim()]);
     assert!(shown.contains(&format!("{expected}.0000")), "{shown}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_factorial_plan_runs_every_cell_and_decomposes_into_shapley_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = server(MockConfig::default()).await;
+    let framed = "framed\n      system_prompt: You are the NHS symptom checker.";
+    let cell = format!("{framed}\n      with: [withheld]");
+    let p = plan(dir.path(), &[s.base_url()], &["vignette", "withheld", framed, &cell], Some(4));
+    let (d, pp) = (dir.path().to_path_buf(), p.to_str().unwrap().to_string());
+    let (code, out, err) = tokio::task::spawn_blocking(move || run_blocking(&d, &["run", &pp])).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    // Every cell sends its own requests: the cell's carry the system prompt and the shorter case.
+    let bodies = s.counters.bodies.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 16);
+    let framed_lengths = |with_prompt: bool| {
+        let mut v: Vec<usize> = bodies
+            .iter()
+            .filter(|b| (b["messages"][0]["role"] == "system") == with_prompt)
+            .map(|b| b["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().len())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(framed_lengths(true).len(), 8);
+    assert!(framed_lengths(true)[0] < framed_lengths(true)[7], "framed cases with and without their key facts");
+    let (code, _, err) = run_blocking(dir.path(), &["runs", "export", out.trim(), "-o", "results.csv"]);
+    assert_eq!(code, 0, "{err}");
+    let results = std::fs::read_to_string(dir.path().join("results.csv")).unwrap();
+    let cell: Vec<&str> = results.lines().filter(|l| l.contains(",framed+withheld,")).collect();
+    assert_eq!(cell.len(), 4, "{results}");
+    assert!(cell.iter().all(|l| l.contains(",withheld_facts,interaction_type;information_completeness,")), "{cell:?}");
+    let (code, json, err) = run_blocking(
+        dir.path(),
+        &[
+            "decompose",
+            "results.csv",
+            "--path",
+            "vignette,withheld,framed+withheld",
+            "--shapley",
+            "information_completeness,interaction_type",
+            "--format",
+            "json",
+            "--resamples",
+            "200",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let shapley = v["shapley"].as_array().expect("Shapley values when every cell exists");
+    assert_eq!(shapley.len(), 2);
+    // The two shares add up to the whole drop from the benchmark to the cell that relaxes both.
+    let score = |c: &str| v["conditions"].as_array().unwrap().iter().find(|x| x["id"] == c).unwrap()["score"].as_f64().unwrap();
+    let sum: f64 = shapley.iter().map(|x| x["value"].as_f64().unwrap()).sum();
+    assert!((sum - (score("vignette") - score("framed+withheld"))).abs() < 1e-12, "{json}");
+}

@@ -86,11 +86,23 @@ fn plan_is_drafted_and_passes_check() {
     assert_eq!(code, 0, "{err}");
     let (p, _) = benchcards_core::load_plan(&plan).unwrap();
     assert!(Path::new(&plan.parent().unwrap().join(&p.card)).is_file(), "card path is relative to the plan: {}", p.card);
-    let ids: Vec<&str> = p.conditions.iter().map(|c| c.label.as_deref().unwrap_or(&c.id)).collect();
+    let ids: Vec<String> = p.conditions.iter().map(|c| c.name()).collect();
     assert_eq!(
         ids,
-        ["vignette", "lay_rewrite", "withheld", "patient_query", "conversation", "conversation_misreporting", "patient_decision"]
+        [
+            "vignette",
+            "lay_rewrite",
+            "withheld",
+            "patient_query",
+            "conversation",
+            "conversation_misreporting",
+            "patient_decision",
+            "lay_rewrite+withheld",
+            "conversation+withheld"
+        ]
     );
+    // Each added cell completes a 2×2 factorial, and the plan says how to use it.
+    assert!(text.contains("--shapley information_completeness,interaction_type"), "{text}");
     assert_eq!(p.studies[0].group, "decision_mediation", "the critical outcome group with most optimistic bias comes first");
     assert_eq!(p.studies[0].design, "rct");
     assert!(p.studies[0].control_arm.contains("without the model"));

@@ -60,7 +60,7 @@ fn stage1(cards: &[Card], profile: &Profile) {
         let def = t.condition(&c.id);
         stages.row(vec![
             "3".into(),
-            c.label.clone().unwrap_or_else(|| c.id.clone()),
+            c.name(),
             def.map_or(String::new(), |d| d.relaxes.clone()),
             def.map_or(String::new(), |d| d.definition.clone()),
         ]);
@@ -148,7 +148,7 @@ fn stages_2_3(cards: &[Card], profile: &Profile, out: &Path, items: usize) -> Re
         "5. The local model `{}` answers {} vignette(s) under {} (`benchcards run {}`)\n",
         model.id,
         p.dataset.items.len(),
-        p.plan.conditions.iter().map(|c| c.label.clone().unwrap_or_else(|| c.id.clone())).collect::<Vec<_>>().join(", "),
+        p.plan.conditions.iter().map(|c| c.name()).collect::<Vec<_>>().join(", "),
         plan_path.display()
     );
     let store = out.join("runs.sqlite");
@@ -178,7 +178,7 @@ fn stages_2_3(cards: &[Card], profile: &Profile, out: &Path, items: usize) -> Re
         boot: BootstrapArgs,
     }
     let args = <Defaults as clap::Parser>::try_parse_from(["decompose", &results.display().to_string()]).into_diagnostic()?;
-    let path: Vec<String> = p.plan.conditions.iter().map(|c| c.label.clone().unwrap_or_else(|| c.id.clone())).collect();
+    let path: Vec<String> = p.plan.conditions.iter().map(|c| c.name()).collect();
     let (_, _, d) = decomposition(&args.input, &path, None, WeightScheme::Pooled, None, None, &args.boot)?
         .map_err(|_| miette!("cannot decompose {}", results.display()))?;
     println!("6. Where the score goes (`benchcards decompose {} --path {}`)\n", results.display(), path.join(","));

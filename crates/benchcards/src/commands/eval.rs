@@ -449,7 +449,7 @@ pub fn run(
         .titled("Dry run: nothing is sent");
         let mut total = (0usize, 0i64, 0i64, 0f64, 0i64);
         for cond in &p.plan.conditions {
-            let label = cond.label.clone().unwrap_or_else(|| cond.id.clone());
+            let label = cond.name();
             for (m, spec) in p.plan.models.iter().enumerate() {
                 let ws: Vec<_> = work.iter().filter(|w| w.label == label && w.model == m).collect();
                 let requests: i64 = ws.iter().map(|w| w.estimate().0).sum();
