@@ -555,11 +555,48 @@ pub struct Budget {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HumanStudy {
-    /// CSV file, relative to the plan.
+    /// CSV or JSONL file, relative to the plan: one row per participant × scenario, with the
+    /// participant's own answer.
     pub path: String,
-    /// The arm without the model.
+    /// The arm without the model (usual resources); its rows become `human_study:ARM` like the
+    /// others, and serve as the decomposition's reference line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub control_arm: Option<String>,
+    /// Column names, when they differ from `participant`, `item`, `arm`, `response`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<HumanStudyColumns>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HumanStudyColumns {
+    #[serde(default = "participant_col")]
+    pub participant: String,
+    #[serde(default = "item_col")]
+    pub item: String,
+    #[serde(default = "arm_col")]
+    pub arm: String,
+    #[serde(default = "response_col")]
+    pub response: String,
+}
+
+fn participant_col() -> String {
+    "participant".into()
+}
+fn item_col() -> String {
+    "item".into()
+}
+fn arm_col() -> String {
+    "arm".into()
+}
+fn response_col() -> String {
+    "response".into()
+}
+
+impl Default for HumanStudyColumns {
+    fn default() -> Self {
+        HumanStudyColumns { participant: participant_col(), item: item_col(), arm: arm_col(), response: response_col() }
+    }
 }
 
 /// A Plan: a staged evaluation. Lives under `plan:`. Paths are relative to the plan file.

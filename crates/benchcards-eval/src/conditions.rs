@@ -136,10 +136,6 @@ pub fn withhold(vignette: &str, key_facts: &[String]) -> String {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConditionError {
-    #[error(
-        "condition `{0}` is imported, not run: grade the study's own answers with `benchcards grade` and analyse them with `benchcards study analyze` or `decompose`"
-    )]
-    NotYetSupported(String),
     #[error("unknown condition `{0}`")]
     Unknown(String),
 }
@@ -201,7 +197,8 @@ pub fn units(spec: &ConditionSpec, item: &Item) -> Result<Vec<Unit>, ConditionEr
         "singleturn" => conversation(After::SingleTurn),
         "summarized" => conversation(After::Summarized),
         "patient_decision" => conversation(After::PatientDecision),
-        "human_study" => return Err(ConditionError::NotYetSupported(spec.id.clone())),
+        // Imported from the plan's study file (`human`), never posed to a model.
+        "human_study" => Vec::new(),
         other => return Err(ConditionError::Unknown(other.to_string())),
     })
 }
@@ -255,7 +252,7 @@ mod tests {
             matches!(&c[0].flow, Flow::Conversation { opening: Some(o), turn_limit: 10, then: After::Score(Scoring::FinalAnswer), .. } if o == "my chest hurts")
         );
         assert_eq!(units(&spec("patient_decision"), &item()).unwrap()[0].flow.phase(), 1);
-        assert!(matches!(units(&spec("human_study"), &item()), Err(ConditionError::NotYetSupported(_))));
+        assert!(units(&spec("human_study"), &item()).unwrap().is_empty(), "imported, not posed");
         let p = patient_system(&item().vignette, PatientBehaviour::Misreporting);
         assert!(p.contains("Description:\nYou are 40.") && p.contains("inaccurately"));
     }

@@ -86,6 +86,7 @@ pub fn results(store: &Store, run: &str, plan: &Plan, dataset: &Dataset, t: &Tax
     for s in store.samples(run)?.into_iter().filter(|s| s.status == "done") {
         let Some(score) = grades.get(&s.key) else { continue };
         let def = t.condition(&s.condition);
+        let human = s.condition == "human_study";
         let (relaxes, unit_source) = match plan.conditions.iter().find(|c| c.name() == s.label) {
             Some(spec) => cell_meta(spec, t),
             None => (
@@ -97,11 +98,13 @@ pub fn results(store: &Store, run: &str, plan: &Plan, dataset: &Dataset, t: &Tax
             unit: s.unit.clone(),
             condition: s.label.clone(),
             score: *score,
-            // Units of one item (e.g. its patient queries) pair with the item's other conditions.
-            pair: if multi_model { format!("{}|{}", s.item, s.model) } else { s.item.clone() },
+            // Units of one item (e.g. its patient queries, or its participants) pair with the
+            // item's other conditions.
+            pair: if multi_model && !human { format!("{}|{}", s.item, s.model) } else { s.item.clone() },
             replicate: s.epoch,
             stratum: dataset.item(&s.item).and_then(|i| i.stratum.clone()).unwrap_or_default(),
-            model: s.model.clone(),
+            // A participant answers instead of a model by design: not a model change to flag.
+            model: if human { String::new() } else { s.model.clone() },
             grader: grader.to_string(),
             unit_source,
             relaxes,

@@ -4,6 +4,7 @@ pub mod conditions;
 pub mod dataset;
 pub mod export;
 pub mod grade;
+pub mod human;
 pub mod provider;
 pub mod runner;
 pub mod store;

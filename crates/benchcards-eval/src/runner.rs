@@ -52,12 +52,12 @@ impl Work {
     }
 }
 
-/// Expands a plan over a dataset into work, in a stable order. Conditions the runner cannot
-/// build yet are returned as errors naming them; items with nothing to pose are counted.
+/// Expands a plan over a dataset into work, in a stable order; items with nothing to pose are
+/// counted. `human_study` poses nothing: its rows are imported (`human`).
 pub fn expand(plan: &Plan, dataset: &Dataset) -> Result<(Vec<Work>, Vec<String>), String> {
     let mut work = Vec::new();
     let mut notes = Vec::new();
-    for cond in &plan.conditions {
+    for cond in plan.conditions.iter().filter(|c| c.id != "human_study") {
         let label = cond.name();
         let mut empty = 0;
         for item in &dataset.items {

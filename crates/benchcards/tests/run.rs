@@ -489,3 +489,74 @@ async fn a_factorial_plan_runs_every_cell_and_decomposes_into_shapley_values() {
     let sum: f64 = shapley.iter().map(|x| x["value"].as_f64().unwrap()).sum();
     assert!((sum - (score("vignette") - score("framed+withheld"))).abs() < 1e-12, "{json}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_human_study_is_imported_graded_and_decomposed_against_its_control_arm() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = server(MockConfig::default()).await;
+    let p = plan(dir.path(), &[s.base_url()], &["vignette", "human_study"], Some(2));
+    // Two participants per arm, each answering both scenarios in their own words.
+    std::fs::write(
+        dir.path().join("study.csv"),
+        "who,item,arm,response\n\
+         p1,sx-001,with_model,I think it's a common cold\n\
+         p1,sx-002,with_model,Probably a tension-type headache\n\
+         p2,sx-001,with_model,flu maybe\n\
+         p2,sx-002,with_model,tension-type headache from stress\n\
+         p3,sx-001,usual_resources,a cold\n\
+         p3,sx-002,usual_resources,migraine\n\
+         p4,sx-001,usual_resources,common cold\n\
+         p4,sx-002,usual_resources,no idea\n",
+    )
+    .unwrap();
+    let with_study = |p: &Path, file: &str| {
+        let text = std::fs::read_to_string(p).unwrap()
+            + &format!("  human_study:\n    path: {file}\n    control_arm: usual_resources\n    columns: {{participant: who}}\n");
+        std::fs::write(p, text).unwrap();
+    };
+    with_study(&p, "study.csv");
+    let (d, pp) = (dir.path().to_path_buf(), p.to_str().unwrap().to_string());
+    let (code, out, err) = tokio::task::spawn_blocking(move || run_blocking(&d, &["run", &pp])).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("human study: 8 row(s) imported"), "{err}");
+    assert_eq!(s.requests(), 2, "only the model's two vignettes are sent; the study is imported");
+    let (code, _, err) = run_blocking(dir.path(), &["runs", "export", out.trim(), "-o", "results.csv"]);
+    assert_eq!(code, 0, "{err}");
+    let results = std::fs::read_to_string(dir.path().join("results.csv")).unwrap();
+    let score = |unit: &str, arm: &str| {
+        let line = results.lines().find(|l| l.starts_with(&format!("{unit},human_study:{arm},"))).unwrap_or_else(|| panic!("{results}"));
+        line.split(',').nth(2).unwrap().to_string()
+    };
+    // Graded by the plan's own grader (bean mode, threshold 80): "flu maybe" names no accepted condition.
+    assert_eq!((score("p1|sx-001", "with_model"), score("p2|sx-001", "with_model")), ("1.0".into(), "0.0".into()));
+    assert_eq!(score("p4|sx-002", "usual_resources"), "0.0");
+    assert!(results.contains(",real_participant,decision_mediation,"), "{results}");
+    let (code, json, err) = run_blocking(
+        dir.path(),
+        &[
+            "decompose",
+            "results.csv",
+            "--path",
+            "vignette,human_study:with_model",
+            "--reference",
+            "human_study:usual_resources",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["steps"][0]["assumption"], "decision_mediation");
+    assert_eq!(v["reference"]["id"], "human_study:usual_resources", "{json}");
+    assert!((v["reference"]["score"].as_f64().unwrap() - 0.5).abs() < 1e-12, "a cold, common cold: 2 of 4");
+
+    // A study naming a scenario the dataset lacks: an error at its line and column, and no run.
+    std::fs::write(dir.path().join("bad.csv"), "who,item,arm,response\np1,sx-001,usual_resources,cold\np1,sx-999,usual_resources,cold\n")
+        .unwrap();
+    let p = plan(dir.path(), &[s.base_url()], &["vignette"], Some(2));
+    with_study(&p, "bad.csv");
+    let (code, _, err) = run_blocking(dir.path(), &["run", p.to_str().unwrap(), "--store", "bad.sqlite"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("item `sx-999` is not in the plan's dataset") && err.contains("bad.csv:3:4"), "{err}");
+    assert!(!dir.path().join("bad.sqlite").exists());
+}

@@ -153,7 +153,7 @@ fn stages_2_3(cards: &[Card], profile: &Profile, out: &Path, items: usize) -> Re
     );
     let store = out.join("runs.sqlite");
     let settings = Settings { concurrency: 4, max_attempts: 3, timeout: 600 };
-    let Executed { run_id, summary, .. } = execute_plan(&p.plan, &p.plan_json, &p.plan_hash, &p.dataset, work, &store, None, settings)?;
+    let Executed { run_id, summary, .. } = execute_plan(&p, work, &store, None, settings)?;
     println!(
         "Run `{run_id}`: {} sample(s) ({} from the cache of earlier demos), {} failed; {} request(s); {} prompt + {} completion tokens; {:.1} s.\n",
         summary.done,

@@ -291,6 +291,8 @@ pub(super) struct Prepared {
     pub plan_json: String,
     pub plan_hash: String,
     pub dataset: Dataset,
+    /// The human study's rows, imported as completed samples.
+    pub human: Vec<benchcards_eval::store::SampleRow>,
 }
 
 pub(super) fn prepare(plan_path: &Path) -> Result<Prepared, ExitCode> {
@@ -307,8 +309,26 @@ pub(super) fn prepare(plan_path: &Path) -> Result<Prepared, ExitCode> {
         .collect();
     let mut stored = plan.clone();
     stored.dataset = std::path::absolute(&dataset_path).unwrap_or(dataset_path).display().to_string();
+    let human = match &plan.human_study {
+        Some(study) => {
+            let path = base.join(&study.path);
+            let name = path.display().to_string();
+            let text = read_data(&path).map_err(|d| {
+                print_diagnostics(&name, None, &Diagnostics(vec![d]));
+                ExitCode::FAILURE
+            })?;
+            let jsonl = matches!(path.extension().and_then(|e| e.to_str()), Some("jsonl" | "ndjson"));
+            let rows = benchcards_eval::human::read_study(&text, jsonl, study, &dataset).map_err(|d| {
+                print_diagnostics(&name, Some(&text), &d);
+                ExitCode::FAILURE
+            })?;
+            eprintln!("human study: {} row(s) imported from {name}", rows.len());
+            rows
+        }
+        None => Vec::new(),
+    };
     let plan_json = serde_json::to_string(&stored).unwrap_or_default();
-    Ok(Prepared { plan, plan_json, plan_hash, dataset })
+    Ok(Prepared { plan, plan_json, plan_hash, dataset, human })
 }
 
 /// How to run: concurrency, attempts per request, seconds before a request times out.
@@ -331,18 +351,16 @@ pub struct Executed {
     pub cost_usd: f64,
 }
 
-/// Starts (or resumes) a run in the store, executes the work, and grades what completed.
-#[allow(clippy::too_many_arguments)]
+/// Starts (or resumes) a run in the store, imports the human study, executes the work, and
+/// grades what completed.
 pub fn execute_plan(
-    plan: &benchcards_core::Plan,
-    plan_json: &str,
-    plan_hash: &str,
-    dataset: &Dataset,
+    p: &Prepared,
     work: Vec<benchcards_eval::runner::Work>,
     store_path: &Path,
     resume: Option<&str>,
     settings: Settings,
 ) -> Result<Executed> {
+    let Prepared { plan, plan_json, plan_hash, dataset, human } = p;
     use benchcards_eval::provider::Provider;
     use benchcards_eval::runner::{Options, execute};
     // Providers first: a missing key or model stops here, before a run is recorded.
@@ -356,7 +374,7 @@ pub fn execute_plan(
     let store = open_store(store_path)?;
     let run_id = match resume {
         Some(id) => match store.run_plan(id).map_err(|e| miette::miette!("{e}"))? {
-            Some((hash, _)) if hash == plan_hash => id.to_string(),
+            Some((hash, _)) if &hash == plan_hash => id.to_string(),
             Some(_) => return Err(miette::miette!("run `{id}` was started from a different plan; start a new run instead of resuming it")),
             None => return Err(miette::miette!("no run `{id}` in {} (see `benchcards runs list`)", store_path.display())),
         },
@@ -368,6 +386,10 @@ pub fn execute_plan(
         }
     };
     eprintln!("run `{run_id}`: {} sample(s); store {}", work.len(), store_path.display());
+    let mut store = store;
+    for row in human {
+        store.put_sample(&run_id, row).map_err(|e| miette::miette!("{e}"))?;
+    }
     let store = std::sync::Arc::new(std::sync::Mutex::new(store));
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().into_diagnostic()?;
     let opts = Options {
@@ -513,16 +535,8 @@ pub fn run(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let Executed { run_id, summary, graded, unjudged, cost_usd } = execute_plan(
-        &p.plan,
-        &p.plan_json,
-        &p.plan_hash,
-        &p.dataset,
-        work,
-        store_path,
-        resume,
-        Settings { concurrency, max_attempts, timeout },
-    )?;
+    let Executed { run_id, summary, graded, unjudged, cost_usd } =
+        execute_plan(&p, work, store_path, resume, Settings { concurrency, max_attempts, timeout })?;
     eprintln!(
         "run `{run_id}`: {} done ({} from cache), {} failed; {} request(s) sent, {} retried; {} prompt + {} completion tokens; {:.1} s; {graded} grade(s)",
         summary.done,

@@ -1,0 +1,95 @@
+//! Imports a human study (SPEC §5 `human_study`): real participants' own answers, one row per
+//! participant × scenario, with the arm each was in. Each row becomes a completed sample labelled
+//! `human_study:ARM`, graded by the plan's graders like the model's answers, so the
+//! decomposition can step from the model into people's decisions, with the control arm as its
+//! reference line. Nothing is sent anywhere.
+
+use crate::dataset::Dataset;
+use crate::store::SampleRow;
+use benchcards_core::results::read_tabular;
+use benchcards_core::{Diagnostic, Diagnostics, HumanStudy, HumanStudyColumns, Pos};
+
+/// The label of an arm's rows in results.
+pub fn arm_label(arm: &str) -> String {
+    format!("human_study:{arm}")
+}
+
+/// Reads a study file into samples. Every problem is reported with its line and column; a file
+/// with any problem imports nothing.
+pub fn read_study(text: &str, jsonl: bool, study: &HumanStudy, dataset: &Dataset) -> Result<Vec<SampleRow>, Diagnostics> {
+    let table = read_tabular(text, jsonl)?;
+    let cols = study.columns.clone().unwrap_or_default();
+    let at = |line: usize, column: usize| Pos { line, column, index: 0 };
+    let mut diags = Diagnostics::default();
+    let mut index = |name: &str| {
+        let i = table.column(name);
+        if i.is_none() {
+            diags.push(
+                Diagnostic::error(at(1, 1), format!("no column `{name}` (the columns are: {})", table.columns.join(", ")))
+                    .suggest(Some("name the columns under `human_study: columns:` in the plan".into())),
+            );
+        }
+        i
+    };
+    let HumanStudyColumns { participant, item, arm, response } = &cols;
+    let (p, it, a, r) = (index(participant), index(item), index(arm), index(response));
+    let (Some(p), Some(it), Some(a), Some(r)) = (p, it, a, r) else { return Err(diags) };
+    let mut out = Vec::new();
+    let mut arms = std::collections::BTreeSet::new();
+    let mut keys = std::collections::HashSet::new();
+    for row in &table.rows {
+        let get = |i: usize| row.values.get(i).cloned().flatten().filter(|v| !v.trim().is_empty());
+        let col = |i: usize| row.columns.get(i).copied().unwrap_or(1);
+        let (Some(pv), Some(iv), Some(av)) = (get(p), get(it), get(a)) else {
+            diags.push(Diagnostic::error(at(row.line, 1), format!("a row needs `{participant}`, `{item}` and `{arm}`")));
+            continue;
+        };
+        if dataset.item(&iv).is_none() {
+            diags.push(
+                Diagnostic::error(at(row.line, col(it)), format!("item `{iv}` is not in the plan's dataset"))
+                    .suggest(Some("use the dataset's item ids for the scenarios participants saw".into())),
+            );
+            continue;
+        }
+        arms.insert(av.clone());
+        let label = arm_label(&av);
+        let key = format!("{label}|{pv}|{iv}");
+        if !keys.insert(key.clone()) {
+            diags.push(Diagnostic::error(
+                at(row.line, 1),
+                format!("participant `{pv}` and item `{iv}` repeat an earlier row of arm `{av}`"),
+            ));
+            continue;
+        }
+        out.push(SampleRow {
+            key,
+            unit: format!("{pv}|{iv}"),
+            item: iv,
+            condition: "human_study".into(),
+            label,
+            model: "participant".into(),
+            epoch: 0,
+            status: "done".into(),
+            response: Some(get(r).unwrap_or_default()),
+            transcript: String::new(),
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            latency_ms: 0,
+            attempts: 0,
+            requests_sent: 0,
+            error: None,
+        });
+    }
+    if let Some(c) = &study.control_arm
+        && !arms.contains(c)
+    {
+        diags.push(
+            Diagnostic::error(
+                at(1, 1),
+                format!("no row is in the control arm `{c}` (arms: {})", arms.into_iter().collect::<Vec<_>>().join(", ")),
+            )
+            .suggest(Some("set `control_arm` to the arm without the model".into())),
+        );
+    }
+    if diags.has_errors() { Err(diags) } else { Ok(out) }
+}
