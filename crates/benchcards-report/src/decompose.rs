@@ -9,8 +9,21 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
+/// Points to one decimal; a value that rounds to zero prints as 0.0, never −0.0.
 fn pts(x: f64) -> String {
-    format!("{:.1}", x * 100.0)
+    format!("{:.1}", (x * 1000.0).round() / 10.0 + 0.0)
+}
+
+/// A step's drop as the chart labels it: a fall in score as −, a rise as +.
+fn drop_label(contribution: f64) -> String {
+    let v = (contribution * 1000.0).round() / 10.0;
+    if v > 0.0 {
+        format!("−{v:.1} pts")
+    } else if v < 0.0 {
+        format!("+{:.1} pts", -v)
+    } else {
+        "0.0 pts".into()
+    }
 }
 
 fn ci_pct(ci: [f64; 2]) -> String {
@@ -241,7 +254,7 @@ pub fn waterfall_svg(d: &Decomposition) -> String {
         s.push_str(&format!(
             "<text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-weight=\"600\">{}</text>\n",
             y(hi) - 20.0,
-            escape_html(&format!("−{} pts", pts(st.contribution)).replace("−-", "+"))
+            drop_label(st.contribution)
         ));
         s.push_str(&format!(
             "<text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#555\">[{}]</text>\n",
@@ -288,4 +301,20 @@ pub fn waterfall_svg(d: &Decomposition) -> String {
     ));
     s.push_str("</svg>\n");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_never_prints_with_a_sign() {
+        assert_eq!(pts(-0.0), "0.0");
+        assert_eq!(pts(-0.0004), "0.0");
+        assert_eq!(pts(-0.0006), "-0.1");
+        assert_eq!(drop_label(0.0), "0.0 pts");
+        assert_eq!(drop_label(-0.0), "0.0 pts");
+        assert_eq!(drop_label(0.118), "−11.8 pts");
+        assert_eq!(drop_label(-0.05), "+5.0 pts");
+    }
 }

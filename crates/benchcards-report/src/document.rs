@@ -1,7 +1,7 @@
 //! A report written once and produced as twins: Markdown and a self-contained HTML page. Text
 //! is escaped in the HTML twin; SVG is embedded in the page and linked from the Markdown.
 
-use crate::{Table, escape_html, html_page};
+use crate::{Table, escape_html, html_page, inline_html};
 
 pub struct Report {
     title: String,
@@ -11,25 +11,25 @@ pub struct Report {
 
 impl Report {
     pub fn new(title: &str) -> Report {
-        Report { title: title.to_string(), md: format!("# {title}\n\n"), html: format!("<h1>{}</h1>\n", escape_html(title)) }
+        Report { title: title.to_string(), md: format!("# {title}\n\n"), html: format!("<h1>{}</h1>\n", inline_html(title)) }
     }
 
     /// A section heading (level 2 or 3).
     pub fn heading(&mut self, level: usize, text: &str) {
         let level = level.clamp(2, 3);
         self.md.push_str(&format!("{} {text}\n\n", "#".repeat(level)));
-        self.html.push_str(&format!("<h{level}>{}</h{level}>\n", escape_html(text)));
+        self.html.push_str(&format!("<h{level}>{}</h{level}>\n", inline_html(text)));
     }
 
     pub fn paragraph(&mut self, text: &str) {
         self.md.push_str(&format!("{text}\n\n"));
-        self.html.push_str(&format!("<p>{}</p>\n", escape_html(text)));
+        self.html.push_str(&format!("<p>{}</p>\n", inline_html(text)));
     }
 
     /// A callout that must not be missed (shown as a quote in Markdown).
     pub fn warning(&mut self, text: &str) {
         self.md.push_str(&format!("> **{text}**\n\n"));
-        self.html.push_str(&format!("<p role=\"note\" class=\"warning\"><strong>{}</strong></p>\n", escape_html(text)));
+        self.html.push_str(&format!("<p role=\"note\" class=\"warning\"><strong>{}</strong></p>\n", inline_html(text)));
     }
 
     pub fn list(&mut self, items: &[String]) {
@@ -39,7 +39,7 @@ impl Report {
         self.md.push('\n');
         self.html.push_str("<ul>\n");
         for i in items {
-            self.html.push_str(&format!("<li>{}</li>\n", escape_html(i)));
+            self.html.push_str(&format!("<li>{}</li>\n", inline_html(i)));
         }
         self.html.push_str("</ul>\n");
     }
@@ -79,7 +79,7 @@ mod tests {
     #[test]
     fn twins_carry_the_same_content_and_html_escapes_it() {
         let mut r = Report::new("A <b> report");
-        r.heading(2, "Scores & drops");
+        r.heading(2, "Scores & drops for `vignette`");
         r.paragraph("x < y");
         r.warning("not meaningful");
         r.list(&["one".into(), "<two>".into()]);
@@ -89,8 +89,8 @@ mod tests {
         let md = r.markdown();
         let html = r.html();
         assert!(md.starts_with("# A <b> report\n"));
-        assert!(md.contains("## Scores & drops") && md.contains("- <two>") && md.contains("> **not meaningful**"));
-        assert!(html.contains("<h1>A &lt;b&gt; report</h1>") && html.contains("<h2>Scores &amp; drops</h2>"));
+        assert!(md.contains("## Scores & drops for `vignette`") && md.contains("- <two>") && md.contains("> **not meaningful**"));
+        assert!(html.contains("<h1>A &lt;b&gt; report</h1>") && html.contains("<h2>Scores &amp; drops for <code>vignette</code></h2>"));
         assert!(html.contains("<li>&lt;two&gt;</li>") && html.contains("<td>&lt;script&gt;</td>"));
         assert!(!html.contains("<script>"));
     }

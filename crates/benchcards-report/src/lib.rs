@@ -26,6 +26,33 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
+/// Escapes text for HTML and shows `code` spans (paired backticks) as `<code>`, as the
+/// Markdown twin does. An unpaired backtick stays as it is.
+pub fn inline_html(s: &str) -> String {
+    let escaped = escape_html(s);
+    let parts: Vec<&str> = escaped.split('`').collect();
+    if parts.len() < 3 {
+        return escaped;
+    }
+    let mut out = String::with_capacity(escaped.len() + 16);
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            // Odd pieces are inside a pair; a last odd piece has no closing backtick.
+            let closing = i % 2 == 0;
+            let opens_unpaired = i % 2 == 1 && i == parts.len() - 1;
+            out.push_str(if opens_unpaired {
+                "`"
+            } else if closing {
+                "</code>"
+            } else {
+                "<code>"
+            });
+        }
+        out.push_str(part);
+    }
+    out
+}
+
 /// A complete, self-contained HTML page (no external assets; prints well).
 pub fn html_page(title: &str, body: &str) -> String {
     format!(
@@ -36,4 +63,18 @@ pub fn html_page(title: &str, body: &str) -> String {
     )
 }
 
-const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;color:#1b1b1b;margin:0;background:#fff}main{max-width:60rem;margin:0 auto;padding:1.5rem}h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.25rem;border-bottom:1px solid #ccc;padding-bottom:.2rem;margin-top:2rem}h3{font-size:1.05rem}table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem;font-size:.9rem}th,td{border:1px solid #d0d0d0;padding:.3rem .45rem;text-align:left;vertical-align:top}th{background:#f2f2f2}caption{text-align:left;font-weight:600;padding:.2rem 0}.meta{color:#555}.status-not_specified{color:#8a5a00}pre{background:#f6f6f6;padding:.5rem;overflow-x:auto}.warning{border-left:4px solid #b45309;padding:.3rem .6rem;background:#fff7ed}figure{margin:1rem 0}svg{max-width:100%;height:auto}blockquote{margin:.3rem 0;padding-left:.6rem;border-left:3px solid #ccc;color:#444}@media print{main{max-width:none;padding:0}a{color:inherit}h2{break-after:avoid}tr{break-inside:avoid}}";
+const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;color:#1b1b1b;margin:0;background:#fff}main{max-width:60rem;margin:0 auto;padding:1.5rem}h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.25rem;border-bottom:1px solid #ccc;padding-bottom:.2rem;margin-top:2rem}h3{font-size:1.05rem}table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem;font-size:.9rem}th,td{border:1px solid #d0d0d0;padding:.3rem .45rem;text-align:left;vertical-align:top}th{background:#f2f2f2}caption{text-align:left;font-weight:600;padding:.2rem 0}.meta{color:#555}.status-not_specified{color:#8a5a00}pre{background:#f6f6f6;padding:.5rem;overflow-x:auto}.warning{border-left:4px solid #b45309;padding:.3rem .6rem;background:#fff7ed}figure{margin:1rem 0}svg{max-width:100%;height:auto}code{font-family:ui-monospace,monospace;font-size:.92em;background:#f3f3f3;padding:0 .2em;border-radius:3px}blockquote{margin:.3rem 0;padding-left:.6rem;border-left:3px solid #ccc;color:#444}@media print{main{max-width:none;padding:0}a{color:inherit}h2{break-after:avoid}tr{break-inside:avoid}}";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_spans_become_code_and_everything_stays_escaped() {
+        assert_eq!(inline_html("the benchmark has `clinician`; <b>"), "the benchmark has <code>clinician</code>; &lt;b&gt;");
+        assert_eq!(inline_html("`a` and `b`"), "<code>a</code> and <code>b</code>");
+        assert_eq!(inline_html("one ` alone"), "one ` alone");
+        assert_eq!(inline_html("`x` then `y"), "<code>x</code> then `y");
+        assert_eq!(inline_html("`<script>`"), "<code>&lt;script&gt;</code>");
+    }
+}

@@ -1,7 +1,7 @@
 //! The one output layer: a table rendered as aligned text, Markdown or HTML. Every command
 //! that shows rows builds a `Table`; JSON output is the command's own serde value.
 
-use crate::escape_html;
+use crate::{escape_html, inline_html};
 
 #[derive(Debug, Clone, Default)]
 pub struct Table {
@@ -91,11 +91,11 @@ impl Table {
         out
     }
 
-    /// An HTML table; every cell is escaped.
+    /// An HTML table; every cell is escaped (`code` spans shown as code).
     pub fn to_html(&self) -> String {
         let mut out = String::from("<table>\n");
         if let Some(t) = &self.title {
-            out.push_str(&format!("<caption>{}</caption>\n", escape_html(t)));
+            out.push_str(&format!("<caption>{}</caption>\n", inline_html(t)));
         }
         out.push_str("<thead><tr>");
         for c in &self.columns {
@@ -105,7 +105,7 @@ impl Table {
         for row in &self.rows {
             out.push_str("<tr>");
             for c in row {
-                out.push_str(&format!("<td>{}</td>", escape_html(c)));
+                out.push_str(&format!("<td>{}</td>", inline_html(c)));
             }
             out.push_str("</tr>\n");
         }

@@ -168,8 +168,8 @@ fn stages_2_3(cards: &[Card], profile: &Profile, out: &Path, items: usize) -> Re
         return Err(miette!("{} sample(s) failed; see `benchcards runs show {run_id} --store {}`", summary.failed, store.display()));
     }
 
-    let results = out.join("results.csv");
-    runs_export(&store, &run_id, ExportFormat::Csv, None, Some(&results))?;
+    // One results file per grader; each decomposed along the plan's conditions. The first
+    // grader's decomposition is the one shown in full.
     #[derive(clap::Parser)]
     struct Defaults {
         #[command(flatten)]
@@ -177,10 +177,31 @@ fn stages_2_3(cards: &[Card], profile: &Profile, out: &Path, items: usize) -> Re
         #[command(flatten)]
         boot: BootstrapArgs,
     }
-    let args = <Defaults as clap::Parser>::try_parse_from(["decompose", &results.display().to_string()]).into_diagnostic()?;
     let path: Vec<String> = p.plan.conditions.iter().map(|c| c.name()).collect();
-    let (_, _, d) = decomposition(&args.input, &path, None, WeightScheme::Pooled, None, None, &args.boot)?
-        .map_err(|_| miette!("cannot decompose {}", results.display()))?;
+    let mut scores = Table::new(&["Grader", "Condition", "n", "Score", "95% CI", "Interval method"]).titled("Scores by grader");
+    let mut first = None;
+    for (i, g) in p.plan.graders.iter().enumerate() {
+        let grader = benchcards_eval::export::grader_name(g);
+        let file = out.join(if i == 0 { "results.csv".to_string() } else { format!("results-{}.csv", grader.replace([':', '@'], "-")) });
+        runs_export(&store, &run_id, ExportFormat::Csv, Some(&grader), Some(&file))?;
+        let args = <Defaults as clap::Parser>::try_parse_from(["decompose", &file.display().to_string()]).into_diagnostic()?;
+        let (_, _, d) = decomposition(&args.input, &path, None, WeightScheme::Pooled, None, None, &args.boot)?
+            .map_err(|_| miette!("cannot decompose {}", file.display()))?;
+        for c in &d.conditions {
+            let pct = |x: f64| format!("{:.1}%", x * 100.0);
+            scores.row(vec![
+                grader.clone(),
+                c.id.clone(),
+                c.n.to_string(),
+                pct(c.score),
+                format!("{} to {}", pct(c.ci[0]), pct(c.ci[1])),
+                c.method.to_string(),
+            ]);
+        }
+        first.get_or_insert((file, args, d));
+    }
+    let (results, args, d) = first.ok_or_else(|| miette!("the demo plan has no grader"))?;
+    println!("{}", scores.to_text());
     println!("6. Where the score goes (`benchcards decompose {} --path {}`)\n", results.display(), path.join(","));
     print!("{}", text(&d, None));
 
@@ -192,6 +213,8 @@ fn stages_2_3(cards: &[Card], profile: &Profile, out: &Path, items: usize) -> Re
         p.dataset.items.len()
     ));
     comparison_sections(&mut r, &benchcards_assess::compare(taxonomy(), card, profile));
+    r.heading(2, "Scores under each condition, by grader");
+    r.table(&scores);
     decomposition_sections(&mut r, &d, None, "waterfall.svg");
     r.heading(2, "Reproducibility");
     r.list(&[
