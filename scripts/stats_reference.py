@@ -90,4 +90,21 @@ for conf, k in [(0.95, 10), (0.95, 50), (0.9, 30)]:
     z = math.sqrt(k / (k - 1)) * stats.t.ppf(1 - (1 - conf) / 2, k - 1)
     case("expanded_alpha", [conf, k], [2 * stats.norm.sf(z)])
 
+# Means with Student-t intervals, Welch's interval, the median and nearest-rank quantiles (the
+# summaries `measure` reports).
+import numpy as np
+
+samples = [[2, 4, 4, 4, 5, 5, 7, 9], [12.5, 3.0, 7.25, 40.0, 8.0], [1, 2], [0.3, 0.31, 0.29, 0.5, 0.05, 0.44]]
+for xs in samples:
+    for conf in (0.95, 0.9):
+        lo, hi = stats.t.interval(conf, len(xs) - 1, loc=np.mean(xs), scale=stats.sem(xs))
+        case("mean_t", [xs, conf], [np.mean(xs), lo, hi])
+    case("median", [xs], [np.median(xs)])
+    for q in (0.5, 0.9):
+        case("quantile", [xs, q], [np.percentile(xs, q * 100, method="inverted_cdf")])
+for a, b in [([2, 4, 4, 4, 5, 5, 7, 9], [12.5, 3.0, 7.25, 40.0, 8.0]), ([0.3, 0.31, 0.29, 0.5, 0.05, 0.44], [1, 2])]:
+    r = stats.ttest_ind(a, b, equal_var=False)
+    lo, hi = r.confidence_interval(0.95)
+    case("welch", [a, b, 0.95], [np.mean(a) - np.mean(b), lo, hi])
+
 print(json.dumps({"cases": cases}, indent=1))

@@ -1,5 +1,5 @@
-//! Embeds the bundled registry cards, example deployment profiles, and the demo's plan and
-//! dataset, so `benchcards demo` runs on built-in defaults wherever the binary is.
+//! Embeds the bundled registry cards, example deployment profiles, and the demo's plan,
+//! dataset and logs, so `benchcards demo` runs on built-in defaults wherever the binary is.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -31,7 +31,11 @@ fn main() -> std::io::Result<()> {
     let mut out = String::new();
     list(&root.join("registry"), &mut out, "CARDS")?;
     list(&root.join("examples/deployments"), &mut out, "DEPLOYMENTS")?;
-    for (name, file) in [("DEMO_PLAN", "examples/plans/local-smollm2.yaml"), ("DEMO_DATASET", "examples/datasets/symptoms-uk.jsonl")] {
+    for (name, file) in [
+        ("DEMO_PLAN", "examples/plans/local-smollm2.yaml"),
+        ("DEMO_DATASET", "examples/datasets/symptoms-uk.jsonl"),
+        ("DEMO_LOGS", "examples/logs/symptom-chat.jsonl"),
+    ] {
         let f = root.join(file).canonicalize()?;
         println!("cargo:rerun-if-changed={}", f.display());
         writeln!(out, "pub const {name}: &str = include_str!({:?});", f.display().to_string()).map_err(std::io::Error::other)?;

@@ -111,6 +111,14 @@ pub fn did_you_mean(suggestion: &Option<String>) -> Option<String> {
     suggestion.as_ref().map(|s| format!("did you mean `{s}`?"))
 }
 
+/// A JSON parse error for one line of a JSONL file, without serde's "at line 1 column N"
+/// (the diagnostic carries the file's own line and column).
+pub fn json_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let message = text.rsplit_once(" at line ").map_or(text.as_str(), |(m, _)| m);
+    format!("invalid JSON: {message}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

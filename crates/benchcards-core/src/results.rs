@@ -126,7 +126,7 @@ fn read_jsonl(text: &str) -> Result<Tabular, Diagnostics> {
                     .expected("one JSON object per line, e.g. {\"unit\": \"a\", ...}"),
             ),
             Err(e) => diags
-                .push(Diagnostic::error(at(i + 1, e.column().max(1)), format!("invalid JSON: {e}")).expected("one JSON object per line")),
+                .push(Diagnostic::error(at(i + 1, e.column().max(1)), crate::diag::json_error(&e)).expected("one JSON object per line")),
         }
     }
     if diags.has_errors() {

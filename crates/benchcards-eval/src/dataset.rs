@@ -7,47 +7,61 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetHeader {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub license: Option<String>,
     /// Items hold protected health information: never sent to a non-loopback endpoint without
     /// an explicit flag.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub contains_phi: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Real messages attached by `benchcards augment`, and where they came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub augmented: Option<Augmentation>,
+}
+
+/// Provenance of an augmentation: the log file (and its SHA-256), how many conversations were
+/// attached, and to how many items.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Augmentation {
+    pub logs: String,
+    pub sha256: String,
+    pub conversations: usize,
+    pub items: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptedCondition {
     pub name: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub synonyms: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Gold {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<AcceptedCondition>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub red_flags: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub key_facts: Vec<String>,
     /// Multiple choice: the right option's text.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<String>,
 }
 
@@ -63,9 +77,9 @@ impl Gold {
 pub struct Item {
     pub id: String,
     pub vignette: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub patient_queries: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stratum: Option<String>,
     #[serde(default)]
     pub gold: Gold,
@@ -86,6 +100,18 @@ impl Dataset {
     }
 }
 
+/// The dataset as JSONL: the header line, then one item per line. `parse_dataset` reads it back
+/// to the same value.
+pub fn to_jsonl(ds: &Dataset) -> String {
+    let mut out = serde_json::to_string(&serde_json::json!({ "dataset": ds.header })).unwrap_or_default();
+    out.push('\n');
+    for item in &ds.items {
+        out.push_str(&serde_json::to_string(item).unwrap_or_default());
+        out.push('\n');
+    }
+    out
+}
+
 /// Parses a dataset, reporting every malformed line with its number; ids must be unique.
 pub fn parse_dataset(text: &str) -> Result<Dataset, Diagnostics> {
     let mut ds = Dataset::default();
@@ -99,7 +125,7 @@ pub fn parse_dataset(text: &str) -> Result<Dataset, Diagnostics> {
         let value: serde_json::Value = match serde_json::from_str(line) {
             Ok(v) => v,
             Err(e) => {
-                diags.push(Diagnostic::error(at(e.column()), format!("invalid JSON: {e}")).expected("one JSON object per line"));
+                diags.push(Diagnostic::error(at(e.column()), benchcards_core::diag::json_error(&e)).expected("one JSON object per line"));
                 continue;
             }
         };

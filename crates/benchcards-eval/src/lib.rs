@@ -1,10 +1,15 @@
-//! benchcards-eval: stages 2–3 — datasets, conditions and graders.
+//! benchcards-eval: stages 2–3 — datasets, conditions, graders, providers, the run store and
+//! the scheduler; and stage 2 from logs: reading conversations, measuring them, augmenting a
+//! dataset with them, and deriving the adapted benchmark's card.
 
 pub mod conditions;
 pub mod dataset;
+pub mod derive;
 pub mod export;
 pub mod grade;
 pub mod human;
+pub mod logs;
+pub mod measure;
 pub mod provider;
 pub mod runner;
 pub mod store;

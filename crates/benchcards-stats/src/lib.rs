@@ -8,3 +8,4 @@ pub mod decompose;
 pub mod proportion;
 pub mod rng;
 pub mod study;
+pub mod summary;

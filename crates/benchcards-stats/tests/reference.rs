@@ -5,6 +5,7 @@
 use benchcards_stats::bootstrap::expanded_alpha;
 use benchcards_stats::proportion::*;
 use benchcards_stats::study::*;
+use benchcards_stats::summary::{mean_t, median, quantile, welch};
 use serde_json::Value;
 
 fn nums(v: &Value) -> Vec<f64> {
@@ -53,6 +54,17 @@ fn formulas_match_scipy_and_statsmodels() {
                 vec![c.slope, c.slope_se, c.intercept, c.spearman]
             }
             "expanded_alpha" => vec![expanded_alpha(f(0), f(1) as usize)],
+            "mean_t" => {
+                let m = mean_t(&nums(&a[0]), f(1)).unwrap();
+                let [lo, hi] = m.ci.unwrap();
+                vec![m.mean, lo, hi]
+            }
+            "median" => vec![median(&nums(&a[0])).unwrap()],
+            "quantile" => vec![quantile(&nums(&a[0]), f(1)).unwrap()],
+            "welch" => {
+                let (d, [lo, hi]) = welch(&nums(&a[0]), &nums(&a[1]), f(2)).unwrap();
+                vec![d, lo, hi]
+            }
             other => panic!("unknown reference kind {other}"),
         };
         assert_eq!(got.len(), expect.len(), "{kind} {a}");

@@ -264,6 +264,46 @@ pub enum RunsCommand {
     },
 }
 
+/// How a CSV log names its columns (JSONL logs use the chat `messages` format).
+#[derive(Args, Clone)]
+pub struct LogColumns {
+    /// CSV logs: the column holding the conversation id.
+    #[arg(long, default_value = "conversation")]
+    pub id_col: String,
+    /// CSV logs: the column holding the turn's position in its conversation.
+    #[arg(long, default_value = "turn")]
+    pub turn_col: String,
+    /// CSV logs: the column holding the speaker (user/patient, assistant/model, system).
+    #[arg(long, default_value = "role")]
+    pub role_col: String,
+    /// CSV logs: the column holding the message.
+    #[arg(long, default_value = "text")]
+    pub text_col: String,
+    /// CSV logs: the column naming the dataset item a conversation is about (optional).
+    #[arg(long, default_value = "item")]
+    pub item_col: String,
+}
+
+#[derive(Subcommand)]
+pub enum CardCommand {
+    /// Write the card of an adapted benchmark: what the augmentation changed, the drops runs
+    /// measured, and the provenance of both.
+    Derive {
+        /// The card of the benchmark before adaptation.
+        base: PathBuf,
+        /// The adapted dataset (written by `benchcards augment`).
+        #[arg(long)]
+        dataset: PathBuf,
+        /// Runs on the adapted dataset whose drops become the card's `tested` entries.
+        #[arg(long = "runs", num_args = 1..)]
+        runs: Vec<String>,
+        #[arg(long, default_value = "benchcards-runs.sqlite")]
+        store: PathBuf,
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
 #[derive(Subcommand)]
 pub enum RegistryCommand {
     /// The matrix of cards × assumption groups, and the settings no card covers.
@@ -453,6 +493,43 @@ pub enum Command {
         #[command(subcommand)]
         command: RunsCommand,
     },
+    /// Stage 2 from logs: turns, lengths, register, completeness and language of real
+    /// conversations, with intervals; optionally the deployment profile they measure.
+    Measure {
+        /// Conversation logs: JSONL in the chat `messages` format, or CSV with one row per turn.
+        logs: PathBuf,
+        /// The benchmark's dataset: compare the register with its items, and measure the key
+        /// facts of the items conversations name.
+        #[arg(long)]
+        against: Option<PathBuf>,
+        /// A deployment profile to carry the measured values (default: a new profile).
+        #[arg(long)]
+        profile: Option<PathBuf>,
+        /// Write the profile with the measured dimensions (`status: measured`).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        columns: LogColumns,
+        #[arg(long, value_enum, default_value = "table")]
+        format: TableFormat,
+    },
+    /// Attach real first messages and whole conversations to the dataset's items by id, so
+    /// `patient_query` poses real words.
+    Augment {
+        dataset: PathBuf,
+        /// Conversation logs naming the items (JSONL or CSV, as for `measure`).
+        #[arg(long)]
+        queries: PathBuf,
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        columns: LogColumns,
+    },
+    /// Cards of adapted benchmarks.
+    Card {
+        #[command(subcommand)]
+        command: CardCommand,
+    },
     /// Grade answers produced elsewhere (another harness, a human study) and write the results form.
     Grade {
         /// CSV or JSONL with a unit, the dataset item it answers, and the response text.
@@ -494,8 +571,9 @@ pub enum Command {
         #[command(subcommand)]
         command: StudyCommand,
     },
-    /// The whole flow offline on built-in defaults: stage 1 on the bundled registry, then stages
-    /// 2–3 with the embedded local model on a few bundled vignettes, a decomposition and a report
+    /// The whole flow offline on built-in defaults: stage 1 on the bundled registry, stage 2 on
+    /// the bundled logs, stage 3 with the embedded local model on a few bundled vignettes, a
+    /// decomposition and a report
     Demo {
         /// Folder for the demo's plan, dataset, run store, results and report
         #[arg(long, default_value = "benchcards-demo")]
@@ -503,8 +581,8 @@ pub enum Command {
         /// How many of the bundled vignettes the local model answers
         #[arg(long, default_value_t = 4)]
         items: usize,
-        /// Stage 1 only: no model is loaded
+        /// Stages 1 and 2 only: no model is loaded
         #[arg(long)]
-        stage1_only: bool,
+        no_model: bool,
     },
 }

@@ -71,3 +71,25 @@ fn gpt4_mcq_vignette_to_multiturn_matches_the_published_check() {
     assert_eq!(v["estimand"]["replicates_averaged"], 5, "five trials averaged within each case");
     assert_eq!(v["conditions"][0]["n"], 1904);
 }
+
+#[test]
+fn measure_reads_craftmd_conversations_with_the_patient_as_the_user() {
+    let Some(dir) = data_dir() else { return };
+    let logs = dir.join("conversations.jsonl");
+    if !logs.is_file() {
+        eprintln!("CRAFT-MD conversations absent at {}: this test checks nothing on this machine", logs.display());
+        return;
+    }
+    let out = Command::cargo_bin("benchcards").unwrap().args(["measure", logs.to_str().unwrap(), "--format", "json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // 1,904 cases × 2 models × 5 trials; the doctor model is the assistant, the simulated patient
+    // the user (the folder's README).
+    assert_eq!((v["conversations"].as_u64(), v["skipped"].as_u64()), (Some(19_040), Some(0)));
+    let fig = |id: &str| v["measurement"]["figures"].as_array().unwrap().iter().find(|f| f["id"] == id).cloned().unwrap();
+    assert!(fig("multi_turn_share")["value"].as_f64().unwrap() > 0.99, "CRAFT-MD conversations are multi-turn");
+    assert!(fig("user_turns_median")["value"].as_f64().unwrap() >= 3.0);
+    assert!(fig("language_en")["value"].as_f64().unwrap() > 0.99);
+    let dims: Vec<&str> = v["measurement"]["measured"].as_array().unwrap().iter().map(|m| m["dimension"].as_str().unwrap()).collect();
+    assert_eq!(dims, ["interaction_mode", "input_source", "language"], "no completeness without a linked dataset");
+}

@@ -115,8 +115,9 @@ fn plan_is_drafted_and_passes_check() {
 }
 
 #[test]
-fn demo_shows_stage_one() {
-    let out = ok(&["demo", "--stage1-only"]);
+fn demo_shows_stages_one_and_two_without_a_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok(&["demo", "--no-model", "--out", dir.path().to_str().unwrap()]);
     for needle in [
         "1. Which benchmark",
         "2. What the best match assumed",
@@ -124,7 +125,15 @@ fn demo_shows_stage_one() {
         "4. The staged plan",
         "behavioral_study:",
         "Fit ",
+        "5. What 12 bundled conversations say",
+        "information_completeness  complete",
     ] {
-        assert!(out.contains(needle), "demo shows `{needle}`");
+        assert!(out.contains(needle), "demo shows `{needle}`: {out}");
     }
+    assert!(!out.contains("stage 3"), "no model, no stage 3");
+    // Stage 2 leaves the logs and the measured profile, which passes check.
+    let measured = dir.path().join("patient-symptom-chatbot.measured.yaml");
+    assert!(dir.path().join("symptom-chat.jsonl").is_file());
+    let (code, _, err) = run(&["check", measured.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
 }

@@ -1,17 +1,20 @@
 //! `benchcards demo`: the whole flow on built-in defaults, offline. Stage 1 ranks the bundled
 //! registry for the public symptom-chatbot deployment, compares the best card in full, shows
-//! what no card covers and drafts the staged plan. Stages 2–3 write the bundled local-model plan
-//! and dataset to a folder, run the embedded model on a few vignettes under each condition,
-//! export the results, decompose the gap with intervals and write a report.
+//! what no card covers and drafts the staged plan. Stage 2 measures the bundled logs and shows
+//! the verdicts that become measured. Stage 3 writes the bundled local-model plan and dataset to
+//! a folder, runs the embedded model on a few vignettes under each condition, exports the
+//! results, decomposes the gap with intervals and writes a report.
 
 use super::bundled_documents;
 use super::eval::{Executed, Settings, execute_plan, prepare, runs_export};
+use super::files::profile_yaml;
+use super::logs::{measurement_tables, register_vocabulary};
 use super::stats::decomposition;
 use crate::cli::{BootstrapArgs, ExportFormat, ResultsArgs, WeightScheme};
 use benchcards_assess::plan::{PlanPaths, draft};
 use benchcards_assess::registry::{gaps, rank};
 use benchcards_core::{Card, Profile, taxonomy};
-use benchcards_report::assess::{comparison_sections, comparison_text, gaps_table, ranking_table};
+use benchcards_report::assess::{comparison_sections, comparison_text, gaps_table, ranking_table, verdict_name};
 use benchcards_report::decompose::{decomposition_sections, text, waterfall_svg};
 use benchcards_report::{Report, Table};
 use miette::{IntoDiagnostic, Result, miette};
@@ -22,15 +25,59 @@ use std::process::ExitCode;
 /// The deployment the demo uses: the setting of Bean et al. (2026).
 const DEMO_DEPLOYMENT: &str = "patient-symptom-chatbot";
 
-pub fn demo(out: &Path, items: usize, stage1_only: bool) -> Result<ExitCode> {
+pub fn demo(out: &Path, items: usize, no_model: bool) -> Result<ExitCode> {
     let (cards, profiles) = bundled_documents()?;
     let profile =
         profiles.iter().find(|p| p.id == DEMO_DEPLOYMENT).ok_or_else(|| miette!("the bundled profile {DEMO_DEPLOYMENT} is missing"))?;
+    let card = cards.iter().find(|c| c.id == DEMO_CARD).ok_or_else(|| miette!("the bundled card {DEMO_CARD} is missing"))?;
     stage1(&cards, profile);
-    if stage1_only {
+    let measured = stage2(card, profile, out)?;
+    if no_model {
         return Ok(ExitCode::SUCCESS);
     }
-    stages_2_3(&cards, profile, out, items)
+    stage3(card, &measured, out, items)
+}
+
+/// The bundled logs, measured against the bundled dataset; the profile they measure is written
+/// beside them and returned.
+fn stage2(card: &Card, profile: &Profile, out: &Path) -> Result<Profile> {
+    use benchcards_eval::measure::{measure, to_profile};
+    println!("benchcards demo — stage 2: measure task assumptions from the deployment's own logs.\n");
+    std::fs::create_dir_all(out).into_diagnostic()?;
+    let logs_name = "symptom-chat.jsonl";
+    std::fs::write(out.join(logs_name), super::bundled::DEMO_LOGS).into_diagnostic()?;
+    let logs = benchcards_eval::logs::read_jsonl(super::bundled::DEMO_LOGS);
+    let dataset =
+        benchcards_eval::dataset::parse_dataset(super::bundled::DEMO_DATASET).map_err(|_| miette!("the bundled dataset does not parse"))?;
+    let m = measure(&logs.conversations, Some(&dataset), &register_vocabulary(Some(&dataset))?);
+    let logs_path = out.join(logs_name);
+    println!(
+        "5. What {} bundled conversations say about the deployment (`benchcards measure {} --against symptoms-uk.jsonl`)\n",
+        logs.conversations.len(),
+        logs_path.display()
+    );
+    let (figures, dims) =
+        measurement_tables(&m, "Measured from the bundled logs (written for benchcards; first messages omit or misstate facts)");
+    println!("{}\n{}", figures.to_text(), dims.to_text());
+    let measured = to_profile(Some(profile.clone()), &m, &logs_path.display().to_string(), logs_name);
+    let measured_path = out.join(format!("{}.measured.yaml", profile.id));
+    std::fs::write(&measured_path, profile_yaml(&measured)).into_diagnostic()?;
+    let cmp = benchcards_assess::compare(taxonomy(), card, &measured);
+    let mut t = Table::new(&["Dimension", "Benchmark assumes", "Deployment (measured)", "Verdict"]).titled(format!(
+        "{} against the measured profile ({})",
+        card.id,
+        measured_path.display()
+    ));
+    for d in cmp.dimensions.iter().filter(|d| d.deployment_status == benchcards_core::ProfileStatus::Measured) {
+        t.row(vec![
+            d.id.clone(),
+            d.benchmark.clone().unwrap_or_default(),
+            d.deployment.clone().unwrap_or_default(),
+            verdict_name(d.verdict).into(),
+        ]);
+    }
+    println!("{}", t.to_text());
+    Ok(measured)
 }
 
 fn stage1(cards: &[Card], profile: &Profile) {
@@ -98,27 +145,25 @@ fn stage1(cards: &[Card], profile: &Profile) {
 /// The card the demo plan evaluates: Bean et al.'s scenarios.
 const DEMO_CARD: &str = "bean-scenarios";
 
-/// Stages 2–3 with the embedded model. The plan, card, profile and dataset are written to
-/// `out` first, so the run is an ordinary `benchcards run` of a plan the user can edit.
-fn stages_2_3(cards: &[Card], profile: &Profile, out: &Path, items: usize) -> Result<ExitCode> {
-    println!("benchcards demo — stages 2–3: run the model on the same vignettes under conditions that relax one assumption at a time.\n");
+/// Stage 3 with the embedded model. The plan, card, profile and dataset are written to `out`
+/// first, so the run is an ordinary `benchcards run` of a plan the user can edit.
+fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<ExitCode> {
+    println!("benchcards demo — stage 3: run the model on the same vignettes under conditions that relax one assumption at a time.\n");
     if let Err(e) = benchcards_local::find_model() {
-        println!("Stages 2–3 skipped: {e}.");
+        println!("Stage 3 skipped: {e}.");
         println!("`bash scripts/demo.sh` installs the model and runs the whole demo.");
         return Ok(ExitCode::SUCCESS);
     }
-    let card = cards.iter().find(|c| c.id == DEMO_CARD).ok_or_else(|| miette!("the bundled card {DEMO_CARD} is missing"))?;
-    std::fs::create_dir_all(out).into_diagnostic()?;
     let file = |name: &str| -> Result<(String, &'static str)> {
         super::bundled::CARDS
             .iter()
-            .chain(super::bundled::DEPLOYMENTS)
             .find(|(n, _)| *n == name)
             .map(|(n, text)| (n.to_string(), *text))
             .ok_or_else(|| miette!("the bundled file {name} is missing"))
     };
     let card_file = file(&format!("{DEMO_CARD}.yaml"))?;
-    let profile_file = file(&format!("{DEMO_DEPLOYMENT}.yaml"))?;
+    // Stage 2 wrote the measured profile beside the plan.
+    let profile_file = format!("{}.measured.yaml", profile.id);
     let dataset_name = "symptoms-uk.jsonl";
     // The bundled plan names its files relative to the repository; here they sit beside it.
     let plan_text: String = super::bundled::DEMO_PLAN
@@ -126,15 +171,13 @@ fn stages_2_3(cards: &[Card], profile: &Profile, out: &Path, items: usize) -> Re
         .filter(|l| !l.starts_with("# yaml-language-server"))
         .map(|l| match l.trim_start().split_once(':').map(|(k, _)| k) {
             Some("card") => format!("  card: {}", card_file.0),
-            Some("deployment") => format!("  deployment: {}", profile_file.0),
+            Some("deployment") => format!("  deployment: {profile_file}"),
             Some("dataset") => format!("  dataset: {dataset_name}"),
             _ => l.to_string(),
         })
         .map(|l| l + "\n")
         .collect();
-    for (name, text) in
-        [(card_file.0.as_str(), card_file.1), (profile_file.0.as_str(), profile_file.1), (dataset_name, super::bundled::DEMO_DATASET)]
-    {
+    for (name, text) in [(card_file.0.as_str(), card_file.1), (dataset_name, super::bundled::DEMO_DATASET)] {
         std::fs::write(out.join(name), text).into_diagnostic()?;
     }
     let plan_path = out.join("plan.yaml");
@@ -145,7 +188,7 @@ fn stages_2_3(cards: &[Card], profile: &Profile, out: &Path, items: usize) -> Re
     let (work, _) = benchcards_eval::runner::expand(&p.plan, &p.dataset).map_err(|e| miette!("{e}"))?;
     let model = &p.plan.models[0];
     println!(
-        "5. The local model `{}` answers {} vignette(s) under {} (`benchcards run {}`)\n",
+        "6. The local model `{}` answers {} vignette(s) under {} (`benchcards run {}`)\n",
         model.id,
         p.dataset.items.len(),
         p.plan.conditions.iter().map(|c| c.name()).collect::<Vec<_>>().join(", "),
@@ -185,7 +228,7 @@ fn stages_2_3(cards: &[Card], profile: &Profile, out: &Path, items: usize) -> Re
         let file = out.join(if i == 0 { "results.csv".to_string() } else { format!("results-{}.csv", grader.replace([':', '@'], "-")) });
         runs_export(&store, &run_id, ExportFormat::Csv, Some(&grader), Some(&file))?;
         let args = <Defaults as clap::Parser>::try_parse_from(["decompose", &file.display().to_string()]).into_diagnostic()?;
-        let (_, _, d) = decomposition(&args.input, &path, None, WeightScheme::Pooled, None, None, &args.boot)?
+        let (_, _, d) = decomposition(&args.input, None, &path, None, WeightScheme::Pooled, None, None, &args.boot)?
             .map_err(|_| miette!("cannot decompose {}", file.display()))?;
         for c in &d.conditions {
             let pct = |x: f64| format!("{:.1}%", x * 100.0);
@@ -202,7 +245,7 @@ fn stages_2_3(cards: &[Card], profile: &Profile, out: &Path, items: usize) -> Re
     }
     let (results, args, d) = first.ok_or_else(|| miette!("the demo plan has no grader"))?;
     println!("{}", scores.to_text());
-    println!("6. Where the score goes (`benchcards decompose {} --path {}`)\n", results.display(), path.join(","));
+    println!("7. Where the score goes (`benchcards decompose {} --path {}`)\n", results.display(), path.join(","));
     print!("{}", text(&d, None));
 
     let caveat = "The embedded model (SmolLM2-135M, 4-bit) is tiny: its medical answers are not meaningful, and a handful of vignettes gives wide intervals. This demo shows the pipeline working end to end, not a finding.";

@@ -639,7 +639,7 @@ pub fn runs_show(store_path: &Path, run: &str) -> Result<ExitCode> {
 }
 
 /// The plan a run was started from, as stored with it.
-fn run_plan(store: &benchcards_eval::store::Store, run: &str) -> Result<benchcards_core::Plan> {
+pub(super) fn run_plan(store: &benchcards_eval::store::Store, run: &str) -> Result<benchcards_core::Plan> {
     let Some((_, plan_json)) = store.run_plan(run).map_err(|e| miette::miette!("{e}"))? else {
         return Err(miette::miette!("no run `{run}` in the store (see `benchcards runs list`)"));
     };
@@ -647,7 +647,7 @@ fn run_plan(store: &benchcards_eval::store::Store, run: &str) -> Result<benchcar
 }
 
 /// The graded results of one run (by `grader`, default the plan's first), and the grader's name.
-fn run_results(
+pub(super) fn run_results(
     store: &benchcards_eval::store::Store,
     run: &str,
     grader: Option<&str>,
@@ -750,6 +750,15 @@ pub fn runs_compare(store_path: &Path, a: &str, b: &str, grader: Option<&str>, f
     Ok(ExitCode::SUCCESS)
 }
 
+/// The results form as CSV, one row per graded sample.
+pub(super) fn write_results_csv(rows: &[benchcards_eval::export::ResultRow]) -> Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r).into_diagnostic()?;
+    }
+    Ok(String::from_utf8_lossy(&w.into_inner().map_err(|e| miette::miette!("{e}"))?).to_string())
+}
+
 pub fn runs_export(
     store_path: &Path,
     run: &str,
@@ -761,13 +770,7 @@ pub fn runs_export(
     let (rows, grader) = run_results(&store, run, grader)?;
     let text = match format {
         crate::cli::ExportFormat::Jsonl => rows.iter().map(|r| serde_json::to_string(r).unwrap_or_default() + "\n").collect::<String>(),
-        crate::cli::ExportFormat::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            for r in &rows {
-                w.serialize(r).into_diagnostic()?;
-            }
-            String::from_utf8_lossy(&w.into_inner().map_err(|e| miette::miette!("{e}"))?).to_string()
-        }
+        crate::cli::ExportFormat::Csv => write_results_csv(&rows)?,
     };
     write_output(output, &text)?;
     eprintln!("exported {} row(s) graded by `{grader}`", rows.len());

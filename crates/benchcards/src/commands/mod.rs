@@ -3,10 +3,11 @@
 mod demo;
 mod eval;
 mod files;
+mod logs;
 mod stage1;
 mod stats;
 
-use crate::cli::{Command, ExportTarget, RegistryCommand, RunsCommand, StudyCommand};
+use crate::cli::{CardCommand, Command, ExportTarget, RegistryCommand, RunsCommand, StudyCommand};
 use crate::diagnostics::print_loaded;
 use benchcards_core::document::{Document, LoadError};
 use benchcards_core::{Card, Profile, load_text};
@@ -72,6 +73,13 @@ pub fn run(command: Command) -> Result<ExitCode> {
             confidence,
             format,
         ),
+        Command::Measure { logs: file, against, profile, output, columns, format } => {
+            logs::measure(&file, against.as_deref(), profile.as_deref(), output.as_deref(), &columns, format)
+        }
+        Command::Augment { dataset, queries, output, columns } => logs::augment(&dataset, &queries, output.as_deref(), &columns),
+        Command::Card { command: CardCommand::Derive { base, dataset, runs, store, output } } => {
+            logs::derive(&base, &dataset, &runs, &store, output.as_deref())
+        }
         Command::Grade {
             responses,
             dataset,
@@ -107,7 +115,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Runs { command: RunsCommand::Export { run, store, format, grader, output } } => {
             eval::runs_export(&store, &run, format, grader.as_deref(), output.as_deref())
         }
-        Command::Demo { out, items, stage1_only } => demo::demo(&out, items, stage1_only),
+        Command::Demo { out, items, no_model } => demo::demo(&out, items, no_model),
     }
 }
 

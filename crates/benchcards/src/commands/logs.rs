@@ -1,0 +1,264 @@
+//! Stage 2 from logs and the protocol update: `measure`, `augment` and `card derive`. None of
+//! them makes a network call.
+
+use super::eval::{load_dataset, run_plan, run_results, write_results_csv};
+use super::files::{card_yaml, profile_yaml};
+use super::stats::decomposition;
+use super::write_output;
+use crate::cli::{BootstrapArgs, LogColumns, ResultsArgs, TableFormat, WeightScheme};
+use crate::diagnostics::print_diagnostics;
+use benchcards_core::document::read_data;
+use benchcards_core::{Diagnostics, load_card, load_profile};
+use benchcards_eval::dataset::{Augmentation, Dataset, parse_dataset, to_jsonl};
+use benchcards_eval::logs::{CsvColumns, Logs, augment as attach, read_csv, read_jsonl};
+use benchcards_eval::measure::{Figure, Measurement, measure as measure_logs, to_profile, vocabulary};
+use benchcards_report::Table;
+use miette::{IntoDiagnostic, Result, miette};
+use sha2::Digest;
+use std::path::Path;
+use std::process::ExitCode;
+
+fn sha256_hex(text: &str) -> String {
+    sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads a log file (CSV by extension, else JSONL), printing every skipped line and the counts.
+/// Returns the logs and the file's text.
+fn read_logs(path: &Path, columns: &LogColumns) -> Result<(Logs, String), ExitCode> {
+    let name = path.display().to_string();
+    let text = read_data(path).map_err(|d| {
+        print_diagnostics(&name, None, &Diagnostics(vec![d]));
+        ExitCode::FAILURE
+    })?;
+    let logs = if path.extension().and_then(|e| e.to_str()) == Some("csv") {
+        let cols = CsvColumns {
+            conversation: columns.id_col.clone(),
+            turn: columns.turn_col.clone(),
+            role: columns.role_col.clone(),
+            text: columns.text_col.clone(),
+            item: columns.item_col.clone(),
+        };
+        read_csv(&text, &cols).map_err(|d| {
+            print_diagnostics(&name, Some(&text), &d);
+            ExitCode::FAILURE
+        })?
+    } else {
+        read_jsonl(&text)
+    };
+    print_diagnostics(&name, Some(&text), &logs.warnings);
+    eprintln!("{name}: {} line(s) read, {} conversation(s) kept, {} line(s) skipped", logs.lines, logs.conversations.len(), logs.skipped);
+    if logs.conversations.is_empty() {
+        eprintln!("error: {name} holds no conversation with a message from the person");
+        return Err(ExitCode::FAILURE);
+    }
+    Ok((logs, text))
+}
+
+/// Shares (proportions and mean shares) show as percentages.
+fn is_share(f: &Figure) -> bool {
+    f.method.starts_with("proportion") || f.method.starts_with("mean share")
+}
+
+fn figure_value(f: &Figure) -> String {
+    if is_share(f) { format!("{:.1}%", f.value * 100.0) } else { format!("{:.2}", f.value) }
+}
+
+fn figure_ci(f: &Figure) -> String {
+    match f.ci {
+        Some([lo, hi]) if is_share(f) => format!("{:.1}% to {:.1}%", lo * 100.0, hi * 100.0),
+        Some([lo, hi]) => format!("{lo:.2} to {hi:.2}"),
+        None => "—".into(),
+    }
+}
+
+/// The figures (each with its interval and n) and the profile values they support.
+pub(super) fn measurement_tables(m: &Measurement, title: &str) -> (Table, Table) {
+    let mut figures = Table::new(&["Topic", "Figure", "Value", "95% CI", "n", "Method"]).titled(title);
+    for f in &m.figures {
+        figures.row(vec![f.topic.into(), f.label.clone(), figure_value(f), figure_ci(f), f.n.to_string(), f.method.into()]);
+    }
+    let mut dims = Table::new(&["Dimension", "Measured value", "Basis"]).titled("For the deployment profile (status: measured)");
+    for d in &m.measured {
+        dims.row(vec![d.dimension.into(), d.value.clone(), d.basis.clone()]);
+    }
+    (figures, dims)
+}
+
+/// The register vocabulary: the bundled dataset's condition names, and the benchmark's when
+/// one is given.
+pub(super) fn register_vocabulary(against: Option<&Dataset>) -> Result<Vec<Vec<String>>> {
+    let bundled = parse_dataset(super::bundled::DEMO_DATASET).map_err(|_| miette!("the bundled dataset does not parse"))?;
+    Ok(vocabulary(&[Some(&bundled), against].into_iter().flatten().collect::<Vec<&Dataset>>()))
+}
+
+pub fn measure(
+    logs_path: &Path,
+    against: Option<&Path>,
+    profile: Option<&Path>,
+    output: Option<&Path>,
+    columns: &LogColumns,
+    format: TableFormat,
+) -> Result<ExitCode> {
+    let (logs, _) = match read_logs(logs_path, columns) {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    let against = match against.map(load_dataset).transpose() {
+        Ok(d) => d,
+        Err(code) => return Ok(code),
+    };
+    let base = match profile.map(load_profile).transpose() {
+        Ok(p) => p.map(|(p, _)| p),
+        Err(e) => return Ok(super::fail(e)),
+    };
+    let vocab = register_vocabulary(against.as_ref())?;
+    let m = measure_logs(&logs.conversations, against.as_ref(), &vocab);
+    if !m.unknown_items.is_empty() {
+        eprintln!("warning: conversations name item(s) the dataset lacks, left out of completeness: {}", m.unknown_items.join(", "));
+    }
+    let name = logs_path.display().to_string();
+    let (figures, dims) = measurement_tables(&m, &format!("Measured from {} conversation(s) in {name}", logs.conversations.len()));
+    match format {
+        TableFormat::Table => println!("{}\n{}", figures.to_text(), dims.to_text()),
+        TableFormat::Md => println!("{}\n{}", figures.to_markdown(), dims.to_markdown()),
+        TableFormat::Json => {
+            let v = serde_json::json!({"logs": name, "lines": logs.lines, "conversations": logs.conversations.len(), "skipped": logs.skipped, "measurement": m});
+            println!("{}", serde_json::to_string_pretty(&v).into_diagnostic()?);
+        }
+    }
+    if let Some(out) = output {
+        let stem = logs_path.file_stem().map_or("logs".into(), |s| s.to_string_lossy().to_string());
+        let p = to_profile(base, &m, &name, &stem);
+        write_output(Some(out), &profile_yaml(&p))?;
+        eprintln!("`benchcards compare CARD {}` now shows these dimensions as measured", out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn augment(dataset: &Path, queries: &Path, output: Option<&Path>, columns: &LogColumns) -> Result<ExitCode> {
+    let ds = match load_dataset(dataset) {
+        Ok(d) => d,
+        Err(code) => return Ok(code),
+    };
+    let (logs, text) = match read_logs(queries, columns) {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    let provenance = Augmentation { logs: queries.display().to_string(), sha256: sha256_hex(&text), ..Default::default() };
+    let (out, report) = attach(&ds, &logs.conversations, provenance);
+    write_output(output, &to_jsonl(&out))?;
+    eprintln!(
+        "{} of {} item(s) now carry real first messages and conversations; {} conversation(s) name no item",
+        report.items_with,
+        ds.items.len(),
+        report.unlinked
+    );
+    if !report.items_without.is_empty() {
+        let shown: Vec<&str> = report.items_without.iter().take(20).map(String::as_str).collect();
+        eprintln!(
+            "{} item(s) have no conversation and keep their written queries: {}{}",
+            report.items_without.len(),
+            shown.join(", "),
+            if report.items_without.len() > 20 { ", …" } else { "" }
+        );
+    }
+    if !report.unknown_items.is_empty() {
+        eprintln!("warning: conversations name item(s) the dataset lacks: {}", report.unknown_items.join(", "));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The calendar date of a day count since 1970-01-01 (Hinnant's civil-from-days).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Today's date (UTC) as YYYY-MM-DD.
+fn today() -> String {
+    let days = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() / 86_400) as i64;
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+pub fn derive(base: &Path, dataset: &Path, runs: &[String], store_path: &Path, output: Option<&Path>) -> Result<ExitCode> {
+    use benchcards_eval::derive::{DatasetSource, MeasuredStep, RunSteps, derive_card};
+    let (card, _) = match load_card(base) {
+        Ok(c) => c,
+        Err(e) => return Ok(super::fail(e)),
+    };
+    let ds = match load_dataset(dataset) {
+        Ok(d) => d,
+        Err(code) => return Ok(code),
+    };
+    let text = read_data(dataset).map_err(|d| miette!("{}", d.message))?;
+    let mut measured = Vec::new();
+    if !runs.is_empty() {
+        let store = benchcards_eval::store::Store::open(store_path)
+            .map_err(|e| miette!("cannot open the run store {}: {e}", store_path.display()))?;
+        #[derive(clap::Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            input: ResultsArgs,
+            #[command(flatten)]
+            boot: BootstrapArgs,
+        }
+        for run in runs {
+            let plan = run_plan(&store, run)?;
+            let (rows, grader) = run_results(&store, run, None)?;
+            let path: Vec<String> = plan.conditions.iter().map(|c| c.name()).filter(|c| rows.iter().any(|r| &r.condition == c)).collect();
+            let args = <Defaults as clap::Parser>::try_parse_from(["decompose", &format!("run {run}")]).into_diagnostic()?;
+            let (_, _, d) =
+                decomposition(&args.input, Some(&write_results_csv(&rows)?), &path, None, WeightScheme::Pooled, None, None, &args.boot)?
+                    .map_err(|_| miette!("cannot decompose run `{run}`"))?;
+            measured.push(RunSteps {
+                run: run.clone(),
+                model: plan.models.iter().map(|m| m.id.as_str()).collect::<Vec<_>>().join(", "),
+                grader,
+                store: store_path.display().to_string(),
+                conditions: plan.conditions.iter().map(|c| c.id.clone()).collect(),
+                steps: d
+                    .steps
+                    .iter()
+                    .map(|s| MeasuredStep {
+                        assumption: s.assumption.clone(),
+                        from: s.from.clone(),
+                        to: s.to.clone(),
+                        drop: s.contribution * 100.0,
+                        interval: [s.ci[0] * 100.0, s.ci[1] * 100.0],
+                        n: s.n as u64,
+                    })
+                    .collect(),
+            });
+        }
+    }
+    let source = dataset.display().to_string();
+    let sha = sha256_hex(&text);
+    let derived = derive_card(&card, &ds, DatasetSource { path: &source, sha256: &sha }, &measured, &today());
+    write_output(output, &card_yaml(&derived))?;
+    eprintln!(
+        "derived `{}`: {} tested entr(ies) from {} run(s); check it with `benchcards check`",
+        derived.id,
+        derived.tested.len() - card.tested.len(),
+        runs.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn civil_dates() {
+        assert_eq!(super::civil_from_days(0), (1970, 1, 1));
+        assert_eq!(super::civil_from_days(20_782), (2026, 11, 25));
+        assert_eq!(super::civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(super::civil_from_days(-1), (1969, 12, 31));
+    }
+}
