@@ -486,10 +486,6 @@ pub fn validate_plan(plan: &Plan, root: &Node, t: &Taxonomy, base: Option<&Path>
         if c.turn_limit == Some(0) {
             cx.error(&[&base[..], &["turn_limit"]].concat(), "turn_limit must be at least 1");
         }
-        if c.id == "human_study" && plan.human_study.is_none() {
-            cx.error(&[&base[..], &["id"]].concat(), "`human_study` is imported, not run: the plan needs a `human_study` file").expected =
-                Some("`human_study: {path: study.csv, control_arm: NAME}` (rows: participant, item, arm, response)".into());
-        }
         if c.has("framed") && c.system_prompt.is_none() {
             cx.error(&[&base[..], &["id"]].concat(), "`framed` needs the deployment's `system_prompt`");
         }

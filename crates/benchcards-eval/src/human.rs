@@ -1,13 +1,56 @@
-//! Imports a human study (SPEC §5 `human_study`): real participants' own answers, one row per
-//! participant × scenario, with the arm each was in. Each row becomes a completed sample labelled
-//! `human_study:ARM`, graded by the plan's graders like the model's answers, so the
-//! decomposition can step from the model into people's decisions, with the control arm as its
-//! reference line. Nothing is sent anywhere.
+//! Imports human data (SPEC §5 `human_study`), sending nothing anywhere. A study file holds real
+//! participants' own answers, one row per participant × scenario, with the arm each was in: each
+//! row becomes a completed sample labelled `human_study:ARM`, graded by the plan's graders like
+//! the model's answers, so the decomposition can step from the model into people's decisions,
+//! with the control arm as its reference line. Real conversations attached to items by
+//! `augment` become samples labelled `human_study:model`: the model's messages in real chats,
+//! scored together (as Bean et al. scored the model in their participants' conversations).
 
 use crate::dataset::Dataset;
 use crate::store::SampleRow;
 use benchcards_core::results::read_tabular;
 use benchcards_core::{Diagnostic, Diagnostics, HumanStudy, HumanStudyColumns, Pos};
+
+/// The label of the model's messages in real conversations attached to items.
+pub const CONVERSATIONS_LABEL: &str = "human_study:model";
+
+/// Samples from the real conversations attached to the dataset's items: the response is every
+/// message from the model, in order; the transcript is the whole conversation.
+pub fn from_conversations(dataset: &Dataset) -> Vec<SampleRow> {
+    let mut out = Vec::new();
+    for item in &dataset.items {
+        for (i, c) in item.conversations.iter().enumerate() {
+            let id = c.get("id").and_then(|v| v.as_str()).map_or_else(|| format!("{}#c{}", item.id, i + 1), str::to_string);
+            let model: Vec<&str> = c
+                .get("messages")
+                .and_then(|m| m.as_array())
+                .into_iter()
+                .flatten()
+                .filter(|m| m.get("role").and_then(|r| r.as_str()) == Some("assistant"))
+                .filter_map(|m| m.get("content").and_then(|t| t.as_str()))
+                .collect();
+            out.push(SampleRow {
+                key: format!("{CONVERSATIONS_LABEL}|{id}"),
+                unit: id,
+                item: item.id.clone(),
+                condition: "human_study".into(),
+                label: CONVERSATIONS_LABEL.into(),
+                model: "participant".into(),
+                epoch: 0,
+                status: "done".into(),
+                response: Some(model.join("\n\n")),
+                transcript: c.get("messages").map(|m| m.to_string()).unwrap_or_default(),
+                prompt_tokens: 0,
+                completion_tokens: 0,
+                latency_ms: 0,
+                attempts: 0,
+                requests_sent: 0,
+                error: None,
+            });
+        }
+    }
+    out
+}
 
 /// The label of an arm's rows in results.
 pub fn arm_label(arm: &str) -> String {

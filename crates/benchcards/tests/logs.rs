@@ -190,7 +190,7 @@ async fn card_derive_records_what_the_adaptation_changed_and_the_drops_runs_meas
     assert_eq!(code, 0, "{err}");
     let server = start(MockConfig::default(), 0).await.unwrap();
     let plan = format!(
-        "plan:\n  version: 1\n  id: adapted\n  card: {}\n  deployment: {}\n  dataset: aug.jsonl\n  models:\n    - {{id: served, provider: openai, model: m, base_urls: [\"{}\"]}}\n  conditions:\n    - id: vignette\n    - id: patient_query\n    - id: conversation\n      turn_limit: 1\n  graders:\n    - kind: conditions\n",
+        "plan:\n  version: 1\n  id: adapted\n  card: {}\n  deployment: {}\n  dataset: aug.jsonl\n  models:\n    - {{id: served, provider: openai, model: m, base_urls: [\"{}\"]}}\n  conditions:\n    - id: vignette\n    - id: patient_query\n    - id: conversation\n      turn_limit: 1\n    - id: human_study\n  graders:\n    - kind: conditions\n",
         file("registry/bean-scenarios.yaml"),
         file("examples/deployments/patient-symptom-chatbot.yaml"),
         server.base_url()
@@ -199,6 +199,7 @@ async fn card_derive_records_what_the_adaptation_changed_and_the_drops_runs_meas
     let d = dir.path().to_path_buf();
     let (code, out, err) = tokio::task::spawn_blocking(move || bc(&d, &["run", "plan.yaml", "--items", "3"])).await.unwrap();
     assert_eq!(code, 0, "{err}");
+    assert!(err.contains("human data: 3 sample(s) imported"), "the conversations of the three items run: {err}");
     let run = out.trim().to_string();
     let d = dir.path().to_path_buf();
     let r = run.clone();
@@ -208,7 +209,7 @@ async fn card_derive_records_what_the_adaptation_changed_and_the_drops_runs_meas
     .await
     .unwrap();
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("derived `symptoms-uk-adapted`: 2 tested entr(ies) from 1 run(s)"), "{err}");
+    assert!(err.contains("derived `symptoms-uk-adapted`: 3 tested entr(ies) from 1 run(s)"), "{err}");
     let (code, _, err) = bc(dir.path(), &["check", "derived.yaml"]);
     assert_eq!(code, 0, "{err}");
     let (card, _) = benchcards_core::load_card(&dir.path().join("derived.yaml")).unwrap();
@@ -221,9 +222,11 @@ async fn card_derive_records_what_the_adaptation_changed_and_the_drops_runs_meas
     assert_eq!(dim("input_source"), (Some("real_user_queries".into()), Measured));
     assert_eq!(dim("interaction_mode"), (Some("multi_turn_simulated".into()), Measured));
     let new: Vec<_> = card.tested.iter().filter(|t| t.run.as_deref() == Some(run.as_str())).collect();
-    assert_eq!(new.len(), 2);
+    assert_eq!(new.len(), 3);
     assert_eq!((new[0].assumption.as_str(), new[0].from.as_str(), new[0].to.as_str()), ("query_authorship", "vignette", "patient_query"));
     assert_eq!(new[1].assumption, "interaction_type");
+    // The real conversations attached by augment: the model's messages in real chats.
+    assert_eq!((new[2].assumption.as_str(), new[2].to.as_str()), ("decision_mediation", "human_study:model"));
     assert!(new.iter().all(|t| t.interval.is_some() && t.n == Some(3) && t.model.as_deref() == Some("served")));
     let notes = card.notes.unwrap();
     assert!(notes.contains("from the card `symptoms-uk`") && notes.contains(&format!("run(s) {run}")), "{notes}");

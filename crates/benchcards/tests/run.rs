@@ -518,7 +518,7 @@ async fn a_human_study_is_imported_graded_and_decomposed_against_its_control_arm
     let (d, pp) = (dir.path().to_path_buf(), p.to_str().unwrap().to_string());
     let (code, out, err) = tokio::task::spawn_blocking(move || run_blocking(&d, &["run", &pp])).await.unwrap();
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("human study: 8 row(s) imported"), "{err}");
+    assert!(err.contains("human study: 8 row(s) read") && err.contains("human data: 8 sample(s) imported"), "{err}");
     assert_eq!(s.requests(), 2, "only the model's two vignettes are sent; the study is imported");
     let (code, _, err) = run_blocking(dir.path(), &["runs", "export", out.trim(), "-o", "results.csv"]);
     assert_eq!(code, 0, "{err}");

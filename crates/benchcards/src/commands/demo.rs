@@ -184,7 +184,7 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
     std::fs::write(&plan_path, &plan_text).into_diagnostic()?;
 
     let mut p = prepare(&plan_path).map_err(|_| miette!("the demo plan {} does not load", plan_path.display()))?;
-    p.dataset.items.truncate(items.max(1));
+    p.keep_items(items.max(1));
     let (work, _) = benchcards_eval::runner::expand(&p.plan, &p.dataset).map_err(|e| miette!("{e}"))?;
     let model = &p.plan.models[0];
     println!(

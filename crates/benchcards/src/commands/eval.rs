@@ -295,6 +295,15 @@ pub(super) struct Prepared {
     pub human: Vec<benchcards_eval::store::SampleRow>,
 }
 
+impl Prepared {
+    /// Only the dataset's first `n` items, and the human data about them.
+    pub fn keep_items(&mut self, n: usize) {
+        self.dataset.items.truncate(n);
+        let ds = &self.dataset;
+        self.human.retain(|s| ds.item(&s.item).is_some());
+    }
+}
+
 pub(super) fn prepare(plan_path: &Path) -> Result<Prepared, ExitCode> {
     let (plan, loaded) = benchcards_core::load_plan(plan_path).map_err(super::fail)?;
     crate::diagnostics::print_loaded(&plan_path.display().to_string(), &loaded);
@@ -308,8 +317,8 @@ pub(super) fn prepare(plan_path: &Path) -> Result<Prepared, ExitCode> {
         .map(|b| format!("{b:02x}"))
         .collect();
     let mut stored = plan.clone();
-    stored.dataset = std::path::absolute(&dataset_path).unwrap_or(dataset_path).display().to_string();
-    let human = match &plan.human_study {
+    stored.dataset = std::path::absolute(&dataset_path).unwrap_or_else(|_| dataset_path.clone()).display().to_string();
+    let mut human = match &plan.human_study {
         Some(study) => {
             let path = base.join(&study.path);
             let name = path.display().to_string();
@@ -322,11 +331,22 @@ pub(super) fn prepare(plan_path: &Path) -> Result<Prepared, ExitCode> {
                 print_diagnostics(&name, Some(&text), &d);
                 ExitCode::FAILURE
             })?;
-            eprintln!("human study: {} row(s) imported from {name}", rows.len());
+            eprintln!("human study: {} row(s) read from {name}", rows.len());
             rows
         }
         None => Vec::new(),
     };
+    if plan.conditions.iter().any(|c| c.id == "human_study") {
+        let real = benchcards_eval::human::from_conversations(&dataset);
+        if real.is_empty() && plan.human_study.is_none() {
+            eprintln!(
+                "error: the plan has a `human_study` condition, but no `human_study` file and no conversations in {} (attach real ones with `benchcards augment`)",
+                dataset_path.display()
+            );
+            return Err(ExitCode::FAILURE);
+        }
+        human.extend(real);
+    }
     let plan_json = serde_json::to_string(&stored).unwrap_or_default();
     Ok(Prepared { plan, plan_json, plan_hash, dataset, human })
 }
@@ -386,6 +406,12 @@ pub fn execute_plan(
         }
     };
     eprintln!("run `{run_id}`: {} sample(s); store {}", work.len(), store_path.display());
+    if !human.is_empty() {
+        eprintln!(
+            "human data: {} sample(s) imported (study rows, and the model's messages in real conversations attached to items)",
+            human.len()
+        );
+    }
     let mut store = store;
     for row in human {
         store.put_sample(&run_id, row).map_err(|e| miette::miette!("{e}"))?;
@@ -448,7 +474,7 @@ pub fn run(
         Err(code) => return Ok(code),
     };
     if let Some(n) = items {
-        p.dataset.items.truncate(n);
+        p.keep_items(n);
     }
     let (mut work, notes) = expand(&p.plan, &p.dataset).map_err(|e| miette::miette!("{e}"))?;
     for n in &notes {

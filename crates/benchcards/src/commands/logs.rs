@@ -188,6 +188,27 @@ fn today() -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// The path a run's decomposition follows: the plan's conditions in order, with `human_study`
+/// standing for the human data's labels present (the model's messages in real chats, then each
+/// study arm); the study's control arm is the reference line, not a step.
+fn decomposition_path(plan: &benchcards_core::Plan, rows: &[benchcards_eval::export::ResultRow]) -> (Vec<String>, Option<String>) {
+    use benchcards_eval::human::{CONVERSATIONS_LABEL, arm_label};
+    let present = |c: &str| rows.iter().any(|r| r.condition == c);
+    let control = plan.human_study.as_ref().and_then(|h| h.control_arm.as_deref()).map(arm_label).filter(|c| present(c));
+    let mut path = Vec::new();
+    for c in &plan.conditions {
+        if c.id == "human_study" {
+            let mut arms: Vec<String> = rows.iter().map(|r| r.condition.clone()).filter(|l| l.starts_with("human_study:")).collect();
+            arms.sort_by_key(|l| (l != CONVERSATIONS_LABEL, l.clone()));
+            arms.dedup();
+            path.extend(arms.into_iter().filter(|a| Some(a) != control.as_ref()));
+        } else if present(&c.name()) {
+            path.push(c.name());
+        }
+    }
+    (path, control)
+}
+
 pub fn derive(base: &Path, dataset: &Path, runs: &[String], store_path: &Path, output: Option<&Path>) -> Result<ExitCode> {
     use benchcards_eval::derive::{DatasetSource, MeasuredStep, RunSteps, derive_card};
     let (card, _) = match load_card(base) {
@@ -213,10 +234,11 @@ pub fn derive(base: &Path, dataset: &Path, runs: &[String], store_path: &Path, o
         for run in runs {
             let plan = run_plan(&store, run)?;
             let (rows, grader) = run_results(&store, run, None)?;
-            let path: Vec<String> = plan.conditions.iter().map(|c| c.name()).filter(|c| rows.iter().any(|r| &r.condition == c)).collect();
+            let (path, reference) = decomposition_path(&plan, &rows);
             let args = <Defaults as clap::Parser>::try_parse_from(["decompose", &format!("run {run}")]).into_diagnostic()?;
+            let csv = write_results_csv(&rows)?;
             let (_, _, d) =
-                decomposition(&args.input, Some(&write_results_csv(&rows)?), &path, None, WeightScheme::Pooled, None, None, &args.boot)?
+                decomposition(&args.input, Some(&csv), &path, reference.as_deref(), WeightScheme::Pooled, None, None, &args.boot)?
                     .map_err(|_| miette!("cannot decompose run `{run}`"))?;
             measured.push(RunSteps {
                 run: run.clone(),
