@@ -1,7 +1,7 @@
 //! Stage-1 results for people: a comparison as terminal text, as the paper's Markdown table and
 //! as JSON; rankings, gaps and the registry overview as tables.
 
-use crate::{Report, Table};
+use crate::{Report, Table, escape_md};
 use benchcards_assess::registry::{Gaps, Overview, Ranked};
 use benchcards_assess::{BiasDirection, Comparison};
 use benchcards_core::{CardStatus, ProfileStatus, Verdict, taxonomy};
@@ -177,7 +177,7 @@ fn group_tables(cmp: &Comparison, md: bool) -> Vec<(String, Table)> {
 
 /// The paper's table: what the benchmark assumed, and where that broke at this deployment.
 pub fn comparison_markdown(cmp: &Comparison) -> String {
-    let mut out = format!("## {}\n\n**{}**\n\n", title(cmp), cmp.headline);
+    let mut out = format!("## {}\n\n**{}**\n\n", escape_md(&title(cmp)), escape_md(&cmp.headline));
     for (heading, table) in group_tables(cmp, true) {
         out.push_str(&format!("### {heading}\n\n{}\n", table.to_markdown()));
     }

@@ -5,6 +5,7 @@ pub mod assess;
 pub mod card;
 pub mod decompose;
 pub mod document;
+pub mod readiness;
 pub mod table;
 
 pub use document::Report;
@@ -24,6 +25,12 @@ pub fn escape_html(s: &str) -> String {
         }
     }
     out
+}
+
+/// Text for Markdown: `<` escaped, so a renderer that passes HTML through never takes text from a
+/// card or transcript for a tag.
+pub fn escape_md(text: &str) -> String {
+    text.replace('<', "&lt;")
 }
 
 /// Escapes text for HTML and shows `code` spans (paired backticks) as `<code>`, as the
@@ -63,7 +70,7 @@ pub fn html_page(title: &str, body: &str) -> String {
     )
 }
 
-const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;color:#1b1b1b;margin:0;background:#fff}main{max-width:60rem;margin:0 auto;padding:1.5rem}h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.25rem;border-bottom:1px solid #ccc;padding-bottom:.2rem;margin-top:2rem}h3{font-size:1.05rem}table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem;font-size:.9rem}th,td{border:1px solid #d0d0d0;padding:.3rem .45rem;text-align:left;vertical-align:top}th{background:#f2f2f2}caption{text-align:left;font-weight:600;padding:.2rem 0}.meta{color:#555}.status-not_specified{color:#8a5a00}pre{background:#f6f6f6;padding:.5rem;overflow-x:auto}.warning{border-left:4px solid #b45309;padding:.3rem .6rem;background:#fff7ed}figure{margin:1rem 0}svg{max-width:100%;height:auto}code{font-family:ui-monospace,monospace;font-size:.92em;background:#f3f3f3;padding:0 .2em;border-radius:3px}blockquote{margin:.3rem 0;padding-left:.6rem;border-left:3px solid #ccc;color:#444}@media print{main{max-width:none;padding:0}a{color:inherit}h2{break-after:avoid}tr{break-inside:avoid}}";
+const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;color:#1b1b1b;margin:0;background:#fff}main{max-width:60rem;margin:0 auto;padding:1.5rem}h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.25rem;border-bottom:1px solid #ccc;padding-bottom:.2rem;margin-top:2rem}h3{font-size:1.05rem}table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem;font-size:.9rem}th,td{border:1px solid #d0d0d0;padding:.3rem .45rem;text-align:left;vertical-align:top}th{background:#f2f2f2}caption{text-align:left;font-weight:600;padding:.2rem 0}.meta{color:#555}.status-not_specified{color:#8a5a00}pre{background:#f6f6f6;padding:.5rem;overflow-x:auto}.warning{border-left:4px solid #b45309;padding:.3rem .6rem;background:#fff7ed}figure{margin:1rem 0}details.transcript{border:1px solid #ddd;border-left:4px solid #999;margin:.3rem 0;padding:.2rem .6rem}details.pass{border-left-color:#2e7d32}details.fail{border-left-color:#c62828}details.transcript p{margin:.3rem 0}@media print{details.transcript{break-inside:avoid}}svg{max-width:100%;height:auto}code{font-family:ui-monospace,monospace;font-size:.92em;background:#f3f3f3;padding:0 .2em;border-radius:3px}blockquote{margin:.3rem 0;padding-left:.6rem;border-left:3px solid #ccc;color:#444}@media print{main{max-width:none;padding:0}a{color:inherit}h2{break-after:avoid}tr{break-inside:avoid}}";
 
 #[cfg(test)]
 mod tests {

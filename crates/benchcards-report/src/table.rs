@@ -1,7 +1,7 @@
 //! The one output layer: a table rendered as aligned text, Markdown or HTML. Every command
 //! that shows rows builds a `Table`; JSON output is the command's own serde value.
 
-use crate::{escape_html, inline_html};
+use crate::{escape_html, escape_md, inline_html};
 
 #[derive(Debug, Clone, Default)]
 pub struct Table {
@@ -74,9 +74,10 @@ impl Table {
         out
     }
 
-    /// A GitHub-flavoured Markdown table; pipes and line breaks inside cells are escaped.
+    /// A GitHub-flavoured Markdown table; `<`, pipes and line breaks inside cells are escaped.
     pub fn to_markdown(&self) -> String {
-        let cell = |s: &str| s.replace('|', "\\|").replace('\n', "<br>");
+        // `<` is escaped so a renderer never takes text for a tag; pipes and breaks keep the table.
+        let cell = |s: &str| escape_md(s).replace('|', "\\|").replace('\n', "<br>");
         let mut out = String::new();
         if let Some(t) = &self.title {
             out.push_str(&format!("**{}**\n\n", cell(t)));

@@ -68,6 +68,68 @@ pub fn gate(drop: f64, ci: [f64; 2], tolerance: f64, n: usize) -> Gate {
     Gate { result: GateResult::Inconclusive, units_to_settle: units }
 }
 
+/// One group's gate: the step that relaxes it, measured against the deployment's tolerance, or
+/// why it is not measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupGate {
+    pub group: String,
+    /// Points.
+    pub tolerance: f64,
+    #[serde(flatten)]
+    pub outcome: GateOutcome,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum GateOutcome {
+    Measured {
+        step: String,
+        /// Points, with its interval.
+        drop: f64,
+        ci: [f64; 2],
+        n: usize,
+        result: GateResult,
+        units_to_settle: Option<u64>,
+        confounded: Vec<String>,
+    },
+    NotMeasured {
+        result: &'static str,
+        note: String,
+    },
+}
+
+/// The gate of each group with a tolerance: the one step of the path that relaxes it (a proxy
+/// step does not count), its drop in points against the tolerance.
+pub fn group_gates(d: &crate::decompose::Decomposition, tolerances: &[(String, f64)]) -> Vec<GroupGate> {
+    let not_measured = |note: String| GateOutcome::NotMeasured { result: "not measured", note };
+    tolerances
+        .iter()
+        .map(|(group, tolerance)| {
+            let steps: Vec<_> = d.steps.iter().filter(|s| s.assumption == *group).collect();
+            let proxy = |id: &str| d.conditions.iter().any(|c| c.id == id && c.proxy);
+            let outcome = match steps.as_slice() {
+                [] => not_measured("no step of the path relaxes this group alone".into()),
+                [s] if proxy(&s.to) => not_measured(format!("only a proxy step ({} → {}) relaxes it", s.from, s.to)),
+                [s] => {
+                    let (drop, ci) = (s.contribution * 100.0, [s.ci[0] * 100.0, s.ci[1] * 100.0]);
+                    let g = gate(drop, ci, *tolerance, s.n);
+                    GateOutcome::Measured {
+                        step: format!("{} → {}", s.from, s.to),
+                        drop,
+                        ci,
+                        n: s.n,
+                        result: g.result,
+                        units_to_settle: g.units_to_settle,
+                        confounded: s.confounded.clone(),
+                    }
+                }
+                _ => not_measured("several steps relax this group; give a path with one step per group".into()),
+            };
+            GroupGate { group: group.clone(), tolerance: *tolerance, outcome }
+        })
+        .collect()
+}
+
 /// Cohen's h between two proportions.
 pub fn cohens_h(p1: f64, p2: f64) -> f64 {
     2.0 * p1.sqrt().asin() - 2.0 * p2.sqrt().asin()

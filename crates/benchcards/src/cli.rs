@@ -284,6 +284,15 @@ pub struct LogColumns {
     pub item_col: String,
 }
 
+/// Who a report is for.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Audience {
+    /// The full report: readiness, card, assessment, scores, decomposition, transcripts.
+    Team,
+    /// One printable page: what the benchmark measured and assumed, what is tested, what to ask.
+    Clinician,
+}
+
 #[derive(Subcommand)]
 pub enum CardCommand {
     /// Write the card of an adapted benchmark: what the augmentation changed, the drops runs
@@ -524,6 +533,32 @@ pub enum Command {
         output: Option<PathBuf>,
         #[command(flatten)]
         columns: LogColumns,
+    },
+    /// A self-contained report — HTML, or its Markdown twin, by the output's extension — of a
+    /// run, a comparison, or a decomposition.
+    Report {
+        /// A run in the store.
+        #[arg(required_unless_present_any = ["compare", "decompose"])]
+        run: Option<String>,
+        /// A card and a deployment profile, compared.
+        #[arg(long, num_args = 2, value_names = ["CARD", "DEPLOYMENT"], conflicts_with_all = ["run", "decompose"])]
+        compare: Option<Vec<PathBuf>>,
+        /// A results file, decomposed along --path.
+        #[arg(long, conflicts_with = "run", requires = "path")]
+        decompose: Option<PathBuf>,
+        /// With --decompose: the conditions in path order.
+        #[arg(long, value_delimiter = ',')]
+        path: Vec<String>,
+        #[arg(long, default_value = "benchcards-runs.sqlite")]
+        store: PathBuf,
+        /// FILE.html or FILE.md.
+        #[arg(short, long)]
+        output: PathBuf,
+        #[arg(long, value_enum, default_value = "team")]
+        audience: Audience,
+        /// Leave the transcripts out (a report to share without the conversations' text).
+        #[arg(long)]
+        no_transcripts: bool,
     },
     /// Cards of adapted benchmarks.
     Card {

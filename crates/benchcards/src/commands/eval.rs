@@ -287,7 +287,7 @@ fn is_loopback(url: &str) -> bool {
 
 pub(super) struct Prepared {
     pub plan: benchcards_core::Plan,
-    /// The plan as stored with the run: its dataset path made absolute, so export finds it.
+    /// The plan as stored with the run: its file paths made absolute.
     pub plan_json: String,
     pub plan_hash: String,
     pub dataset: Dataset,
@@ -316,8 +316,15 @@ pub(super) fn prepare(plan_path: &Path) -> Result<Prepared, ExitCode> {
         .take(8)
         .map(|b| format!("{b:02x}"))
         .collect();
+    // The stored plan names its files absolutely, so `runs export` and `report` find them later.
+    let absolute = |rel: &str| {
+        let p = base.join(rel);
+        std::path::absolute(&p).unwrap_or(p).display().to_string()
+    };
     let mut stored = plan.clone();
-    stored.dataset = std::path::absolute(&dataset_path).unwrap_or_else(|_| dataset_path.clone()).display().to_string();
+    stored.dataset = absolute(&plan.dataset);
+    stored.card = absolute(&plan.card);
+    stored.deployment = absolute(&plan.deployment);
     let mut human = match &plan.human_study {
         Some(study) => {
             let path = base.join(&study.path);
@@ -670,6 +677,30 @@ pub(super) fn run_plan(store: &benchcards_eval::store::Store, run: &str) -> Resu
         return Err(miette::miette!("no run `{run}` in the store (see `benchcards runs list`)"));
     };
     serde_json::from_str(&plan_json).into_diagnostic()
+}
+
+/// The path a run's decomposition follows: the plan's conditions in order, with `human_study`
+/// standing for the human data's labels present (the model's messages in real chats, then each
+/// study arm); the study's control arm is the reference line, not a step.
+pub(super) fn decomposition_path(
+    plan: &benchcards_core::Plan,
+    rows: &[benchcards_eval::export::ResultRow],
+) -> (Vec<String>, Option<String>) {
+    use benchcards_eval::human::{CONVERSATIONS_LABEL, arm_label};
+    let present = |c: &str| rows.iter().any(|r| r.condition == c);
+    let control = plan.human_study.as_ref().and_then(|h| h.control_arm.as_deref()).map(arm_label).filter(|c| present(c));
+    let mut path = Vec::new();
+    for c in &plan.conditions {
+        if c.id == "human_study" {
+            let mut arms: Vec<String> = rows.iter().map(|r| r.condition.clone()).filter(|l| l.starts_with("human_study:")).collect();
+            arms.sort_by_key(|l| (l != CONVERSATIONS_LABEL, l.clone()));
+            arms.dedup();
+            path.extend(arms.into_iter().filter(|a| Some(a) != control.as_ref()));
+        } else if present(&c.name()) {
+            path.push(c.name());
+        }
+    }
+    (path, control)
 }
 
 /// The graded results of one run (by `grader`, default the plan's first), and the grader's name.

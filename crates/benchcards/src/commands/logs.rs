@@ -1,9 +1,10 @@
 //! Stage 2 from logs and the protocol update: `measure`, `augment` and `card derive`. None of
 //! them makes a network call.
 
-use super::eval::{load_dataset, run_plan, run_results, write_results_csv};
+use super::eval::{decomposition_path, load_dataset, run_plan, run_results, write_results_csv};
 use super::files::{card_yaml, profile_yaml};
 use super::stats::decomposition;
+use super::today;
 use super::write_output;
 use crate::cli::{BootstrapArgs, LogColumns, ResultsArgs, TableFormat, WeightScheme};
 use crate::diagnostics::print_diagnostics;
@@ -168,47 +169,6 @@ pub fn augment(dataset: &Path, queries: &Path, output: Option<&Path>, columns: &
     Ok(ExitCode::SUCCESS)
 }
 
-/// The calendar date of a day count since 1970-01-01 (Hinnant's civil-from-days).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// Today's date (UTC) as YYYY-MM-DD.
-fn today() -> String {
-    let days = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() / 86_400) as i64;
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// The path a run's decomposition follows: the plan's conditions in order, with `human_study`
-/// standing for the human data's labels present (the model's messages in real chats, then each
-/// study arm); the study's control arm is the reference line, not a step.
-fn decomposition_path(plan: &benchcards_core::Plan, rows: &[benchcards_eval::export::ResultRow]) -> (Vec<String>, Option<String>) {
-    use benchcards_eval::human::{CONVERSATIONS_LABEL, arm_label};
-    let present = |c: &str| rows.iter().any(|r| r.condition == c);
-    let control = plan.human_study.as_ref().and_then(|h| h.control_arm.as_deref()).map(arm_label).filter(|c| present(c));
-    let mut path = Vec::new();
-    for c in &plan.conditions {
-        if c.id == "human_study" {
-            let mut arms: Vec<String> = rows.iter().map(|r| r.condition.clone()).filter(|l| l.starts_with("human_study:")).collect();
-            arms.sort_by_key(|l| (l != CONVERSATIONS_LABEL, l.clone()));
-            arms.dedup();
-            path.extend(arms.into_iter().filter(|a| Some(a) != control.as_ref()));
-        } else if present(&c.name()) {
-            path.push(c.name());
-        }
-    }
-    (path, control)
-}
-
 pub fn derive(base: &Path, dataset: &Path, runs: &[String], store_path: &Path, output: Option<&Path>) -> Result<ExitCode> {
     use benchcards_eval::derive::{DatasetSource, MeasuredStep, RunSteps, derive_card};
     let (card, _) = match load_card(base) {
@@ -272,15 +232,4 @@ pub fn derive(base: &Path, dataset: &Path, runs: &[String], store_path: &Path, o
         runs.len()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn civil_dates() {
-        assert_eq!(super::civil_from_days(0), (1970, 1, 1));
-        assert_eq!(super::civil_from_days(20_782), (2026, 11, 25));
-        assert_eq!(super::civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(super::civil_from_days(-1), (1969, 12, 31));
-    }
 }

@@ -4,6 +4,7 @@ mod demo;
 mod eval;
 mod files;
 mod logs;
+mod report;
 mod stage1;
 mod stats;
 
@@ -77,6 +78,9 @@ pub fn run(command: Command) -> Result<ExitCode> {
             logs::measure(&file, against.as_deref(), profile.as_deref(), output.as_deref(), &columns, format)
         }
         Command::Augment { dataset, queries, output, columns } => logs::augment(&dataset, &queries, output.as_deref(), &columns),
+        Command::Report { run, compare, decompose, path, store, output, audience, no_transcripts } => {
+            report::report(report::Source::pick(run, compare, decompose, path), &store, &output, audience, no_transcripts)
+        }
         Command::Card { command: CardCommand::Derive { base, dataset, runs, store, output } } => {
             logs::derive(&base, &dataset, &runs, &store, output.as_deref())
         }
@@ -159,4 +163,35 @@ fn bundled_documents() -> Result<(Vec<Card>, Vec<Profile>)> {
         }
     }
     Ok((cards, profiles))
+}
+
+/// The calendar date of a day count since 1970-01-01 (Hinnant's civil-from-days).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Today's date (UTC) as YYYY-MM-DD.
+pub fn today() -> String {
+    let days = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() / 86_400) as i64;
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn civil_dates() {
+        assert_eq!(super::civil_from_days(0), (1970, 1, 1));
+        assert_eq!(super::civil_from_days(20_782), (2026, 11, 25));
+        assert_eq!(super::civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(super::civil_from_days(-1), (1969, 12, 31));
+    }
 }

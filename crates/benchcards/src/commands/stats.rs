@@ -311,30 +311,10 @@ pub fn gate(
         standardise_with: Weights::Equal,
     };
     let d = run(&loaded, &spec)?;
-    let mut rows = Vec::new();
-    let mut any_fail = false;
-    for (group, setting) in &profile.groups {
-        let Some(tolerance) = setting.tolerance else { continue };
-        let steps: Vec<_> = d.steps.iter().filter(|s| s.assumption == *group).collect();
-        let row = match steps.as_slice() {
-            [] => {
-                json!({"group": group, "tolerance": tolerance, "result": "not measured", "note": "no step of the path relaxes this group alone"})
-            }
-            [s] if loaded.meta[loaded.data.condition_index(&s.to).unwrap_or(0)].proxy => {
-                json!({"group": group, "tolerance": tolerance, "result": "not measured", "note": format!("only a proxy step ({} → {}) relaxes it", s.from, s.to)})
-            }
-            [s] => {
-                let (drop, ci) = (s.contribution * 100.0, [s.ci[0] * 100.0, s.ci[1] * 100.0]);
-                let g = study::gate(drop, ci, tolerance, s.n);
-                any_fail |= g.result == GateResult::Fail;
-                json!({"group": group, "tolerance": tolerance, "step": format!("{} → {}", s.from, s.to), "drop": drop, "ci": ci, "n": s.n, "result": g.result, "units_to_settle": g.units_to_settle, "confounded": s.confounded})
-            }
-            _ => {
-                json!({"group": group, "tolerance": tolerance, "result": "not measured", "note": "several steps relax this group; give a path with one step per group"})
-            }
-        };
-        rows.push(row);
-    }
+    let tolerances: Vec<(String, f64)> = profile.groups.iter().filter_map(|(g, s)| s.tolerance.map(|t| (g.clone(), t))).collect();
+    let gates = study::group_gates(&d, &tolerances);
+    let any_fail = gates.iter().any(|g| matches!(g.outcome, study::GateOutcome::Measured { result: GateResult::Fail, .. }));
+    let rows: Vec<serde_json::Value> = gates.iter().map(|g| serde_json::to_value(g).unwrap_or_default()).collect();
     let value = json!({"deployment": {"id": profile.id}, "estimand": d.estimand, "gates": rows, "warnings": d.warnings});
     match format {
         TableFormat::Json => println!("{}", serde_json::to_string_pretty(&value).into_diagnostic()?),

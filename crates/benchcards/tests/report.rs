@@ -1,0 +1,165 @@
+//! `benchcards report`: a run, a comparison and a decomposition as self-contained HTML and its
+//! Markdown twin; the clinician brief; hostile card text shown as text.
+
+use assert_cmd::Command;
+use benchcards_mock::{MockConfig, start};
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn file(rel: &str) -> String {
+    root().join(rel).display().to_string()
+}
+
+fn bc(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("benchcards").unwrap().current_dir(dir).args(args).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).to_string(), String::from_utf8_lossy(&out.stderr).to_string())
+}
+
+/// Nothing in a report loads from elsewhere or runs.
+fn self_contained(html: &str) {
+    for bad in ["<script", "src=\"http", "<link", "@import", "url(http"] {
+        assert!(!html.contains(bad), "the report holds `{bad}`");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_report_has_readiness_scores_transcripts_and_provenance() {
+    let dir = tempfile::tempdir().unwrap();
+    let server =
+        start(MockConfig { reply: Some("Sounds like a common cold: self-care at home.".into()), ..Default::default() }, 0).await.unwrap();
+    // The plan sits in its own folder: the run must find the card and profile later from anywhere.
+    std::fs::create_dir(dir.path().join("plans")).unwrap();
+    let plan = format!(
+        "plan:\n  version: 1\n  id: report-test\n  card: {}\n  deployment: {}\n  dataset: {}\n  models:\n    - {{id: served, provider: openai, model: m, base_urls: [\"{}\"]}}\n  conditions: [{{id: vignette}}, {{id: patient_query}}]\n  graders: [{{kind: conditions}}, {{kind: disposition}}]\n",
+        file("examples/cards/symptoms-uk.yaml"),
+        file("examples/deployments/patient-symptom-chatbot.yaml"),
+        file("examples/datasets/symptoms-uk.jsonl"),
+        server.base_url()
+    );
+    std::fs::write(dir.path().join("plans/plan.yaml"), plan).unwrap();
+    let d = dir.path().to_path_buf();
+    let (code, out, err) = tokio::task::spawn_blocking(move || bc(&d, &["run", "plans/plan.yaml", "--items", "2"])).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    let run = out.trim().to_string();
+    let (code, _, err) = bc(dir.path(), &["report", &run, "-o", "run.html"]);
+    assert_eq!(code, 0, "{err}");
+    let html = std::fs::read_to_string(dir.path().join("run.html")).unwrap();
+    self_contained(&html);
+    for needle in [
+        "<h2>Readiness</h2>",
+        "not measured: needs a study with people (stage 4)",
+        "<h2>The card</h2>",
+        "<h2>Gap decomposition</h2>",
+        "<svg",
+        "vignette → patient_query",
+        "<h2>Transcripts</h2>",
+        "<details class=\"transcript pass\"><summary>✓ sx-001 · vignette · served",
+        "Sounds like a common cold",
+        &format!("run <code>{run}</code>"),
+        "benchcards 0.1.0",
+    ] {
+        assert!(html.contains(needle), "the report shows `{needle}`");
+    }
+    // Without transcripts: no conversation text at all.
+    let (code, _, err) = bc(dir.path(), &["report", &run, "-o", "shared.md", "--no-transcripts"]);
+    assert_eq!(code, 0, "{err}");
+    let md = std::fs::read_to_string(dir.path().join("shared.md")).unwrap();
+    assert!(!md.contains("Transcripts") && !md.contains("Sounds like a common cold") && !md.contains("blocked nose"), "{md}");
+    assert!(md.contains("## Readiness") && md.contains("](shared.waterfall.svg)") && dir.path().join("shared.waterfall.svg").is_file());
+    // The clinician brief of the same run.
+    let (code, _, err) = bc(dir.path(), &["report", &run, "-o", "brief.html", "--audience", "clinician"]);
+    assert_eq!(code, 0, "{err}");
+    let brief = std::fs::read_to_string(dir.path().join("brief.html")).unwrap();
+    for needle in [
+        "<h2>What it measured</h2>",
+        "<h2>Who wrote its questions</h2>",
+        "Author: researcher",
+        "<h2>Questions to ask a vendor</h2>",
+        "query_authorship: vignette → patient_query cost",
+    ] {
+        assert!(brief.contains(needle), "the brief shows `{needle}`");
+    }
+}
+
+#[test]
+fn hostile_card_text_is_shown_as_text_in_every_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let evil = "<script>alert(1)</script> \\\"><img src=x onerror=alert(1)>";
+    let card = std::fs::read_to_string(file("registry/bean-scenarios.yaml")).unwrap().replacen(
+        "name: Bean et al. ten medical scenarios (HELPMed), LLM-alone condition",
+        &format!("name: \"{evil}\""),
+        1,
+    );
+    assert!(card.contains("<script>"));
+    std::fs::write(dir.path().join("evil.yaml"), card).unwrap();
+    let (code, _, err) = bc(dir.path(), &["check", "evil.yaml"]);
+    assert_eq!(code, 0, "{err}");
+    for (out, audience) in [("e.html", "team"), ("e.md", "team"), ("b.html", "clinician"), ("b.md", "clinician")] {
+        let (code, _, err) = bc(
+            dir.path(),
+            &[
+                "report",
+                "--compare",
+                "evil.yaml",
+                &file("examples/deployments/patient-symptom-chatbot.yaml"),
+                "-o",
+                out,
+                "--audience",
+                audience,
+            ],
+        );
+        assert_eq!(code, 0, "{err}");
+        let text = std::fs::read_to_string(dir.path().join(out)).unwrap();
+        assert!(!text.contains("<script>alert") && !text.contains("<img src=x"), "{out} holds live markup");
+        assert!(text.contains("&lt;script&gt;alert(1)") || text.contains("&lt;script>alert(1)"), "{out} shows the name as text");
+        if out.ends_with(".html") {
+            self_contained(&text);
+        }
+    }
+}
+
+#[test]
+fn a_decomposition_report_and_bad_output_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = bc(
+        dir.path(),
+        &[
+            "report",
+            "--decompose",
+            &file("examples/results/bean-seed.csv"),
+            "--path",
+            "vignette,patient_query,chat_model_messages",
+            "-o",
+            "d.html",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let html = std::fs::read_to_string(dir.path().join("d.html")).unwrap();
+    self_contained(&html);
+    assert!(html.contains("<td>vignette</td><td>600</td><td>94.7%</td><td>92.6% to 96.2%</td>"), "scores with n and interval");
+    let (code, _, err) = bc(
+        dir.path(),
+        &["report", "--decompose", &file("examples/results/bean-seed.csv"), "--path", "vignette,patient_query", "-o", "d.pdf"],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("cannot tell the report's format") && err.contains("FILE.html or FILE.md"), "{err}");
+    let (code, _, err) = bc(
+        dir.path(),
+        &[
+            "report",
+            "--decompose",
+            &file("examples/results/bean-seed.csv"),
+            "--path",
+            "vignette,patient_query",
+            "-o",
+            "d.html",
+            "--audience",
+            "clinician",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("the clinician brief needs a card"), "{err}");
+}
