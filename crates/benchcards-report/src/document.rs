@@ -94,6 +94,11 @@ impl Report {
         self.html.push_str("</details>\n");
     }
 
+    /// The HTML body without the page around it, for a page that adds its own navigation.
+    pub fn fragment(&self) -> String {
+        self.html.clone()
+    }
+
     pub fn markdown(&self) -> String {
         self.md.clone()
     }

@@ -560,6 +560,22 @@ pub enum Command {
         #[arg(long)]
         no_transcripts: bool,
     },
+    /// The local web UI: the registry and its heatmap, card pages, the deployment wizard, runs,
+    /// and a JSON API. Listens on 127.0.0.1 unless --host says otherwise.
+    Serve {
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Address to listen on (default 127.0.0.1). Any other address exposes the UI beyond
+        /// this machine.
+        #[arg(long)]
+        host: Option<std::net::IpAddr>,
+        /// Folder of cards (default: the bundled registry).
+        #[arg(long)]
+        registry: Option<PathBuf>,
+        /// Folder of run stores (`*.sqlite`) to browse.
+        #[arg(long)]
+        runs: Option<PathBuf>,
+    },
     /// Cards of adapted benchmarks.
     Card {
         #[command(subcommand)]

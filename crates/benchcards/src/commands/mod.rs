@@ -81,6 +81,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Report { run, compare, decompose, path, store, output, audience, no_transcripts } => {
             report::report(report::Source::pick(run, compare, decompose, path), &store, &output, audience, no_transcripts)
         }
+        Command::Serve { port, host, registry, runs } => serve(port, host, registry.as_deref(), runs),
         Command::Card { command: CardCommand::Derive { base, dataset, runs, store, output } } => {
             logs::derive(&base, &dataset, &runs, &store, output.as_deref())
         }
@@ -124,6 +125,23 @@ pub fn run(command: Command) -> Result<ExitCode> {
 }
 
 /// Writes to a file atomically (a crash never leaves a half-written file), or to stdout.
+/// Runs the web UI until interrupted.
+fn serve(port: u16, host: Option<std::net::IpAddr>, registry: Option<&Path>, runs: Option<std::path::PathBuf>) -> Result<ExitCode> {
+    let host = host.unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
+    if !host.is_loopback() {
+        eprintln!(
+            "warning: listening on {host}: anyone who can reach this machine can read the registry and the runs in {}",
+            runs.as_deref().map_or("(no runs folder)".into(), |p| p.display().to_string())
+        );
+    }
+    let cards = stage1::registry_cards(registry)?;
+    let site = benchcards_web::Site { cards, runs };
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().into_diagnostic()?;
+    rt.block_on(benchcards_web::serve(site, std::net::SocketAddr::new(host, port)))
+        .map_err(|e| miette!("cannot serve on {host}:{port}: {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn write_output(path: Option<&Path>, text: &str) -> Result<()> {
     match path {
         None => {

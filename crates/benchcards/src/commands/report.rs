@@ -146,7 +146,11 @@ pub fn report(source: Source, store: &Path, output: &Path, audience: Audience, n
         Some("html" | "htm") => true,
         Some("md") => false,
         _ => {
-            return Err(miette!(help = "name the output FILE.html or FILE.md", "cannot tell the report's format from {}", output.display()));
+            return Err(miette!(
+                help = "name the output FILE.html or FILE.md",
+                "cannot tell the report's format from {}",
+                output.display()
+            ));
         }
     };
     let inputs = match source {

@@ -1,0 +1,265 @@
+//! The web UI over HTTP on 127.0.0.1: every page and API answer checked by content; hostile card
+//! text shown as text; run stores named by file name only. With `chromium` present (required
+//! when CI is set), the same pages are loaded in headless Chromium, their DOM checked, and
+//! screenshots saved under target/screenshots/.
+
+use benchcards_core::document::{Document, load_text};
+use benchcards_core::{Card, Profile};
+use benchcards_eval::store::{SampleRow, Store};
+use benchcards_web::{Site, router};
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn card(text: &str) -> Card {
+    match load_text("card.yaml", text.to_string(), None, false).document {
+        Some(Document::Card(c)) => c,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn registry() -> Vec<Card> {
+    let mut cards: Vec<Card> =
+        std::fs::read_dir(root().join("registry")).unwrap().map(|e| card(&std::fs::read_to_string(e.unwrap().path()).unwrap())).collect();
+    cards.sort_by(|a, b| a.id.cmp(&b.id));
+    // A card whose name and answer are hostile markup.
+    let evil = std::fs::read_to_string(root().join("registry/bean-scenarios.yaml")).unwrap().replacen(
+        "name: Bean et al. ten medical scenarios (HELPMed), LLM-alone condition",
+        "name: \"<script>alert(1)</script> \\\"><img src=x onerror=alert(1)>\"",
+        1,
+    );
+    let mut e = card(&evil);
+    e.id = "evil-card".into();
+    cards.push(e);
+    cards
+}
+
+/// A run store holding one small run, in a folder of its own.
+fn runs_folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("runs.sqlite")).unwrap();
+    let plan = r#"{"version":1,"id":"web-test","card":"c","deployment":"d","dataset":"x","models":[{"id":"m","provider":"mock"}],"conditions":[{"id":"vignette"}],"graders":[{"kind":"conditions"}],"epochs":1}"#;
+    store.create_run("run-1", "web-test", "abc123", plan).unwrap();
+    for (i, ok) in [(1, true), (2, false)] {
+        let key = format!("vignette|sx-00{i}|m|0");
+        let transcript = format!(r#"[{{"role":"user","content":"case {i} <b>bold</b>"}},{{"role":"assistant","content":"answer {i}"}}]"#);
+        store
+            .put_sample(
+                "run-1",
+                &SampleRow {
+                    key: key.clone(),
+                    unit: format!("sx-00{i}"),
+                    item: format!("sx-00{i}"),
+                    condition: "vignette".into(),
+                    label: "vignette".into(),
+                    model: "m".into(),
+                    epoch: 0,
+                    status: "done".into(),
+                    response: Some(format!("answer {i}")),
+                    transcript,
+                    prompt_tokens: 1,
+                    completion_tokens: 1,
+                    latency_ms: 1,
+                    attempts: 1,
+                    requests_sent: 1,
+                    error: None,
+                },
+            )
+            .unwrap();
+        store.put_grade("run-1", &key, "conditions:bean@80", f64::from(u8::from(ok)), "").unwrap();
+    }
+    dir
+}
+
+struct Server {
+    base: String,
+    _runs: tempfile::TempDir,
+}
+
+async fn server() -> Server {
+    let runs = runs_folder();
+    let site = Site { cards: registry(), runs: Some(runs.path().to_path_buf()) };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router(site)).await.unwrap() });
+    Server { base, _runs: runs }
+}
+
+async fn get(url: &str) -> (u16, String, reqwest::header::HeaderMap) {
+    let r = reqwest::get(url).await.unwrap();
+    let (status, headers) = (r.status().as_u16(), r.headers().clone());
+    (status, r.text().await.unwrap(), headers)
+}
+
+/// The wizard's query for the bundled public symptom-chatbot profile: its declared values and
+/// weights, and the card to compare with.
+fn chatbot_query(card: &str) -> String {
+    let text = std::fs::read_to_string(root().join("examples/deployments/patient-symptom-chatbot.yaml")).unwrap();
+    let Some(Document::Profile(p)) = load_text("p.yaml", text, None, false).document else { panic!() };
+    let p: Profile = p;
+    let mut q: Vec<(String, String)> = vec![("card".into(), card.into()), ("name".into(), p.name.clone())];
+    for (id, d) in &p.dimensions {
+        if let Some(v) = &d.value {
+            q.extend(v.ids().into_iter().map(|x| (id.clone(), x.to_string())));
+        }
+    }
+    for (g, s) in &p.groups {
+        q.push((format!("weight.{g}"), s.weight.name().into()));
+    }
+    q.iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                k,
+                v.bytes()
+                    .map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+                    .collect::<String>()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn no_live_markup(page: &str, what: &str) {
+    assert!(!page.contains("<script>alert") && !page.contains("<img src=x") && !page.contains("<b>bold</b>"), "{what} holds live markup");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_and_api_answer_with_content() {
+    let s = server().await;
+    let (code, index, headers) = get(&format!("{}/", s.base)).await;
+    assert_eq!(code, 200);
+    assert!(index.contains("22 of 22 card(s).") && index.contains("<a href=\"/cards/medqa-usmle\">"));
+    assert!(headers["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
+    no_live_markup(&index, "the registry");
+    let (_, filtered, _) = get(&format!("{}/?dimension=query_author&value=patient", s.base)).await;
+    assert!(filtered.contains("of 22 card(s)") && !filtered.contains("medqa-usmle"), "filtered to cards whose authors are patients");
+    let (_, heat, _) = get(&format!("{}/heatmap", s.base)).await;
+    assert!(
+        heat.contains("<table class=\"heatmap\">") && heat.contains("background:hsl(210,60%,") && heat.contains("Settings no card covers")
+    );
+    no_live_markup(&heat, "the heatmap");
+    let (code, page, _) = get(&format!("{}/cards/evil-card", s.base)).await;
+    assert_eq!(code, 200);
+    no_live_markup(&page, "the card page");
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "the name shows as text");
+    assert_eq!(get(&format!("{}/cards/nope", s.base)).await.0, 404);
+    // The wizard, answered as the public symptom chatbot, compared with Bean et al.
+    let (code, wizard, _) = get(&format!("{}/wizard?{}", s.base, chatbot_query("bean-scenarios"))).await;
+    assert_eq!(code, 200);
+    for needle in [
+        "<h2>Ranked matches</h2>",
+        "vs deployment <code>my-deployment</code>",
+        "decision_mediation",
+        "<h2>Gaps</h2>",
+        "Download this deployment profile",
+    ] {
+        assert!(wizard.contains(needle), "the wizard shows `{needle}`");
+    }
+    no_live_markup(&wizard, "the wizard");
+    // Its profile downloads as a file that passes check.
+    let (code, yaml, headers) = get(&format!("{}/api/profile.yaml?{}", s.base, chatbot_query(""))).await;
+    assert_eq!(code, 200);
+    assert!(headers["content-disposition"].to_str().unwrap().contains("deployment.yaml"));
+    let loaded = load_text("deployment.yaml", yaml, None, false);
+    assert!(!loaded.diagnostics.has_errors() && matches!(loaded.document, Some(Document::Profile(_))));
+    // The API behind it.
+    let (code, assess, _) = get(&format!("{}/api/assess?{}", s.base, chatbot_query("bean-scenarios"))).await;
+    assert_eq!(code, 200);
+    let v: serde_json::Value = serde_json::from_str(&assess).unwrap();
+    assert_eq!(v["ranked"].as_array().unwrap().len(), 22);
+    assert_eq!(v["comparison"]["card"]["id"], "bean-scenarios", "{}", v["comparison"]);
+    let (code, bad, _) = get(&format!("{}/api/assess?interaction_mode=telepathy", s.base)).await;
+    assert_eq!(code, 422);
+    assert!(bad.contains("telepathy"), "{bad}");
+    let (_, cards, _) = get(&format!("{}/api/cards", s.base)).await;
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&cards).unwrap().as_array().unwrap().len(), 22);
+    let (_, tax, _) = get(&format!("{}/api/taxonomy", s.base)).await;
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&tax).unwrap()["groups"].as_array().unwrap().len(), 6);
+    // Runs, named by store file only.
+    let (_, runs, _) = get(&format!("{}/runs", s.base)).await;
+    assert!(runs.contains("<a href=\"/runs/runs.sqlite/run-1\">run-1</a>"));
+    let (code, run, _) = get(&format!("{}/runs/runs.sqlite/run-1", s.base)).await;
+    assert_eq!(code, 200);
+    assert!(run.contains("<td>vignette</td><td>m</td><td>2</td><td>50.0%</td>"), "score with n and interval");
+    assert!(run.contains("<details class=\"transcript pass\">") && run.contains("<details class=\"transcript fail\">"));
+    no_live_markup(&run, "the run page");
+    for bad in ["/runs/..%2F..%2Fetc%2Fpasswd/x", "/runs/other.sqlite/run-1", "/runs/runs.sqlite/nope", "/static/../Cargo.toml"] {
+        assert_eq!(get(&format!("{}{bad}", s.base)).await.0, 404, "{bad}");
+    }
+    // Reads only: nothing answers a POST.
+    let post = reqwest::Client::new().post(format!("{}/wizard", s.base)).send().await.unwrap();
+    assert_eq!(post.status().as_u16(), 405);
+}
+
+/// Headless Chromium, when present (required with CI set).
+fn chromium() -> Option<&'static str> {
+    let found = ["chromium", "chromium-browser"]
+        .into_iter()
+        .find(|c| std::process::Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()));
+    if found.is_none() {
+        assert!(std::env::var("CI").is_err(), "CI needs chromium for the browser tests (scripts/test.sh installs it)");
+        eprintln!("chromium absent: the browser test checks nothing on this machine");
+    }
+    found
+}
+
+fn browse(chromium: &str, url: &str, shot: &str) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let shots = root().join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let common = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        "--virtual-time-budget=3000",
+    ];
+    let dir = format!("--user-data-dir={}", profile.path().display());
+    let out = std::process::Command::new(chromium).args(common).arg(&dir).args(["--dump-dom", url]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let shot = format!("--screenshot={}", shots.join(shot).display());
+    let s = std::process::Command::new(chromium).args(common).arg(&dir).args([&shot, "--window-size=1200,1600", url]).output().unwrap();
+    assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_render_in_headless_chromium() {
+    let Some(chromium) = chromium() else { return };
+    let s = server().await;
+    let base = s.base.clone();
+    let dom = tokio::task::spawn_blocking(move || {
+        [
+            ("registry.png", format!("{base}/")),
+            ("heatmap.png", format!("{base}/heatmap")),
+            ("wizard.png", format!("{base}/wizard?{}", chatbot_query("bean-scenarios"))),
+            ("run.png", format!("{base}/runs/runs.sqlite/run-1")),
+            ("evil-card.png", format!("{base}/cards/evil-card")),
+        ]
+        .map(|(shot, url)| browse(chromium, &url, shot))
+    })
+    .await
+    .unwrap();
+    let [registry, heatmap, wizard, run, evil] = dom;
+    assert!(registry.contains("22 of 22 card(s).") && registry.contains("href=\"/cards/medqa-usmle\""));
+    assert!(heatmap.contains("class=\"heatmap\""));
+    assert!(
+        wizard.contains("Ranked matches") && wizard.contains("healthsearchqa") && wizard.contains("Gaps"),
+        "the browser shows the ranked matches"
+    );
+    assert!(run.contains("Graded by") && run.contains("50.0%"));
+    // The hostile name is text in the parsed page: no image element, no script but the wizard's.
+    for page in [&registry, &evil, &wizard, &heatmap] {
+        assert!(!page.contains("<img") && !page.contains("<script>alert"), "live markup in the DOM");
+        assert_eq!(page.matches("<script").count(), 1, "only the site's own script");
+    }
+    assert!(evil.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(root().join("target/screenshots/wizard.png").is_file());
+}
