@@ -131,3 +131,76 @@ fn cell_meta(spec: &benchcards_core::ConditionSpec, t: &Taxonomy) -> (String, St
     });
     (relaxes.join(";"), source.unwrap_or_default().to_string())
 }
+
+/// Decomposes a run's results along `path` with the defaults `decompose` has (pooled weights,
+/// stratified bootstrap, 2,000 resamples, BCa): the same figures as `runs export` followed by
+/// `benchcards decompose`, each condition's metadata taken from the rows.
+pub fn decompose_results(
+    rows: &[ResultRow],
+    path: &[String],
+    reference: Option<&str>,
+    t: &Taxonomy,
+) -> Result<benchcards_stats::decompose::Decomposition, String> {
+    use benchcards_stats::data::{Observation, Weights, gather};
+    use benchcards_stats::decompose::{ConditionMeta, DecomposeSpec, decompose};
+    let text = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    let observations: Vec<Observation> = rows
+        .iter()
+        .map(|r| Observation {
+            unit: r.unit.clone(),
+            condition: r.condition.clone(),
+            score: r.score,
+            pair: text(&r.pair),
+            replicate: Some(r.replicate.to_string()),
+            cluster: None,
+            stratum: text(&r.stratum),
+            weight: None,
+        })
+        .collect();
+    let data = gather(&observations).map_err(|e| e.message)?;
+    let meta = data
+        .conditions
+        .iter()
+        .map(|c| {
+            rows.iter().find(|r| &r.condition == c).map_or_else(ConditionMeta::default, |r| ConditionMeta {
+                model: text(&r.model),
+                grader: text(&r.grader),
+                unit_source: text(&r.unit_source),
+                relaxes: r.relaxes.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+                proxy: r.proxy,
+            })
+        })
+        .collect();
+    let spec = DecomposeSpec {
+        path: path.to_vec(),
+        reference: reference.map(str::to_string),
+        weights: Weights::Pooled,
+        bootstrap: Default::default(),
+        meta,
+        outcome_groups: t.groups.iter().filter(|g| g.kind == benchcards_core::Kind::Outcome).map(|g| g.id.clone()).collect(),
+        shapley: None,
+        standardise_with: Weights::Equal,
+    };
+    decompose(&data, &spec).map_err(|e| e.to_string())
+}
+
+/// The path a run's decomposition follows: the plan's conditions in order, with `human_study`
+/// standing for the human data's labels present (the model's messages in real chats, then each
+/// study arm); the study's control arm is the reference line, not a step.
+pub fn decomposition_path(plan: &Plan, rows: &[ResultRow]) -> (Vec<String>, Option<String>) {
+    use crate::human::{CONVERSATIONS_LABEL, arm_label};
+    let present = |c: &str| rows.iter().any(|r| r.condition == c);
+    let control = plan.human_study.as_ref().and_then(|h| h.control_arm.as_deref()).map(arm_label).filter(|c| present(c));
+    let mut path = Vec::new();
+    for c in &plan.conditions {
+        if c.id == "human_study" {
+            let mut arms: Vec<String> = rows.iter().map(|r| r.condition.clone()).filter(|l| l.starts_with("human_study:")).collect();
+            arms.sort_by_key(|l| (l != CONVERSATIONS_LABEL, l.clone()));
+            arms.dedup();
+            path.extend(arms.into_iter().filter(|a| Some(a) != control.as_ref()));
+        } else if present(&c.name()) {
+            path.push(c.name());
+        }
+    }
+    (path, control)
+}

@@ -13,3 +13,4 @@ pub mod measure;
 pub mod provider;
 pub mod runner;
 pub mod store;
+pub mod view;

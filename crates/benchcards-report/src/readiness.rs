@@ -2,10 +2,106 @@
 //! assumption group: the verdict, the measured drop against the tolerance, the gate, and what is
 //! still untested) and the one-page clinician brief.
 
+use crate::assess::comparison_sections;
+use crate::card::card_tables;
+use crate::decompose::decomposition_sections;
 use crate::{Report, Table};
 use benchcards_assess::Comparison;
-use benchcards_core::{Card, Kind, Value, Verdict, taxonomy};
-use benchcards_stats::study::{GateOutcome, GateResult, GroupGate};
+use benchcards_core::{Card, Kind, Profile, Value, Verdict, taxonomy};
+use benchcards_stats::decompose::Decomposition;
+use benchcards_stats::study::{GateOutcome, GateResult, GroupGate, group_gates};
+
+/// One sample's transcript for the report's browser.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transcript {
+    pub summary: String,
+    /// Whether the first grader passed it (none when ungraded).
+    pub passed: Option<bool>,
+    /// (speaker, text), in order.
+    pub messages: Vec<(String, String)>,
+}
+
+/// What a report can show; each part is absent when its source does not give it.
+#[derive(Default)]
+pub struct Inputs {
+    pub card: Option<Card>,
+    pub profile: Option<Profile>,
+    pub decomposition: Option<Decomposition>,
+    pub transcripts: Vec<Transcript>,
+    /// Lines for the reproducibility block (run, plan hash, models, sampling, seeds).
+    pub provenance: Vec<String>,
+    /// Shown first, as warnings (e.g. a card file that could not be read).
+    pub notes: Vec<String>,
+}
+
+impl Inputs {
+    pub fn comparison(&self) -> Option<Comparison> {
+        match (&self.card, &self.profile) {
+            (Some(c), Some(p)) => Some(benchcards_assess::compare(taxonomy(), c, p)),
+            _ => None,
+        }
+    }
+
+    /// Each group's gate, for the groups the profile gives a tolerance.
+    pub fn gates(&self) -> Vec<GroupGate> {
+        let tolerances: Vec<(String, f64)> =
+            self.profile.iter().flat_map(|p| p.groups.iter().filter_map(|(g, s)| s.tolerance.map(|t| (g.clone(), t)))).collect();
+        self.decomposition.as_ref().map_or_else(Vec::new, |d| group_gates(d, &tolerances))
+    }
+}
+
+/// The team's report: readiness, the card, the assessment, the decomposition (its waterfall
+/// linked as `chart` from the Markdown twin), the transcripts, and reproducibility.
+pub fn team_report(inputs: &Inputs, chart: &str, lines: &[String]) -> Report {
+    let cmp = inputs.comparison();
+    let gates = inputs.gates();
+    let title = match (&inputs.card, &inputs.profile) {
+        (Some(c), Some(p)) => format!("{} at the `{}` deployment", c.name, p.id),
+        (Some(c), None) => c.name.clone(),
+        _ => inputs.provenance.first().map_or_else(|| "Gap decomposition".into(), |p| format!("Gap decomposition: {p}")),
+    };
+    let mut r = Report::new(&title);
+    for n in &inputs.notes {
+        r.warning(&format!("Note: {n}."));
+    }
+    if let Some(d) = &inputs.decomposition
+        && d.conditions.iter().any(|c| c.proxy)
+    {
+        r.warning("Proxy: a condition scores a simulated person's decision. It estimates nothing about real people; outcome assumptions stay not measured until a study with people.");
+    }
+    if let Some(c) = &cmp {
+        r.heading(2, "Readiness");
+        r.paragraph(&c.headline);
+        r.table(&readiness_table(c, &gates));
+    }
+    if let Some(card) = &inputs.card {
+        r.heading(2, "The card");
+        for t in card_tables(card) {
+            r.table(&t);
+        }
+    }
+    if let Some(c) = &cmp {
+        comparison_sections(&mut r, c);
+    }
+    if let Some(d) = &inputs.decomposition {
+        decomposition_sections(&mut r, d, None, chart);
+    }
+    if !inputs.transcripts.is_empty() {
+        r.heading(2, "Transcripts");
+        r.paragraph(&format!("{} sample(s); ✓ passed and ✗ failed by the first grader. Open one to read it.", inputs.transcripts.len()));
+        for t in &inputs.transcripts {
+            r.transcript(&t.summary, t.passed, &t.messages);
+        }
+    }
+    r.heading(2, "Reproducibility");
+    let mut all = lines.to_vec();
+    all.extend(inputs.provenance.iter().cloned());
+    if let Some(d) = &inputs.decomposition {
+        all.push(format!("estimand: {}", d.estimand.statement));
+    }
+    r.list(&all);
+    r
+}
 
 fn group_verdict(g: &benchcards_assess::GroupAssessment) -> String {
     let assessed = g.holds + g.partial + g.broken + g.unknown;

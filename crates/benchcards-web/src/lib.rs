@@ -17,6 +17,7 @@ use benchcards_core::taxonomy::Rule;
 use benchcards_core::{Card, Profile, Weight, taxonomy};
 use benchcards_report::assess::{comparison_sections, gaps_table, ranking_table};
 use benchcards_report::card::card_tables;
+use benchcards_report::readiness::team_report;
 use benchcards_report::{Report, Table, escape_html, html_page};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -427,48 +428,22 @@ async fn run_page(State(site): Shared, UrlPath((store_name, run)): UrlPath<(Stri
         return not_found("No such run store in the runs folder.");
     };
     let Ok(store) = benchcards_eval::store::Store::open(&path) else { return not_found("The run store cannot be opened.") };
-    let Ok(Some((hash, plan_json))) = store.run_plan(&run) else { return not_found(&format!("No run `{run}` in {store_name}.")) };
-    let Ok(plan) = serde_json::from_str::<benchcards_core::Plan>(&plan_json) else { return not_found("The run's plan cannot be read.") };
-    let mut r = Report::new(&format!("Run {run}"));
-    r.paragraph(&format!("Plan `{}` (hash {hash}), store `{store_name}`. For the full report with the decomposition: `benchcards report {run} --store {} -o report.html`.", plan.id, path.display()));
-    let grades = store.grades(&run).unwrap_or_default();
-    let samples = store.samples(&run).unwrap_or_default();
-    for g in &plan.graders {
-        let name = benchcards_eval::export::grader_name(g);
-        let mut t = Table::new(&["Condition", "Model", "n", "Score", "95% CI (Wilson)"]).titled(format!("Graded by `{name}`"));
-        let mut by: std::collections::BTreeMap<(String, String), (f64, usize)> = Default::default();
-        for s in samples.iter().filter(|s| s.status == "done") {
-            if let Some((_, _, score, _)) = grades.iter().find(|(k, gr, _, _)| *k == s.key && *gr == name) {
-                let e = by.entry((s.label.clone(), s.model.clone())).or_default();
-                e.0 += score;
-                e.1 += 1;
-            }
-        }
-        for ((c, m), (x, n)) in by {
-            let rate = benchcards_stats::proportion::rate(x, n as f64, 0.95);
-            t.row(vec![
-                c,
-                m,
-                n.to_string(),
-                format!("{:.1}%", 100.0 * rate.p),
-                format!("{:.1}% to {:.1}%", 100.0 * rate.ci[0], 100.0 * rate.ci[1]),
-            ]);
-        }
-        r.table(&t);
-    }
-    r.heading(2, "Transcripts");
-    for s in samples.iter().take(500) {
-        let messages: Vec<(String, String)> = serde_json::from_str::<Vec<Value>>(&s.transcript)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|m| Some((m.get("role")?.as_str()?.to_string(), m.get("content")?.as_str()?.to_string())))
-            .filter(|(role, _)| role != "system")
-            .collect();
-        let first = plan.graders.first().map(benchcards_eval::export::grader_name);
-        let passed = grades.iter().find(|(k, g, _, _)| *k == s.key && Some(g) == first.as_ref()).map(|(_, _, v, _)| *v >= 0.5);
-        r.transcript(&format!("{} · {} · {}", s.unit, s.label, s.model), passed, &messages);
-    }
-    page(&format!("Run {run}"), &r.fragment())
+    let inputs = match benchcards_eval::view::run_inputs(&store, &store_name, &run, true) {
+        Ok(i) => i,
+        Err(e) => return not_found(&e),
+    };
+    let r = team_report(&inputs, "waterfall.svg", &[format!("benchcards {}", env!("CARGO_PKG_VERSION"))]);
+    page(
+        &format!("Run {run}"),
+        &format!(
+            "<p class=\"meta\">Run <code>{}</code> in <code>{}</code>. The same report as a file: <code>benchcards report {} --store {} -o report.html</code></p>\n{}",
+            escape_html(&run),
+            escape_html(&store_name),
+            escape_html(&run),
+            escape_html(&store_name),
+            r.fragment()
+        ),
+    )
 }
 
 // ---- JSON API ------------------------------------------------------------------------------

@@ -40,10 +40,13 @@ fn registry() -> Vec<Card> {
 fn runs_folder() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("runs.sqlite")).unwrap();
-    let plan = r#"{"version":1,"id":"web-test","card":"c","deployment":"d","dataset":"x","models":[{"id":"m","provider":"mock"}],"conditions":[{"id":"vignette"}],"graders":[{"kind":"conditions"}],"epochs":1}"#;
-    store.create_run("run-1", "web-test", "abc123", plan).unwrap();
-    for (i, ok) in [(1, true), (2, false)] {
-        let key = format!("vignette|sx-00{i}|m|0");
+    let f = |rel: &str| root().join(rel).display().to_string();
+    let plan = serde_json::json!({"version": 1, "id": "web-test", "card": f("examples/cards/symptoms-uk.yaml"), "deployment": f("examples/deployments/patient-symptom-chatbot.yaml"),
+        "dataset": f("examples/datasets/symptoms-uk.jsonl"), "models": [{"id": "m", "provider": "mock"}], "conditions": [{"id": "vignette"}, {"id": "withheld"}],
+        "graders": [{"kind": "conditions"}], "epochs": 1});
+    store.create_run("run-1", "web-test", "abc123", &plan.to_string()).unwrap();
+    for (condition, i, ok) in [("vignette", 1, true), ("vignette", 2, false), ("withheld", 1, false), ("withheld", 2, false)] {
+        let key = format!("{condition}|sx-00{i}|m|0");
         let transcript = format!(r#"[{{"role":"user","content":"case {i} <b>bold</b>"}},{{"role":"assistant","content":"answer {i}"}}]"#);
         store
             .put_sample(
@@ -52,8 +55,8 @@ fn runs_folder() -> tempfile::TempDir {
                     key: key.clone(),
                     unit: format!("sx-00{i}"),
                     item: format!("sx-00{i}"),
-                    condition: "vignette".into(),
-                    label: "vignette".into(),
+                    condition: condition.into(),
+                    label: condition.into(),
                     model: "m".into(),
                     epoch: 0,
                     status: "done".into(),
@@ -182,8 +185,9 @@ async fn pages_and_api_answer_with_content() {
     let (_, runs, _) = get(&format!("{}/runs", s.base)).await;
     assert!(runs.contains("<a href=\"/runs/runs.sqlite/run-1\">run-1</a>"));
     let (code, run, _) = get(&format!("{}/runs/runs.sqlite/run-1", s.base)).await;
-    assert_eq!(code, 200);
-    assert!(run.contains("<td>vignette</td><td>m</td><td>2</td><td>50.0%</td>"), "score with n and interval");
+    assert_eq!(code, 200, "{run}");
+    assert!(run.contains("<td>vignette</td><td>2</td><td>50.0%</td><td>9.5% to 90.5%</td>"), "score with n and interval: {run}");
+    assert!(run.contains("<h2>Readiness</h2>") && run.contains("<svg"), "the run's full report");
     assert!(run.contains("<details class=\"transcript pass\">") && run.contains("<details class=\"transcript fail\">"));
     no_live_markup(&run, "the run page");
     for bad in ["/runs/..%2F..%2Fetc%2Fpasswd/x", "/runs/other.sqlite/run-1", "/runs/runs.sqlite/nope", "/static/../Cargo.toml"] {
@@ -254,7 +258,7 @@ async fn pages_render_in_headless_chromium() {
         wizard.contains("Ranked matches") && wizard.contains("healthsearchqa") && wizard.contains("Gaps"),
         "the browser shows the ranked matches"
     );
-    assert!(run.contains("Graded by") && run.contains("50.0%"));
+    assert!(run.contains("Readiness") && run.contains("50.0%"));
     // The hostile name is text in the parsed page: no image element, no script but the wizard's.
     for page in [&registry, &evil, &wizard, &heatmap] {
         assert!(!page.contains("<img") && !page.contains("<script>alert"), "live markup in the DOM");

@@ -84,9 +84,9 @@ pub struct BootstrapArgs {
     /// Resampling scheme (default: cluster when --cluster-col is given, else stratified).
     #[arg(long, value_enum)]
     pub bootstrap: Option<BootstrapScheme>,
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = benchcards_stats::bootstrap::BootstrapSpec::default().resamples)]
     pub resamples: usize,
-    #[arg(long, default_value_t = 20260101)]
+    #[arg(long, default_value_t = benchcards_stats::bootstrap::BootstrapSpec::default().seed)]
     pub seed: u64,
     #[arg(long, value_enum, default_value = "bca")]
     pub interval: IntervalKind,

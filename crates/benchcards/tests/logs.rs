@@ -228,6 +228,17 @@ async fn card_derive_records_what_the_adaptation_changed_and_the_drops_runs_meas
     // The real conversations attached by augment: the model's messages in real chats.
     assert_eq!((new[2].assumption.as_str(), new[2].to.as_str()), ("decision_mediation", "human_study:model"));
     assert!(new.iter().all(|t| t.interval.is_some() && t.n == Some(3) && t.model.as_deref() == Some("served")));
+    // The drops are the ones `runs export` then `decompose` give.
+    let (code, _, err) = bc(dir.path(), &["runs", "export", &run, "-o", "r.csv"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) =
+        bc(dir.path(), &["decompose", "r.csv", "--path", "vignette,patient_query,conversation,human_study:model", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for (t, step) in new.iter().zip(v["steps"].as_array().unwrap()) {
+        assert!((t.drop - 100.0 * step["contribution"].as_f64().unwrap()).abs() < 1e-9, "{} vs {step}", t.drop);
+        assert!((t.interval.unwrap()[1] - 100.0 * step["ci"][1].as_f64().unwrap()).abs() < 1e-9);
+    }
     let notes = card.notes.unwrap();
     assert!(notes.contains("from the card `symptoms-uk`") && notes.contains(&format!("run(s) {run}")), "{notes}");
     // The base card said researchers wrote the queries; the adapted one, measured, says patients.

@@ -228,7 +228,7 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
         let file = out.join(if i == 0 { "results.csv".to_string() } else { format!("results-{}.csv", grader.replace([':', '@'], "-")) });
         runs_export(&store, &run_id, ExportFormat::Csv, Some(&grader), Some(&file))?;
         let args = <Defaults as clap::Parser>::try_parse_from(["decompose", &file.display().to_string()]).into_diagnostic()?;
-        let (_, _, d) = decomposition(&args.input, None, &path, None, WeightScheme::Pooled, None, None, &args.boot)?
+        let (_, _, d) = decomposition(&args.input, &path, None, WeightScheme::Pooled, None, None, &args.boot)?
             .map_err(|_| miette!("cannot decompose {}", file.display()))?;
         for c in &d.conditions {
             let pct = |x: f64| format!("{:.1}%", x * 100.0);

@@ -673,34 +673,7 @@ pub fn runs_show(store_path: &Path, run: &str) -> Result<ExitCode> {
 
 /// The plan a run was started from, as stored with it.
 pub(super) fn run_plan(store: &benchcards_eval::store::Store, run: &str) -> Result<benchcards_core::Plan> {
-    let Some((_, plan_json)) = store.run_plan(run).map_err(|e| miette::miette!("{e}"))? else {
-        return Err(miette::miette!("no run `{run}` in the store (see `benchcards runs list`)"));
-    };
-    serde_json::from_str(&plan_json).into_diagnostic()
-}
-
-/// The path a run's decomposition follows: the plan's conditions in order, with `human_study`
-/// standing for the human data's labels present (the model's messages in real chats, then each
-/// study arm); the study's control arm is the reference line, not a step.
-pub(super) fn decomposition_path(
-    plan: &benchcards_core::Plan,
-    rows: &[benchcards_eval::export::ResultRow],
-) -> (Vec<String>, Option<String>) {
-    use benchcards_eval::human::{CONVERSATIONS_LABEL, arm_label};
-    let present = |c: &str| rows.iter().any(|r| r.condition == c);
-    let control = plan.human_study.as_ref().and_then(|h| h.control_arm.as_deref()).map(arm_label).filter(|c| present(c));
-    let mut path = Vec::new();
-    for c in &plan.conditions {
-        if c.id == "human_study" {
-            let mut arms: Vec<String> = rows.iter().map(|r| r.condition.clone()).filter(|l| l.starts_with("human_study:")).collect();
-            arms.sort_by_key(|l| (l != CONVERSATIONS_LABEL, l.clone()));
-            arms.dedup();
-            path.extend(arms.into_iter().filter(|a| Some(a) != control.as_ref()));
-        } else if present(&c.name()) {
-            path.push(c.name());
-        }
-    }
-    (path, control)
+    benchcards_eval::view::run_plan(store, run).map(|(_, p)| p).map_err(|e| miette::miette!(help = "see `benchcards runs list`", "{e}"))
 }
 
 /// The graded results of one run (by `grader`, default the plan's first), and the grader's name.
@@ -715,8 +688,7 @@ pub(super) fn run_results(
         .or_else(|| plan.graders.first().map(benchcards_eval::export::grader_name))
         .ok_or_else(|| miette::miette!("the plan has no grader"))?;
     // Strata come from the dataset, read again from where the run found it.
-    let ds =
-        load_dataset(Path::new(&plan.dataset)).map_err(|_| miette::miette!("cannot read the dataset {} the run used", plan.dataset))?;
+    let ds = benchcards_eval::view::run_dataset(&plan).map_err(|e| miette::miette!("{e}"))?;
     let rows = benchcards_eval::export::results(store, run, &plan, &ds, benchcards_core::taxonomy(), &grader)
         .map_err(|e| miette::miette!("{e}"))?;
     Ok((rows, grader))
@@ -808,7 +780,7 @@ pub fn runs_compare(store_path: &Path, a: &str, b: &str, grader: Option<&str>, f
 }
 
 /// The results form as CSV, one row per graded sample.
-pub(super) fn write_results_csv(rows: &[benchcards_eval::export::ResultRow]) -> Result<String> {
+fn write_results_csv(rows: &[benchcards_eval::export::ResultRow]) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in rows {
         w.serialize(r).into_diagnostic()?;

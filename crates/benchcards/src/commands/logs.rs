@@ -1,12 +1,11 @@
 //! Stage 2 from logs and the protocol update: `measure`, `augment` and `card derive`. None of
 //! them makes a network call.
 
-use super::eval::{decomposition_path, load_dataset, run_plan, run_results, write_results_csv};
+use super::eval::{load_dataset, run_plan, run_results};
 use super::files::{card_yaml, profile_yaml};
-use super::stats::decomposition;
 use super::today;
 use super::write_output;
-use crate::cli::{BootstrapArgs, LogColumns, ResultsArgs, TableFormat, WeightScheme};
+use crate::cli::{LogColumns, TableFormat};
 use crate::diagnostics::print_diagnostics;
 use benchcards_core::document::read_data;
 use benchcards_core::{Diagnostics, load_card, load_profile};
@@ -184,22 +183,12 @@ pub fn derive(base: &Path, dataset: &Path, runs: &[String], store_path: &Path, o
     if !runs.is_empty() {
         let store = benchcards_eval::store::Store::open(store_path)
             .map_err(|e| miette!("cannot open the run store {}: {e}", store_path.display()))?;
-        #[derive(clap::Parser)]
-        struct Defaults {
-            #[command(flatten)]
-            input: ResultsArgs,
-            #[command(flatten)]
-            boot: BootstrapArgs,
-        }
         for run in runs {
             let plan = run_plan(&store, run)?;
             let (rows, grader) = run_results(&store, run, None)?;
-            let (path, reference) = decomposition_path(&plan, &rows);
-            let args = <Defaults as clap::Parser>::try_parse_from(["decompose", &format!("run {run}")]).into_diagnostic()?;
-            let csv = write_results_csv(&rows)?;
-            let (_, _, d) =
-                decomposition(&args.input, Some(&csv), &path, reference.as_deref(), WeightScheme::Pooled, None, None, &args.boot)?
-                    .map_err(|_| miette!("cannot decompose run `{run}`"))?;
+            let (path, reference) = benchcards_eval::export::decomposition_path(&plan, &rows);
+            let d = benchcards_eval::export::decompose_results(&rows, &path, reference.as_deref(), benchcards_core::taxonomy())
+                .map_err(|e| miette!("cannot decompose run `{run}`: {e}"))?;
             measured.push(RunSteps {
                 run: run.clone(),
                 model: plan.models.iter().map(|m| m.id.as_str()).collect::<Vec<_>>().join(", "),

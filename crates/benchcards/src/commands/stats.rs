@@ -21,17 +21,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 
-/// Reads a data file as a table (or parses `text` already in hand under that name), printing
-/// any problem with its position.
-fn read_table(path: &Path, text: Option<&str>) -> Result<(Tabular, String), ExitCode> {
+/// Reads a data file as a table, printing any problem with its position.
+fn read_table(path: &Path) -> Result<(Tabular, String), ExitCode> {
     let name = path.display().to_string();
-    let text = match text {
-        Some(t) => t.to_string(),
-        None => read_data(path).map_err(|d| {
-            print_diagnostics(&name, None, &Diagnostics(vec![d]));
-            ExitCode::FAILURE
-        })?,
-    };
+    let text = read_data(path).map_err(|d| {
+        print_diagnostics(&name, None, &Diagnostics(vec![d]));
+        ExitCode::FAILURE
+    })?;
     let jsonl = matches!(path.extension().and_then(|e| e.to_str()), Some("jsonl" | "ndjson"));
     match read_tabular(&text, jsonl) {
         Ok(t) => Ok((t, text)),
@@ -47,8 +43,8 @@ pub(super) struct Loaded {
     meta: Vec<ConditionMeta>,
 }
 
-fn load(input: &ResultsArgs, text: Option<&str>) -> Result<Loaded, ExitCode> {
-    let (table, text) = read_table(&input.results, text)?;
+fn load(input: &ResultsArgs) -> Result<Loaded, ExitCode> {
+    let (table, text) = read_table(&input.results)?;
     let name = input.results.display().to_string();
     let cols = ResultColumns {
         unit: input.unit_col.clone(),
@@ -133,7 +129,7 @@ fn condition_meta(data: &Data, results: &Tabular, cols: &ResultColumns, file: Op
         apply(results, &cols.condition);
     }
     if let Some(path) = file {
-        let (table, text) = read_table(path, None)?;
+        let (table, text) = read_table(path)?;
         if table.column("condition").is_none() {
             let d = Diagnostic::error(Pos { line: 1, column: 1, index: 0 }, "no `condition` column")
                 .expected("columns condition, model, grader, unit_source, relaxes, proxy");
@@ -184,13 +180,10 @@ fn run(loaded: &Loaded, spec: &DecomposeSpec) -> Result<Decomposition> {
     run_decompose(&loaded.data, spec).map_err(|e| miette!("{e}"))
 }
 
-/// Reads a results file (or `text`, results already in hand, named by `input.results`) and
-/// decomposes it: the loaded data, the spec used, and the result. A problem has been printed
-/// when the inner result is an exit code.
-#[allow(clippy::too_many_arguments)]
+/// Reads a results file and decomposes it: the loaded data, the spec used, and the result.
+/// A file problem has been printed when the inner result is an exit code.
 pub(super) fn decomposition(
     input: &ResultsArgs,
-    text: Option<&str>,
     path: &[String],
     reference: Option<&str>,
     weights: WeightScheme,
@@ -198,7 +191,7 @@ pub(super) fn decomposition(
     shapley: Option<Vec<String>>,
     boot: &BootstrapArgs,
 ) -> Result<Result<(Loaded, DecomposeSpec, Decomposition), ExitCode>> {
-    let loaded = match load(input, text) {
+    let loaded = match load(input) {
         Ok(l) => l,
         Err(code) => return Ok(Err(code)),
     };
@@ -242,7 +235,7 @@ pub fn decompose(
     format: TableFormat,
     chart: Option<&Path>,
 ) -> Result<ExitCode> {
-    let (loaded, spec, d) = match decomposition(input, None, path, reference, weights, case_mix, shapley, boot)? {
+    let (loaded, spec, d) = match decomposition(input, path, reference, weights, case_mix, shapley, boot)? {
         Ok(x) => x,
         Err(code) => return Ok(code),
     };
@@ -296,7 +289,7 @@ pub fn gate(
         Ok((p, _)) => p,
         Err(e) => return Ok(super::fail(e)),
     };
-    let loaded = match load(input, None) {
+    let loaded = match load(input) {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
@@ -445,7 +438,7 @@ pub fn analyze(
     confidence: f64,
     format: TableFormat,
 ) -> Result<ExitCode> {
-    let (table, text) = match read_table(data, None) {
+    let (table, text) = match read_table(data) {
         Ok(x) => x,
         Err(code) => return Ok(code),
     };
@@ -516,7 +509,7 @@ pub fn analyze(
     // Calibration: simulated per-scenario rates against the model arms' human rates.
     let calib = match simulated {
         Some(path) => {
-            let (st, stext) = match read_table(path, None) {
+            let (st, stext) = match read_table(path) {
                 Ok(x) => x,
                 Err(code) => return Ok(code),
             };
