@@ -9,7 +9,7 @@ use crate::{Report, Table};
 use benchcards_assess::Comparison;
 use benchcards_core::{Card, Kind, Profile, Value, Verdict, taxonomy};
 use benchcards_stats::decompose::Decomposition;
-use benchcards_stats::study::{GateOutcome, GateResult, GroupGate, group_gates};
+use benchcards_stats::study::{GateOutcome, GateResult, GroupGate, Uptake, group_gates};
 
 /// One sample's transcript for the report's browser.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +27,8 @@ pub struct Inputs {
     pub card: Option<Card>,
     pub profile: Option<Profile>,
     pub decomposition: Option<Decomposition>,
+    /// The uptake table, when the same units were graded as the model's answer and a person's.
+    pub uptake: Option<Uptake>,
     pub transcripts: Vec<Transcript>,
     /// Lines for the reproducibility block (run, plan hash, models, sampling, seeds).
     pub provenance: Vec<String>,
@@ -84,7 +86,7 @@ pub fn team_report(inputs: &Inputs, chart: &str, lines: &[String]) -> Report {
         comparison_sections(&mut r, c);
     }
     if let Some(d) = &inputs.decomposition {
-        decomposition_sections(&mut r, d, None, chart);
+        decomposition_sections(&mut r, d, inputs.uptake.as_ref(), chart);
     }
     if !inputs.transcripts.is_empty() {
         r.heading(2, "Transcripts");

@@ -549,6 +549,10 @@ pub enum Command {
         /// With --decompose: the conditions in path order.
         #[arg(long, value_delimiter = ',')]
         path: Vec<String>,
+        /// With --decompose: the uptake table of MODEL_CONDITION,PERSON_CONDITION graded on the
+        /// same units.
+        #[arg(long, value_delimiter = ',', num_args = 1, requires = "decompose")]
+        uptake: Option<Vec<String>>,
         #[arg(long, default_value = "benchcards-runs.sqlite")]
         store: PathBuf,
         /// FILE.html or FILE.md.

@@ -140,6 +140,24 @@ fn a_decomposition_report_and_bad_output_names() {
     let html = std::fs::read_to_string(dir.path().join("d.html")).unwrap();
     self_contained(&html);
     assert!(html.contains("<td>vignette</td><td>600</td><td>94.7%</td><td>92.6% to 96.2%</td>"), "scores with n and interval");
+    // With the uptake table: the seed example's 600 participants, paired with the model's answers.
+    let (code, _, err) = bc(
+        dir.path(),
+        &[
+            "report",
+            "--decompose",
+            &file("examples/results/bean-seed.csv"),
+            "--path",
+            "vignette,patient_query,chat_model_messages,participant_answer",
+            "--uptake",
+            "chat_model_messages,participant_answer",
+            "-o",
+            "u.md",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let md = std::fs::read_to_string(dir.path().join("u.md")).unwrap();
+    assert!(md.contains("### Uptake (paired on 600 units") && md.contains("| Model right | 204 | 181 | 53.0% |"), "{md}");
     let (code, _, err) = bc(
         dir.path(),
         &["report", "--decompose", &file("examples/results/bean-seed.csv"), "--path", "vignette,patient_query", "-o", "d.pdf"],

@@ -78,8 +78,8 @@ pub fn run(command: Command) -> Result<ExitCode> {
             logs::measure(&file, against.as_deref(), profile.as_deref(), output.as_deref(), &columns, format)
         }
         Command::Augment { dataset, queries, output, columns } => logs::augment(&dataset, &queries, output.as_deref(), &columns),
-        Command::Report { run, compare, decompose, path, store, output, audience, no_transcripts } => {
-            report::report(report::Source::pick(run, compare, decompose, path), &store, &output, audience, no_transcripts)
+        Command::Report { run, compare, decompose, path, uptake, store, output, audience, no_transcripts } => {
+            report::report(report::Source::pick(run, compare, decompose, path, uptake), &store, &output, audience, no_transcripts)
         }
         Command::Serve { port, host, registry, runs } => serve(port, host, registry.as_deref(), runs),
         Command::Card { command: CardCommand::Derive { base, dataset, runs, store, output } } => {

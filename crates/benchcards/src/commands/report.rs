@@ -2,7 +2,7 @@
 //! (no external assets; prints well) or its Markdown twin; `--audience clinician` gives the
 //! one-page brief.
 
-use super::stats::decomposition;
+use super::stats::{decomposition, uptake_table};
 use super::{today, write_output};
 use crate::cli::{Audience, BootstrapArgs, ResultsArgs, WeightScheme};
 use benchcards_core::{load_card, load_profile};
@@ -16,16 +16,23 @@ use std::process::ExitCode;
 pub enum Source {
     Run(String),
     Compare(PathBuf, PathBuf),
-    Decompose(PathBuf, Vec<String>),
+    /// Results, the path, and optionally MODEL_CONDITION,PERSON_CONDITION for the uptake table.
+    Decompose(PathBuf, Vec<String>, Option<Vec<String>>),
 }
 
 impl Source {
     /// Clap guarantees exactly one of the three is given.
-    pub fn pick(run: Option<String>, compare: Option<Vec<PathBuf>>, decompose: Option<PathBuf>, path: Vec<String>) -> Source {
+    pub fn pick(
+        run: Option<String>,
+        compare: Option<Vec<PathBuf>>,
+        decompose: Option<PathBuf>,
+        path: Vec<String>,
+        uptake: Option<Vec<String>>,
+    ) -> Source {
         match (run, compare, decompose) {
             (Some(r), _, _) => Source::Run(r),
             (_, Some(c), _) if c.len() == 2 => Source::Compare(c[0].clone(), c[1].clone()),
-            (_, _, Some(d)) => Source::Decompose(d, path),
+            (_, _, Some(d)) => Source::Decompose(d, path, uptake),
             _ => Source::Run(String::new()),
         }
     }
@@ -69,13 +76,14 @@ pub fn report(source: Source, store_path: &Path, output: &Path, audience: Audien
             };
             Inputs { card: Some(card), profile: Some(profile), ..Default::default() }
         }
-        Source::Decompose(results, path) => {
+        Source::Decompose(results, path, uptake) => {
             let args = <Defaults as clap::Parser>::try_parse_from(["decompose", &results.display().to_string()]).into_diagnostic()?;
-            let (_, _, d) = match decomposition(&args.input, &path, None, WeightScheme::Pooled, None, None, &args.boot)? {
+            let (loaded, spec, d) = match decomposition(&args.input, &path, None, WeightScheme::Pooled, None, None, &args.boot)? {
                 Ok(x) => x,
                 Err(code) => return Ok(code),
             };
             Inputs {
+                uptake: uptake.map(|pair| uptake_table(&loaded, &pair, spec.bootstrap.confidence)).transpose()?,
                 decomposition: Some(d),
                 provenance: vec![
                     format!("results {}", results.display()),

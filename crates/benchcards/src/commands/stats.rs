@@ -222,6 +222,28 @@ pub(super) fn decomposition(
     Ok(Ok((loaded, spec, d)))
 }
 
+/// The uptake table of MODEL_CONDITION,PERSON_CONDITION: the same units graded under both.
+pub(super) fn uptake_table(loaded: &Loaded, pair: &[String], confidence: f64) -> Result<benchcards_stats::study::Uptake> {
+    let [m, p] = pair else { return Err(miette!("--uptake takes MODEL_CONDITION,PERSON_CONDITION")) };
+    let data = &loaded.data;
+    let (mi, pi) = (
+        data.condition_index(m).ok_or_else(|| miette!("no condition `{m}`"))?,
+        data.condition_index(p).ok_or_else(|| miette!("no condition `{p}`"))?,
+    );
+    let k = data.n_conditions();
+    let pairs: Vec<(bool, bool)> = (0..data.n_units())
+        .filter(|u| data.has[u * k + mi] > 0.0 && data.has[u * k + pi] > 0.0)
+        .map(|u| (data.score[u * k + mi] >= 0.5, data.score[u * k + pi] >= 0.5))
+        .collect();
+    if pairs.is_empty() {
+        return Err(miette!("no unit has both `{m}` and `{p}`: the uptake table needs the same units graded under both"));
+    }
+    if !data.binary {
+        return Err(miette!("the uptake table needs right/wrong (0/1) scores"));
+    }
+    Ok(run_uptake(&pairs, confidence))
+}
+
 #[allow(clippy::too_many_arguments)]
 pub fn decompose(
     input: &ResultsArgs,
@@ -239,29 +261,7 @@ pub fn decompose(
         Ok(x) => x,
         Err(code) => return Ok(code),
     };
-    let up = match uptake {
-        Some(pair) => {
-            let [m, p] = pair.as_slice() else { return Err(miette!("--uptake takes MODEL_CONDITION,PERSON_CONDITION")) };
-            let data = &loaded.data;
-            let (mi, pi) = (
-                data.condition_index(m).ok_or_else(|| miette!("no condition `{m}`"))?,
-                data.condition_index(p).ok_or_else(|| miette!("no condition `{p}`"))?,
-            );
-            let k = data.n_conditions();
-            let pairs: Vec<(bool, bool)> = (0..data.n_units())
-                .filter(|u| data.has[u * k + mi] > 0.0 && data.has[u * k + pi] > 0.0)
-                .map(|u| (data.score[u * k + mi] >= 0.5, data.score[u * k + pi] >= 0.5))
-                .collect();
-            if pairs.is_empty() {
-                return Err(miette!("no unit has both `{m}` and `{p}`: the uptake table needs the same units graded under both"));
-            }
-            if !data.binary {
-                return Err(miette!("the uptake table needs right/wrong (0/1) scores"));
-            }
-            Some(run_uptake(&pairs, spec.bootstrap.confidence))
-        }
-        None => None,
-    };
+    let up = uptake.map(|pair| uptake_table(&loaded, &pair, spec.bootstrap.confidence)).transpose()?;
     match format {
         TableFormat::Table => print!("{}", text(&d, up.as_ref())),
         TableFormat::Md => print!("{}", markdown(&d, up.as_ref())),
