@@ -61,15 +61,7 @@ impl<'a> Ctx<'a> {
     fn slug(&mut self, id: &str) {
         let ok = !id.is_empty() && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') && !id.starts_with('-');
         if !ok {
-            let slug: String = id
-                .to_lowercase()
-                .chars()
-                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-                .collect::<String>()
-                .split('-')
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join("-");
+            let slug = slugify(id);
             let d = self.error(&["id"], format!("id `{id}` is not a slug"));
             d.expected = Some("lowercase letters, digits and hyphens".into());
             d.suggestion = (!slug.is_empty()).then(|| format!("use `{slug}`"));
@@ -219,6 +211,18 @@ impl<'a> Ctx<'a> {
         self.diags.push(Diagnostic::warning(pos, message).len(len));
         self.diags.0.last_mut().expect("just pushed")
     }
+}
+
+/// A slug from any text: lowercase ASCII letters and digits, runs of anything else as one hyphen.
+pub fn slugify(text: &str) -> String {
+    text.to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// Validates a card; renames alias keys to canonical ids and orders dimensions as the taxonomy.

@@ -11,6 +11,28 @@ use crate::store::SampleRow;
 use benchcards_core::results::read_tabular;
 use benchcards_core::{Diagnostic, Diagnostics, HumanStudy, HumanStudyColumns, Pos};
 
+/// A completed sample of human data: nothing was sent for it, so no tokens, latency or attempts.
+fn imported(label: &str, unit: String, item: &str, response: String, transcript: String) -> SampleRow {
+    SampleRow {
+        key: format!("{label}|{unit}"),
+        unit,
+        item: item.to_string(),
+        condition: "human_study".into(),
+        label: label.to_string(),
+        model: "participant".into(),
+        epoch: 0,
+        status: "done".into(),
+        response: Some(response),
+        transcript,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        latency_ms: 0,
+        attempts: 0,
+        requests_sent: 0,
+        error: None,
+    }
+}
+
 /// The label of the model's messages in real conversations attached to items.
 pub const CONVERSATIONS_LABEL: &str = "human_study:model";
 
@@ -29,24 +51,8 @@ pub fn from_conversations(dataset: &Dataset) -> Vec<SampleRow> {
                 .filter(|m| m.get("role").and_then(|r| r.as_str()) == Some("assistant"))
                 .filter_map(|m| m.get("content").and_then(|t| t.as_str()))
                 .collect();
-            out.push(SampleRow {
-                key: format!("{CONVERSATIONS_LABEL}|{id}"),
-                unit: id,
-                item: item.id.clone(),
-                condition: "human_study".into(),
-                label: CONVERSATIONS_LABEL.into(),
-                model: "participant".into(),
-                epoch: 0,
-                status: "done".into(),
-                response: Some(model.join("\n\n")),
-                transcript: c.get("messages").map(|m| m.to_string()).unwrap_or_default(),
-                prompt_tokens: 0,
-                completion_tokens: 0,
-                latency_ms: 0,
-                attempts: 0,
-                requests_sent: 0,
-                error: None,
-            });
+            let transcript = c.get("messages").map(|m| m.to_string()).unwrap_or_default();
+            out.push(imported(CONVERSATIONS_LABEL, id, &item.id, model.join("\n\n"), transcript));
         }
     }
     out
@@ -96,32 +102,14 @@ pub fn read_study(text: &str, jsonl: bool, study: &HumanStudy, dataset: &Dataset
         }
         arms.insert(av.clone());
         let label = arm_label(&av);
-        let key = format!("{label}|{pv}|{iv}");
-        if !keys.insert(key.clone()) {
+        if !keys.insert(format!("{label}|{pv}|{iv}")) {
             diags.push(Diagnostic::error(
                 at(row.line, 1),
                 format!("participant `{pv}` and item `{iv}` repeat an earlier row of arm `{av}`"),
             ));
             continue;
         }
-        out.push(SampleRow {
-            key,
-            unit: format!("{pv}|{iv}"),
-            item: iv,
-            condition: "human_study".into(),
-            label,
-            model: "participant".into(),
-            epoch: 0,
-            status: "done".into(),
-            response: Some(get(r).unwrap_or_default()),
-            transcript: String::new(),
-            prompt_tokens: 0,
-            completion_tokens: 0,
-            latency_ms: 0,
-            attempts: 0,
-            requests_sent: 0,
-            error: None,
-        });
+        out.push(imported(&label, format!("{pv}|{iv}"), &iv, get(r).unwrap_or_default(), String::new()));
     }
     if let Some(c) = &study.control_arm
         && !arms.contains(c)

@@ -492,27 +492,16 @@ pub fn measure(convs: &[Conversation], against: Option<&Dataset>, vocab: &[Vec<S
 /// `source`. A measured language keeps the base profile's region when the languages agree
 /// (logs say `en`; the profile's `en-GB` stays).
 pub fn to_profile(base: Option<Profile>, m: &Measurement, source: &str, stem: &str) -> Profile {
-    let mut p = base.unwrap_or_else(|| {
-        let slug: String = stem
-            .to_lowercase()
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .collect::<String>()
-            .split('-')
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join("-");
-        Profile {
-            version: 1,
-            id: format!("measured-{slug}"),
-            name: format!("Deployment measured from {source}"),
-            description: Some("Written by `benchcards measure`: only the dimensions the logs measure are set; declare the rest.".into()),
-            as_of: None,
-            dimensions: Default::default(),
-            groups: Default::default(),
-            case_mix: Default::default(),
-            overrides: Vec::new(),
-        }
+    let mut p = base.unwrap_or_else(|| Profile {
+        version: 1,
+        id: format!("measured-{}", benchcards_core::validate::slugify(stem)),
+        name: format!("Deployment measured from {source}"),
+        description: Some("Written by `benchcards measure`: only the dimensions the logs measure are set; declare the rest.".into()),
+        as_of: None,
+        dimensions: Default::default(),
+        groups: Default::default(),
+        case_mix: Default::default(),
+        overrides: Vec::new(),
     });
     for d in &m.measured {
         let declared = p.dimensions.get(d.dimension).and_then(|x| x.value.clone());

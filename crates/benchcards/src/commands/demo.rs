@@ -9,8 +9,8 @@ use super::bundled_documents;
 use super::eval::{Executed, Settings, execute_plan, prepare, runs_export};
 use super::files::profile_yaml;
 use super::logs::{measurement_tables, register_vocabulary};
-use super::stats::decomposition;
-use crate::cli::{BootstrapArgs, ExportFormat, ResultsArgs, WeightScheme};
+use super::stats::{decomposition, defaults};
+use crate::cli::{ExportFormat, WeightScheme};
 use benchcards_assess::plan::{PlanPaths, draft};
 use benchcards_assess::registry::{gaps, rank};
 use benchcards_core::{Card, Profile, taxonomy};
@@ -213,13 +213,6 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
 
     // One results file per grader; each decomposed along the plan's conditions. The first
     // grader's decomposition is the one shown in full.
-    #[derive(clap::Parser)]
-    struct Defaults {
-        #[command(flatten)]
-        input: ResultsArgs,
-        #[command(flatten)]
-        boot: BootstrapArgs,
-    }
     let path: Vec<String> = p.plan.conditions.iter().map(|c| c.name()).collect();
     let mut scores = Table::new(&["Grader", "Condition", "n", "Score", "95% CI", "Interval method"]).titled("Scores by grader");
     let mut first = None;
@@ -227,7 +220,7 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
         let grader = benchcards_eval::export::grader_name(g);
         let file = out.join(if i == 0 { "results.csv".to_string() } else { format!("results-{}.csv", grader.replace([':', '@'], "-")) });
         runs_export(&store, &run_id, ExportFormat::Csv, Some(&grader), Some(&file))?;
-        let args = <Defaults as clap::Parser>::try_parse_from(["decompose", &file.display().to_string()]).into_diagnostic()?;
+        let args = defaults(&file)?;
         let (_, _, d) = decomposition(&args.input, &path, None, WeightScheme::Pooled, None, None, &args.boot)?
             .map_err(|_| miette!("cannot decompose {}", file.display()))?;
         for c in &d.conditions {

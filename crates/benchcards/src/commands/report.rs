@@ -2,13 +2,13 @@
 //! (no external assets; prints well) or its Markdown twin; `--audience clinician` gives the
 //! one-page brief.
 
-use super::stats::{decomposition, uptake_table};
+use super::stats::{decomposition, defaults, uptake_table};
 use super::{today, write_output};
-use crate::cli::{Audience, BootstrapArgs, ResultsArgs, WeightScheme};
+use crate::cli::{Audience, WeightScheme};
 use benchcards_core::{load_card, load_profile};
 use benchcards_eval::view::run_inputs;
 use benchcards_report::readiness::{Inputs, clinician_brief, team_report};
-use miette::{IntoDiagnostic, Result, miette};
+use miette::{Result, miette};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -36,15 +36,6 @@ impl Source {
             _ => Source::Run(String::new()),
         }
     }
-}
-
-/// Bootstrap and column defaults, exactly as `decompose` has them.
-#[derive(clap::Parser)]
-struct Defaults {
-    #[command(flatten)]
-    input: ResultsArgs,
-    #[command(flatten)]
-    boot: BootstrapArgs,
 }
 
 pub fn report(source: Source, store_path: &Path, output: &Path, audience: Audience, no_transcripts: bool) -> Result<ExitCode> {
@@ -77,7 +68,7 @@ pub fn report(source: Source, store_path: &Path, output: &Path, audience: Audien
             Inputs { card: Some(card), profile: Some(profile), ..Default::default() }
         }
         Source::Decompose(results, path, uptake) => {
-            let args = <Defaults as clap::Parser>::try_parse_from(["decompose", &results.display().to_string()]).into_diagnostic()?;
+            let args = defaults(&results)?;
             let (loaded, spec, d) = match decomposition(&args.input, &path, None, WeightScheme::Pooled, None, None, &args.boot)? {
                 Ok(x) => x,
                 Err(code) => return Ok(code),

@@ -180,6 +180,25 @@ fn run(loaded: &Loaded, spec: &DecomposeSpec) -> Result<Decomposition> {
     run_decompose(&loaded.data, spec).map_err(|e| miette!("{e}"))
 }
 
+/// `decompose`'s own defaults (columns, bootstrap) for a results file, for the commands that
+/// decompose without asking (demo, report).
+pub(super) struct Defaults {
+    pub input: ResultsArgs,
+    pub boot: BootstrapArgs,
+}
+
+pub(super) fn defaults(results: &Path) -> Result<Defaults> {
+    #[derive(clap::Parser)]
+    struct Args {
+        #[command(flatten)]
+        input: ResultsArgs,
+        #[command(flatten)]
+        boot: BootstrapArgs,
+    }
+    let a = <Args as clap::Parser>::try_parse_from(["decompose".into(), results.display().to_string()]).into_diagnostic()?;
+    Ok(Defaults { input: a.input, boot: a.boot })
+}
+
 /// Reads a results file and decomposes it: the loaded data, the spec used, and the result.
 /// A file problem has been printed when the inner result is an exit code.
 pub(super) fn decomposition(
