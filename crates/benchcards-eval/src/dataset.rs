@@ -92,11 +92,14 @@ pub struct Item {
 pub struct Dataset {
     pub header: DatasetHeader,
     pub items: Vec<Item>,
+    /// Position of each item by id, as parsed (`item` checks it, so a changed list stays correct).
+    index: std::collections::HashMap<String, usize>,
 }
 
 impl Dataset {
     pub fn item(&self, id: &str) -> Option<&Item> {
-        self.items.iter().find(|i| i.id == id)
+        let indexed = self.index.get(id).and_then(|&i| self.items.get(i)).filter(|it| it.id == id);
+        indexed.or_else(|| self.items.iter().find(|i| i.id == id))
     }
 }
 
@@ -116,7 +119,8 @@ pub fn to_jsonl(ds: &Dataset) -> String {
 pub fn parse_dataset(text: &str) -> Result<Dataset, Diagnostics> {
     let mut ds = Dataset::default();
     let mut diags = Diagnostics::default();
-    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    // The line each item was read from, for duplicate ids.
+    let mut lines = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let at = |column: usize| Pos { line: i + 1, column: column.max(1), index: 0 };
         if line.trim().is_empty() {
@@ -138,12 +142,14 @@ pub fn parse_dataset(text: &str) -> Result<Dataset, Diagnostics> {
         }
         match serde_json::from_value::<Item>(value) {
             Ok(item) => {
-                if let Some(first) = seen.insert(item.id.clone(), i + 1) {
-                    diags.push(
-                        Diagnostic::error(at(1), format!("item id `{}` already used on line {first}", item.id))
+                match ds.index.get(&item.id) {
+                    Some(&first) => diags.push(
+                        Diagnostic::error(at(1), format!("item id `{}` already used on line {}", item.id, lines[first]))
                             .suggest(Some("give every item its own id".into())),
-                    );
+                    ),
+                    None => _ = ds.index.insert(item.id.clone(), ds.items.len()),
                 }
+                lines.push(i + 1);
                 ds.items.push(item);
             }
             Err(e) => diags.push(
@@ -174,5 +180,16 @@ mod tests {
         let lines: Vec<usize> = e.0.iter().map(|d| d.line).collect();
         assert_eq!(lines, [2, 3, 4]);
         assert!(e.0[0].message.contains("already used on line 1"));
+    }
+
+    #[test]
+    fn items_are_found_by_id_even_after_the_list_changes() {
+        let text: String = (0..50).map(|i| format!("{{\"id\": \"i{i}\", \"vignette\": \"v{i}\"}}\n")).collect();
+        let mut d = parse_dataset(&text).unwrap();
+        assert_eq!(d.item("i42").unwrap().vignette, "v42");
+        assert!(d.item("i50").is_none());
+        d.items.remove(0);
+        assert_eq!(d.item("i42").unwrap().vignette, "v42", "a stale index position is not trusted");
+        assert!(d.item("i0").is_none());
     }
 }

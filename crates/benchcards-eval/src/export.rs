@@ -22,6 +22,10 @@ pub fn grader_name(g: &GraderSpec) -> String {
 
 /// Grades every completed sample of a run; returns how many grades were written.
 pub fn grade_run(store: &Store, run: &str, plan: &Plan, dataset: &Dataset) -> rusqlite::Result<usize> {
+    store.transaction(|store| grade_samples(store, run, plan, dataset))
+}
+
+fn grade_samples(store: &Store, run: &str, plan: &Plan, dataset: &Dataset) -> rusqlite::Result<usize> {
     let mut n = 0;
     for s in store.samples(run)?.into_iter().filter(|s| s.status == "done") {
         let Some(item) = dataset.item(&s.item) else { continue };

@@ -9,7 +9,7 @@ use crate::conditions::{
 };
 use crate::dataset::Dataset;
 use crate::provider::{CallError, Completion, Provider, cache_key};
-use crate::store::{Cached, SampleRow, Store};
+use crate::store::{Cached, SampleRow, Store, Write, Writer};
 use benchcards_core::Scoring;
 use benchcards_core::{ModelSpec, Plan};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -164,6 +164,8 @@ pub struct Summary {
     pub completion_tokens: u64,
     pub elapsed: Duration,
     pub final_concurrency: usize,
+    /// Writes the store could not record (their samples are sent again on resume).
+    pub store_error: Option<String>,
 }
 
 /// Additive-increase, multiplicative-decrease concurrency over a semaphore.
@@ -212,7 +214,7 @@ fn jitter(key: &str, attempt: u32) -> f64 {
 /// What every task of a run shares.
 struct Shared {
     store: Arc<Mutex<Store>>,
-    run: String,
+    writer: Writer,
     aimd: Aimd,
     opts: Options,
     counters: Counters,
@@ -221,9 +223,10 @@ struct Shared {
 impl Shared {
     fn new(store: Arc<Mutex<Store>>, run: &str, opts: &Options) -> Arc<Shared> {
         let limit = opts.concurrency.max(1);
+        let writer = Writer::start(&store.lock().expect("store lock"), run);
         Arc::new(Shared {
+            writer,
             store,
-            run: run.to_string(),
             aimd: Aimd { sem: Arc::new(Semaphore::new(limit)), limit: AtomicUsize::new(limit), successes: AtomicUsize::new(0), max: limit },
             opts: opts.clone(),
             counters: Counters::default(),
@@ -240,7 +243,7 @@ async fn request(
     key: &str,
     sh: &Shared,
 ) -> Result<(Completion, bool, u32), (CallError, u32)> {
-    let (store, run, aimd, opts, stats) = (&sh.store, sh.run.as_str(), &sh.aimd, &sh.opts, &sh.counters);
+    let (store, aimd, opts, stats) = (&sh.store, &sh.aimd, &sh.opts, &sh.counters);
     let ck = cache_key(spec, messages, epoch);
     if let Ok(Some(c)) = store.lock().expect("store lock").cache_get(&ck) {
         return Ok((Completion { text: c.text, prompt_tokens: c.prompt_tokens, completion_tokens: c.completion_tokens }, true, 0));
@@ -255,21 +258,15 @@ async fn request(
         match result {
             Ok(c) => {
                 aimd.on_success();
-                store
-                    .lock()
-                    .expect("store lock")
-                    .cache_put(
-                        &ck,
-                        &Cached { text: c.text.clone(), prompt_tokens: c.prompt_tokens, completion_tokens: c.completion_tokens },
-                    )
-                    .ok();
+                let cached = Cached { text: c.text.clone(), prompt_tokens: c.prompt_tokens, completion_tokens: c.completion_tokens };
+                sh.writer.send(Write::Cache(ck, cached));
                 return Ok((c, false, attempt));
             }
             Err(e) => {
                 if e.rate_limited {
                     aimd.on_rate_limit();
                 }
-                store.lock().expect("store lock").put_failure(run, key, attempt as i64, &e.reason).ok();
+                sh.writer.send(Write::Failure { key: key.to_string(), attempt: attempt as i64, reason: e.reason.clone() });
                 if !e.retryable || attempt >= opts.max_attempts {
                     return Err((e, attempt));
                 }
@@ -447,9 +444,14 @@ pub async fn execute(
     let mut todo = todo;
     todo.sort_by_key(|w| w.flow.phase());
     let mut phase = 0;
+    let mut store_error = None;
     for w in todo {
         if w.flow.phase() != phase {
             while tasks.join_next().await.is_some() {}
+            // The next phase replays this one's requests: they must be in the cache.
+            if let Err(e) = sh.writer.flush().await {
+                store_error.get_or_insert(e);
+            }
             phase = w.flow.phase();
         }
         let slot = queue.clone().acquire_owned().await.expect("queue open");
@@ -496,7 +498,7 @@ pub async fn execute(
                     ..base
                 },
             };
-            sh.store.lock().expect("store lock").put_sample(&sh.run, &row).ok();
+            sh.writer.send(Write::Sample(Box::new(row)));
             {
                 let mut s = summary.lock().expect("summary lock");
                 match &outcome {
@@ -520,7 +522,11 @@ pub async fn execute(
     }
     while tasks.join_next().await.is_some() {}
     meter.finish();
+    if let Err(e) = sh.writer.flush().await {
+        store_error.get_or_insert(e);
+    }
     let mut s = summary.lock().expect("summary lock").clone();
+    s.store_error = store_error;
     s.requests_sent = sh.counters.sent.load(Ordering::Relaxed);
     s.retries = sh.counters.retries.load(Ordering::Relaxed);
     s.elapsed = start.elapsed();
@@ -536,6 +542,7 @@ pub struct JudgeSummary {
     pub failed: u64,
     pub requests_sent: u64,
     pub cost_usd: f64,
+    pub store_error: Option<String>,
 }
 
 /// The judge's verdicts by key (a grade, or why there is none), with the requests sent and the
@@ -545,6 +552,8 @@ pub struct Verdicts {
     pub requests_sent: u64,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,
+    /// Writes the store could not record.
+    pub store_error: Option<String>,
 }
 
 /// Asks the judge model for each `(key, messages)` and reads its verdict, through the same
@@ -568,7 +577,7 @@ pub async fn judge(
             }
         });
     }
-    let mut out = Verdicts { verdicts: Vec::new(), requests_sent: 0, prompt_tokens: 0, completion_tokens: 0 };
+    let mut out = Verdicts { verdicts: Vec::new(), requests_sent: 0, prompt_tokens: 0, completion_tokens: 0, store_error: None };
     while let Some(r) = tasks.join_next().await {
         if let Ok((key, verdict, prompt, completion)) = r {
             out.verdicts.push((key, verdict));
@@ -578,6 +587,7 @@ pub async fn judge(
     }
     out.verdicts.sort_by(|a, b| a.0.cmp(&b.0));
     out.requests_sent = sh.counters.sent.load(Ordering::Relaxed);
+    out.store_error = sh.writer.flush().await.err();
     out
 }
 
@@ -614,19 +624,25 @@ pub async fn judge_run(
         let v = judge(store.clone(), run, &plan.models[m], providers[m].clone(), requests, opts).await;
         summary.requests_sent += v.requests_sent;
         summary.cost_usd += plan.models[m].cost(v.prompt_tokens, v.completion_tokens);
+        if let Some(e) = v.store_error {
+            summary.store_error.get_or_insert(e);
+        }
         let st = store.lock().expect("store lock");
-        for (key, verdict) in v.verdicts {
-            match verdict {
-                Ok(grade) => {
-                    st.put_grade(run, key.strip_prefix("judge:").unwrap_or(&key), &name, grade.score, &grade.detail)?;
-                    summary.graded += 1;
-                }
-                Err(reason) => {
-                    st.put_failure(run, &key, 0, &reason)?;
-                    summary.failed += 1;
+        st.transaction(|st| {
+            for (key, verdict) in v.verdicts {
+                match verdict {
+                    Ok(grade) => {
+                        st.put_grade(run, key.strip_prefix("judge:").unwrap_or(&key), &name, grade.score, &grade.detail)?;
+                        summary.graded += 1;
+                    }
+                    Err(reason) => {
+                        st.put_failure(run, &key, 0, &reason)?;
+                        summary.failed += 1;
+                    }
                 }
             }
-        }
+            Ok(())
+        })?;
     }
     Ok(summary)
 }

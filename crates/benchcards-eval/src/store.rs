@@ -1,13 +1,19 @@
 //! The durable run store: one SQLite file (WAL) holding runs, every sample as soon as it
 //! completes, each failed attempt with its reason, grades, and the response cache shared by all
 //! runs. A killed run resumes from it: completed samples are never sent again.
+//!
+//! While requests are in flight, a run's writes go through a [`Writer`]: one thread that commits
+//! whatever has queued up in one transaction (group commit), so no runtime thread waits on the
+//! disk and a completed sample is durable as soon as the commit in progress ends.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use std::path::Path;
+use std::sync::mpsc;
 
 pub struct Store {
     conn: Connection,
+    path: std::path::PathBuf,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -68,14 +74,13 @@ impl Store {
              CREATE TABLE IF NOT EXISTS grades (run_id TEXT NOT NULL, key TEXT NOT NULL, grader TEXT NOT NULL, score REAL NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (run_id, key, grader));
              CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, text TEXT NOT NULL, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, created TEXT NOT NULL);",
         )?;
-        Ok(Store { conn })
+        Ok(Store { conn, path: path.to_path_buf() })
     }
 
     pub fn create_run(&self, id: &str, plan_id: &str, plan_hash: &str, plan_json: &str) -> rusqlite::Result<()> {
-        self.conn.execute(
-            "INSERT INTO runs (id, created, plan_id, plan_hash, plan_json, status) VALUES (?1, ?2, ?3, ?4, ?5, 'running')",
-            params![id, now(), plan_id, plan_hash, plan_json],
-        )?;
+        self.conn
+            .prepare_cached("INSERT INTO runs (id, created, plan_id, plan_hash, plan_json, status) VALUES (?1, ?2, ?3, ?4, ?5, 'running')")?
+            .execute(params![id, now(), plan_id, plan_hash, plan_json])?;
         Ok(())
     }
 
@@ -117,20 +122,20 @@ impl Store {
     }
 
     /// Records a sample (replacing an earlier failed attempt at it) in its own transaction.
-    pub fn put_sample(&mut self, run: &str, s: &SampleRow) -> rusqlite::Result<()> {
-        self.conn.execute(
+    pub fn put_sample(&self, run: &str, s: &SampleRow) -> rusqlite::Result<()> {
+        self.conn.prepare_cached(
             "INSERT OR REPLACE INTO samples (run_id, key, unit, item, condition, label, model, epoch, status, response, transcript, prompt_tokens, completion_tokens, latency_ms, attempts, requests_sent, error, created)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-            params![run, s.key, s.unit, s.item, s.condition, s.label, s.model, s.epoch, s.status, s.response, s.transcript, s.prompt_tokens, s.completion_tokens, s.latency_ms, s.attempts, s.requests_sent, s.error, now()],
+            )?
+            .execute(params![run, s.key, s.unit, s.item, s.condition, s.label, s.model, s.epoch, s.status, s.response, s.transcript, s.prompt_tokens, s.completion_tokens, s.latency_ms, s.attempts, s.requests_sent, s.error, now()],
         )?;
         Ok(())
     }
 
     pub fn put_failure(&self, run: &str, key: &str, attempt: i64, reason: &str) -> rusqlite::Result<()> {
-        self.conn.execute(
-            "INSERT INTO failures (run_id, key, attempt, reason, created) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![run, key, attempt, reason, now()],
-        )?;
+        self.conn
+            .prepare_cached("INSERT INTO failures (run_id, key, attempt, reason, created) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .execute(params![run, key, attempt, reason, now()])?;
         Ok(())
     }
 
@@ -170,25 +175,24 @@ impl Store {
 
     pub fn cache_get(&self, key: &str) -> rusqlite::Result<Option<Cached>> {
         self.conn
-            .query_row("SELECT text, prompt_tokens, completion_tokens FROM cache WHERE key = ?1", params![key], |r| {
-                Ok(Cached { text: r.get(0)?, prompt_tokens: r.get(1)?, completion_tokens: r.get(2)? })
-            })
+            .prepare_cached("SELECT text, prompt_tokens, completion_tokens FROM cache WHERE key = ?1")?
+            .query_row(params![key], |r| Ok(Cached { text: r.get(0)?, prompt_tokens: r.get(1)?, completion_tokens: r.get(2)? }))
             .optional()
     }
 
     pub fn cache_put(&self, key: &str, c: &Cached) -> rusqlite::Result<()> {
-        self.conn.execute(
-            "INSERT OR IGNORE INTO cache (key, text, prompt_tokens, completion_tokens, created) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![key, c.text, c.prompt_tokens, c.completion_tokens, now()],
-        )?;
+        self.conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO cache (key, text, prompt_tokens, completion_tokens, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![key, c.text, c.prompt_tokens, c.completion_tokens, now()])?;
         Ok(())
     }
 
     pub fn put_grade(&self, run: &str, key: &str, grader: &str, score: f64, detail: &str) -> rusqlite::Result<()> {
-        self.conn.execute(
-            "INSERT OR REPLACE INTO grades (run_id, key, grader, score, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![run, key, grader, score, detail],
-        )?;
+        self.conn
+            .prepare_cached("INSERT OR REPLACE INTO grades (run_id, key, grader, score, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .execute(params![run, key, grader, score, detail])?;
         Ok(())
     }
 
@@ -198,8 +202,173 @@ impl Store {
         rows.collect()
     }
 
+    /// Runs `f` in one transaction: its writes land together or not at all.
+    pub fn transaction<T>(&self, f: impl FnOnce(&Store) -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+        let tx = self.conn.unchecked_transaction()?;
+        let out = f(self)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn apply(&self, run: &str, w: &Write) -> rusqlite::Result<()> {
+        match w {
+            Write::Sample(s) => self.put_sample(run, s),
+            Write::Cache(key, c) => self.cache_put(key, c),
+            Write::Failure { key, attempt, reason } => self.put_failure(run, key, *attempt, reason),
+        }
+    }
+
     /// Checks the file's integrity (`PRAGMA integrity_check`).
     pub fn integrity_ok(&self) -> rusqlite::Result<bool> {
         self.conn.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0)).map(|s| s == "ok")
+    }
+}
+
+/// A write a run makes while its requests are in flight.
+#[derive(Debug, Clone)]
+pub enum Write {
+    Sample(Box<SampleRow>),
+    Cache(String, Cached),
+    Failure { key: String, attempt: i64, reason: String },
+}
+
+enum Message {
+    Write(Write),
+    /// Answered once everything sent before it is committed, with the first write error so far.
+    Flush(tokio::sync::oneshot::Sender<Result<(), String>>),
+}
+
+/// The store's writer thread for one run. It stops when the `Writer` is dropped, after
+/// committing what was sent.
+pub struct Writer {
+    tx: mpsc::Sender<Message>,
+}
+
+/// Most writes in one transaction.
+const BATCH: usize = 4096;
+
+impl Writer {
+    /// Starts the writer on its own connection to the store's file, so reads (the cache) never
+    /// wait for a commit.
+    pub fn start(store: &Store, run: &str) -> Writer {
+        let (tx, rx) = mpsc::channel::<Message>();
+        let (run, path) = (run.to_string(), store.path.clone());
+        std::thread::spawn(move || {
+            let store = Store::open(&path).map_err(|e| format!("cannot open {} to record the run: {e}", path.display()));
+            let mut error = store.as_ref().err().cloned();
+            while let Ok(first) = rx.recv() {
+                let (mut writes, mut acks) = (Vec::new(), Vec::new());
+                for m in std::iter::once(first).chain(rx.try_iter().take(BATCH - 1)) {
+                    match m {
+                        Message::Write(w) => writes.push(w),
+                        Message::Flush(ack) => acks.push(ack),
+                    }
+                }
+                if let Ok(st) = &store
+                    && let Err(e) = commit(st, &run, &writes)
+                {
+                    error.get_or_insert(e);
+                }
+                for ack in acks {
+                    let _ = ack.send(error.clone().map_or(Ok(()), Err));
+                }
+            }
+        });
+        Writer { tx }
+    }
+
+    /// Queues a write. If the writer has stopped, the next `flush` says so.
+    pub fn send(&self, w: Write) {
+        let _ = self.tx.send(Message::Write(w));
+    }
+
+    /// Waits until everything sent so far is committed; the error is the first write that failed.
+    pub async fn flush(&self) -> Result<(), String> {
+        let (ack, done) = tokio::sync::oneshot::channel();
+        let stopped = || "the run store's writer stopped".to_string();
+        self.tx.send(Message::Flush(ack)).map_err(|_| stopped())?;
+        done.await.map_err(|_| stopped())?
+    }
+}
+
+/// Commits a batch in one transaction; if that fails, each write on its own, so one bad write
+/// loses only itself. The error names how many writes were not recorded.
+fn commit(st: &Store, run: &str, writes: &[Write]) -> Result<(), String> {
+    if writes.is_empty() {
+        return Ok(());
+    }
+    if st.transaction(|st| writes.iter().try_for_each(|w| st.apply(run, w))).is_ok() {
+        return Ok(());
+    }
+    let errors: Vec<String> = writes.iter().filter_map(|w| st.apply(run, w).err().map(|e| e.to_string())).collect();
+    match errors.first() {
+        None => Ok(()),
+        Some(e) => Err(format!("{} write(s) to the run store failed, the first with: {e}", errors.len())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(key: &str) -> SampleRow {
+        SampleRow {
+            key: key.into(),
+            unit: "u".into(),
+            item: "i".into(),
+            condition: "vignette".into(),
+            label: "vignette".into(),
+            model: "m".into(),
+            epoch: 0,
+            status: "done".into(),
+            response: Some("flu".into()),
+            transcript: "[]".into(),
+            prompt_tokens: 1,
+            completion_tokens: 1,
+            latency_ms: 1,
+            attempts: 1,
+            requests_sent: 1,
+            error: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_writer_commits_everything_sent_before_a_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("runs.sqlite")).unwrap();
+        let writer = Writer::start(&store, "r");
+        for i in 0..5000 {
+            writer.send(Write::Sample(Box::new(sample(&format!("k{i}")))));
+        }
+        writer.send(Write::Cache("c".into(), Cached { text: "t".into(), prompt_tokens: 2, completion_tokens: 3 }));
+        writer.send(Write::Failure { key: "k1".into(), attempt: 1, reason: "500 server error".into() });
+        writer.flush().await.unwrap();
+        // Read through the other connection: the writes are committed, not only queued.
+        assert_eq!(store.done_keys("r").unwrap().len(), 5000);
+        assert_eq!(store.cache_get("c").unwrap().unwrap().completion_tokens, 3);
+        assert_eq!(store.failures("r").unwrap(), vec![("k1".to_string(), 1, "500 server error".to_string())]);
+    }
+
+    #[tokio::test]
+    async fn a_write_that_fails_is_reported_and_loses_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("runs.sqlite")).unwrap();
+        let writer = Writer::start(&store, "r");
+        writer.send(Write::Sample(Box::new(sample("before"))));
+        writer.flush().await.unwrap();
+        store
+            .conn
+            .execute_batch(
+                "CREATE TRIGGER refuse BEFORE INSERT ON samples WHEN NEW.key = 'bad' BEGIN SELECT RAISE(ABORT, 'disk says no'); END;",
+            )
+            .unwrap();
+        for key in ["a", "bad", "b"] {
+            writer.send(Write::Sample(Box::new(sample(key))));
+        }
+        let err = writer.flush().await.unwrap_err();
+        assert!(err.contains("1 write(s)") && err.contains("disk says no"), "{err}");
+        let mut kept: Vec<String> = store.done_keys("r").unwrap().into_iter().collect();
+        kept.sort();
+        assert_eq!(kept, ["a", "b", "before"], "the batch's other writes are recorded");
     }
 }

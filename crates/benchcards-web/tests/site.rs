@@ -39,7 +39,7 @@ fn registry() -> Vec<Card> {
 /// A run store holding one small run, in a folder of its own.
 fn runs_folder() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("runs.sqlite")).unwrap();
+    let store = Store::open(&dir.path().join("runs.sqlite")).unwrap();
     let f = |rel: &str| root().join(rel).display().to_string();
     let plan = serde_json::json!({"version": 1, "id": "web-test", "card": f("examples/cards/symptoms-uk.yaml"), "deployment": f("examples/deployments/patient-symptom-chatbot.yaml"),
         "dataset": f("examples/datasets/symptoms-uk.jsonl"), "models": [{"id": "m", "provider": "mock"}], "conditions": [{"id": "vignette"}, {"id": "withheld"}],

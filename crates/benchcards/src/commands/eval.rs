@@ -419,7 +419,6 @@ pub fn execute_plan(
             human.len()
         );
     }
-    let mut store = store;
     for row in human {
         store.put_sample(&run_id, row).map_err(|e| miette::miette!("{e}"))?;
     }
@@ -444,6 +443,14 @@ pub fn execute_plan(
         );
     }
     let guard = store.lock().map_err(|_| miette::miette!("the run store lock was poisoned"))?;
+    if let Some(e) = summary.store_error.as_ref().or(judged.store_error.as_ref()) {
+        guard.set_status(&run_id, "incomplete").ok();
+        return Err(miette::miette!(
+            help = format!("free the disk or fix the store, then `--resume {run_id}` sends the unrecorded samples again"),
+            "run `{run_id}`: the run store {} could not record everything: {e}",
+            store_path.display()
+        ));
+    }
     let graded =
         benchcards_eval::export::grade_run(&guard, &run_id, plan, dataset).map_err(|e| miette::miette!("{e}"))? + judged.graded as usize;
     guard
