@@ -20,34 +20,39 @@ pub struct Ranked {
 }
 
 /// Ranks cards by fit, best first. Ties (and cards with no fit) are ordered by card id, so the
-/// ranking is deterministic.
+/// ranking is deterministic. Cards are compared on every core.
 pub fn rank(t: &Taxonomy, cards: &[Card], profile: &Profile) -> Vec<Ranked> {
-    let mut ranked: Vec<Ranked> = cards
-        .iter()
-        .map(|c| {
-            let comparison = compare(t, c, profile);
-            let broken = broken_groups(&comparison.groups);
-            let unknown = comparison.dimensions.iter().filter(|d| d.verdict == Verdict::Unknown).count();
-            let mut explanation = if broken.is_empty() { "breaks no group".to_string() } else { format!("breaks {}", broken.join(", ")) };
-            if unknown > 0 {
-                explanation.push_str(&format!("; {unknown} unstated"));
-            }
-            Ranked {
-                rank: 0,
-                card_id: c.id.clone(),
-                card_name: c.name.clone(),
-                fit: comparison.fit,
-                explanation,
-                broken_groups: broken,
-                comparison,
-            }
-        })
-        .collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = cards.len().div_ceil(threads).max(64);
+    let mut ranked: Vec<Ranked> = std::thread::scope(|s| {
+        let parts: Vec<_> =
+            cards.chunks(chunk).map(|part| s.spawn(move || part.iter().map(|c| ranked(t, c, profile)).collect::<Vec<_>>())).collect();
+        parts.into_iter().flat_map(|p| p.join().expect("comparing cards does not panic")).collect()
+    });
     ranked.sort_by(|a, b| b.fit.unwrap_or(-1.0).total_cmp(&a.fit.unwrap_or(-1.0)).then_with(|| a.card_id.cmp(&b.card_id)));
     for (i, r) in ranked.iter_mut().enumerate() {
         r.rank = i + 1;
     }
     ranked
+}
+
+fn ranked(t: &Taxonomy, c: &Card, profile: &Profile) -> Ranked {
+    let comparison = compare(t, c, profile);
+    let broken = broken_groups(&comparison.groups);
+    let unknown = comparison.dimensions.iter().filter(|d| d.verdict == Verdict::Unknown).count();
+    let mut explanation = if broken.is_empty() { "breaks no group".to_string() } else { format!("breaks {}", broken.join(", ")) };
+    if unknown > 0 {
+        explanation.push_str(&format!("; {unknown} unstated"));
+    }
+    Ranked {
+        rank: 0,
+        card_id: c.id.clone(),
+        card_name: c.name.clone(),
+        fit: comparison.fit,
+        explanation,
+        broken_groups: broken,
+        comparison,
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -8,6 +8,11 @@ mod diagnostics;
 use clap::Parser;
 use std::process::ExitCode;
 
+// A faster allocator than the system one for the many small strings of parsing and comparing
+// cards (`bench/RESULTS.md`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // Behave like other command-line tools when the reader of our output goes away
     // (`benchcards taxonomy | head`): end quietly instead of failing on a broken pipe.
