@@ -12,13 +12,14 @@ use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What the server answers.
 #[derive(Debug, Clone)]
 pub struct MockConfig {
     pub latency: Duration,
-    /// Fixed reply text; `None` echoes the last user message prefixed with "echo: ".
+    /// Fixed reply text, where `{n}` stands for the request's number (so replies can differ);
+    /// `None` echoes the last user message prefixed with "echo: ".
     pub reply: Option<String>,
     /// Every n-th request (1-based) fails with `fail_status` (0: never).
     pub fail_every: u64,
@@ -39,6 +40,18 @@ pub struct Counters {
     pub failures: AtomicU64,
     /// The first 10,000 request bodies, so tests can check what was sent.
     pub bodies: std::sync::Mutex<Vec<Value>>,
+    /// When the first request arrived and the last reply was ready.
+    span: std::sync::Mutex<Option<(Instant, Instant)>>,
+}
+
+impl Counters {
+    fn saw(&self, at: Instant) {
+        if let Ok(mut s) = self.span.lock() {
+            let (first, last) = s.get_or_insert((at, at));
+            *first = (*first).min(at);
+            *last = (*last).max(at);
+        }
+    }
 }
 
 struct AppState {
@@ -61,6 +74,10 @@ impl MockServer {
     pub fn requests(&self) -> u64 {
         self.counters.requests.load(Ordering::SeqCst)
     }
+    /// Time from the first request's arrival to the last reply (zero before any request).
+    pub fn busy(&self) -> Duration {
+        self.counters.span.lock().ok().and_then(|s| s.map(|(first, last)| last - first)).unwrap_or_default()
+    }
 }
 
 impl Drop for MockServer {
@@ -79,6 +96,10 @@ pub async fn start(config: MockConfig, port: u16) -> std::io::Result<MockServer>
     let state = Arc::new(AppState { config, counters: counters.clone() });
     let app = Router::new().route("/v1/chat/completions", post(chat)).with_state(state);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    // Replies go out as soon as they are written (no Nagle delay), as a production server's do.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     tokio::spawn(async move {
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async {
@@ -91,6 +112,7 @@ pub async fn start(config: MockConfig, port: u16) -> std::io::Result<MockServer>
 
 async fn chat(State(state): State<Arc<AppState>>, Json(body): Json<Value>) -> Response {
     let n = state.counters.requests.fetch_add(1, Ordering::SeqCst) + 1;
+    state.counters.saw(Instant::now());
     if let Ok(mut b) = state.counters.bodies.lock()
         && b.len() < 10_000
     {
@@ -100,6 +122,7 @@ async fn chat(State(state): State<Arc<AppState>>, Json(body): Json<Value>) -> Re
     if !c.latency.is_zero() {
         tokio::time::sleep(c.latency).await;
     }
+    state.counters.saw(Instant::now());
     if c.fail_every > 0 && n % c.fail_every == 0 {
         state.counters.failures.fetch_add(1, Ordering::SeqCst);
         let mut headers = HeaderMap::new();
@@ -111,7 +134,7 @@ async fn chat(State(state): State<Arc<AppState>>, Json(body): Json<Value>) -> Re
     }
     let messages = body.get("messages").and_then(Value::as_array).cloned().unwrap_or_default();
     let last_user = messages.iter().rev().find(|m| m["role"] == "user").and_then(|m| m["content"].as_str()).unwrap_or("");
-    let text = c.reply.clone().unwrap_or_else(|| format!("echo: {last_user}"));
+    let text = c.reply.as_ref().map_or_else(|| format!("echo: {last_user}"), |r| r.replace("{n}", &n.to_string()));
     let prompt_tokens: usize = messages.iter().filter_map(|m| m["content"].as_str()).map(|s| s.split_whitespace().count()).sum();
     let completion_tokens = text.split_whitespace().count();
     Json(json!({

@@ -40,11 +40,16 @@ async fn echoes_counts_and_injects_failures() {
 
 #[tokio::test]
 async fn fixed_reply_after_latency() {
-    let server = start(MockConfig { latency: Duration::from_millis(50), reply: Some("Disposition: A&E".into()), ..Default::default() }, 0)
-        .await
-        .unwrap();
+    let server =
+        start(MockConfig { latency: Duration::from_millis(50), reply: Some("Disposition: A&E ({n})".into()), ..Default::default() }, 0)
+            .await
+            .unwrap();
+    assert_eq!(server.busy(), Duration::ZERO, "nothing served yet");
     let t = std::time::Instant::now();
     let (_, _, body) = post(server.addr, BODY).await;
     assert!(t.elapsed() >= Duration::from_millis(50));
-    assert!(body.contains("Disposition: A&E"));
+    assert!(body.contains("Disposition: A&E (1)"), "{body}");
+    let (_, _, body) = post(server.addr, BODY).await;
+    assert!(body.contains("Disposition: A&E (2)"), "the request number differs: {body}");
+    assert!(server.busy() >= Duration::from_millis(100), "two requests of 50 ms one after the other: {:?}", server.busy());
 }

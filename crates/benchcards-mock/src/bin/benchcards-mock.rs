@@ -12,7 +12,8 @@ struct Args {
     port: u16,
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
-    /// Fixed reply text (default: echo the last user message).
+    /// Fixed reply text; `{n}` stands for the request's number (default: echo the last user
+    /// message).
     #[arg(long)]
     reply: Option<String>,
     #[arg(long, default_value_t = 0)]
@@ -42,6 +43,6 @@ async fn main() -> std::io::Result<()> {
         _ = tokio::signal::ctrl_c() => {}
         _ = tokio::time::sleep(Duration::from_secs(a.max_seconds)) => {}
     }
-    println!("served {} request(s)", server.requests());
+    println!("served {} request(s) in {:.3} s (first request to last reply)", server.requests(), server.busy().as_secs_f64());
     Ok(())
 }
