@@ -57,8 +57,47 @@ fn param<'a>(q: &'a [(String, String)], key: &str) -> Option<&'a str> {
     q.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
 }
 
-/// The router of the whole site.
-pub fn router(site: Site) -> Router {
+/// What one request may ask of the server.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Longest request target (path and query); the wizard's longest is under 2 KiB.
+    pub max_target: usize,
+    /// Largest body a request may announce (every route is a GET and reads none).
+    pub max_body: u64,
+    /// Longest time a response may take.
+    pub time: std::time::Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_target: 8 * 1024, max_body: 64 * 1024, time: std::time::Duration::from_secs(10) }
+    }
+}
+
+fn refused(status: StatusCode, why: &str) -> Response {
+    let mut r = page("Refused", &format!("<h1>Refused</h1><p>{}</p>", escape_html(why)));
+    *r.status_mut() = status;
+    r
+}
+
+/// Refuses requests over the limits before they reach a page, and stops a page that takes too long.
+async fn enforce(State(limits): State<Limits>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let target = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if target > limits.max_target {
+        return refused(StatusCode::URI_TOO_LONG, &format!("The address is {target} bytes long; the limit is {}.", limits.max_target));
+    }
+    let body = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok()).unwrap_or(0);
+    if body > limits.max_body {
+        return refused(StatusCode::PAYLOAD_TOO_LARGE, &format!("The request carries {body} bytes; the limit is {}.", limits.max_body));
+    }
+    match tokio::time::timeout(limits.time, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => refused(StatusCode::SERVICE_UNAVAILABLE, &format!("The page took longer than {} s.", limits.time.as_secs_f64())),
+    }
+}
+
+/// The router of the whole site, with the request limits.
+pub fn router(site: Site, limits: Limits) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/heatmap", get(heatmap))
@@ -78,13 +117,14 @@ pub fn router(site: Site) -> Router {
         .route("/api/runs", get(api_runs))
         .fallback(|| async { not_found("No page here.") })
         .with_state(Arc::new(site))
+        .layer(axum::middleware::from_fn_with_state(limits, enforce))
 }
 
 /// Serves the site until the process ends.
 pub async fn serve(site: Site, addr: std::net::SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     eprintln!("benchcards serve: http://{}/", listener.local_addr()?);
-    axum::serve(listener, router(site)).await
+    axum::serve(listener, router(site, Limits::default())).await
 }
 
 // ---- registry ------------------------------------------------------------------------------
@@ -516,4 +556,25 @@ async fn api_profile_yaml(Query(q): Params) -> Response {
 
 async fn api_runs(State(site): Shared) -> Json<Value> {
     Json(json!(runs_json(&site)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_page_that_takes_too_long_is_stopped() {
+        let limits = Limits { time: std::time::Duration::from_millis(50), ..Limits::default() };
+        let app = Router::new()
+            .route("/slow", get(|| async { tokio::time::sleep(std::time::Duration::from_secs(5)).await }))
+            .route("/fast", get(|| async { "ok" }))
+            .layer(axum::middleware::from_fn_with_state(limits, enforce));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let t = std::time::Instant::now();
+        assert_eq!(reqwest::get(format!("{base}/slow")).await.unwrap().status(), 503);
+        assert!(t.elapsed() < std::time::Duration::from_secs(2), "stopped at the limit, not at the page's end");
+        assert_eq!(reqwest::get(format!("{base}/fast")).await.unwrap().status(), 200);
+    }
 }

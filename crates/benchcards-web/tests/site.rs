@@ -6,7 +6,7 @@
 use benchcards_core::document::{Document, load_text};
 use benchcards_core::{Card, Profile};
 use benchcards_eval::store::{SampleRow, Store};
-use benchcards_web::{Site, router};
+use benchcards_web::{Limits, Site, router};
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
@@ -86,7 +86,7 @@ async fn server() -> Server {
     let site = Site { cards: registry(), runs: Some(runs.path().to_path_buf()) };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router(site)).await.unwrap() });
+    tokio::spawn(async move { axum::serve(listener, router(site, Limits::default())).await.unwrap() });
     Server { base, _runs: runs }
 }
 
@@ -127,6 +127,21 @@ fn chatbot_query(card: &str) -> String {
 
 fn no_live_markup(page: &str, what: &str) {
     assert!(!page.contains("<script>alert") && !page.contains("<img src=x") && !page.contains("<b>bold</b>"), "{what} holds live markup");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_over_the_limits_are_refused_with_a_reason() {
+    let s = server().await;
+    let limits = Limits::default();
+    let long = format!("{}/?q={}", s.base, "a".repeat(limits.max_target));
+    let (code, body, _) = get(&long).await;
+    assert_eq!(code, 414);
+    assert!(body.contains("the limit is 8192"), "{body}");
+    let r = reqwest::Client::new().get(format!("{}/", s.base)).body(vec![b'x'; 100_000]).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 413);
+    assert!(r.text().await.unwrap().contains("100000 bytes"));
+    // Within the limits, the same page answers.
+    assert_eq!(get(&format!("{}/?q={}", s.base, "a".repeat(1000))).await.0, 200);
 }
 
 #[tokio::test(flavor = "multi_thread")]
