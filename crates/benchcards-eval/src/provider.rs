@@ -38,7 +38,8 @@ impl CallError {
 pub enum Provider {
     OpenAi {
         client: reqwest::Client,
-        base_urls: Vec<String>,
+        /// The chat-completions address of each base URL, parsed once.
+        endpoints: Vec<reqwest::Url>,
         model: String,
         api_key: Option<String>,
         next: AtomicUsize,
@@ -67,7 +68,14 @@ impl Provider {
                     reqwest::Client::builder().timeout(timeout).build().map_err(|e| format!("cannot build the HTTP client: {e}"))?;
                 Ok(Provider::OpenAi {
                     client,
-                    base_urls: spec.base_urls.iter().map(|u| u.trim_end_matches('/').to_string()).collect(),
+                    endpoints: spec
+                        .base_urls
+                        .iter()
+                        .map(|u| {
+                            let url = format!("{}/chat/completions", u.trim_end_matches('/'));
+                            reqwest::Url::parse(&url).map_err(|e| format!("model `{}`: base URL `{u}` is not a URL: {e}", spec.id))
+                        })
+                        .collect::<Result<_, _>>()?,
                     model: spec.model.clone().unwrap_or_else(|| spec.id.clone()),
                     api_key,
                     next: AtomicUsize::new(0),
@@ -112,9 +120,9 @@ impl Provider {
                 let (text, prompt, completion) = result.map_err(|e| CallError::fatal(format!("local model: {e}")))?;
                 Ok(Completion { text, prompt_tokens: prompt as i64, completion_tokens: completion as i64 })
             }
-            Provider::OpenAi { client, base_urls, model, api_key, next } => {
+            Provider::OpenAi { client, endpoints, model, api_key, next } => {
                 // Spread requests across the fleet.
-                let base = &base_urls[next.fetch_add(1, Ordering::Relaxed) % base_urls.len()];
+                let endpoint = &endpoints[next.fetch_add(1, Ordering::Relaxed) % endpoints.len()];
                 let mut body = json!({"model": model, "messages": messages});
                 if let Some(t) = sampling.temperature {
                     body["temperature"] = json!(t);
@@ -128,7 +136,7 @@ impl Provider {
                 if let Some(s) = sampling.seed {
                     body["seed"] = json!(s);
                 }
-                let mut req = client.post(format!("{base}/chat/completions")).json(&body);
+                let mut req = client.post(endpoint.clone()).json(&body);
                 if let Some(k) = api_key {
                     req = req.bearer_auth(k);
                 }
@@ -140,12 +148,12 @@ impl Provider {
                     } else {
                         "request failed"
                     };
-                    CallError::retry(format!("{kind}: {}", redact(&e.to_string())))
+                    CallError::retry(format!("{kind}: {}", redact(&causes(&e))))
                 })?;
                 let status = resp.status();
                 let retry_after =
                     resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok());
-                let text = resp.text().await.map_err(|e| CallError::retry(format!("body truncated: {}", redact(&e.to_string()))))?;
+                let text = resp.text().await.map_err(|e| CallError::retry(format!("body truncated: {}", redact(&causes(&e)))))?;
                 if status.as_u16() == 429 {
                     return Err(CallError { reason: "429 rate limited".into(), retryable: true, retry_after, rate_limited: true });
                 }
@@ -174,6 +182,17 @@ impl Provider {
             }
         }
     }
+}
+
+/// An error with its causes ("error sending request: connection closed before message completed").
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out = format!("{out}: {s}");
+        source = s.source();
+    }
+    out
 }
 
 fn snippet(s: &str) -> String {

@@ -21,16 +21,51 @@ pub struct MockConfig {
     /// Fixed reply text, where `{n}` stands for the request's number (so replies can differ);
     /// `None` echoes the last user message prefixed with "echo: ".
     pub reply: Option<String>,
-    /// Every n-th request (1-based) fails with `fail_status` (0: never).
+    /// Every n-th request (1-based) meets `fault` (0: never).
     pub fail_every: u64,
-    pub fail_status: u16,
-    /// Seconds for a Retry-After header on injected failures.
-    pub retry_after: Option<u64>,
+    pub fault: Fault,
 }
 
 impl Default for MockConfig {
     fn default() -> Self {
-        MockConfig { latency: Duration::ZERO, reply: None, fail_every: 0, fail_status: 500, retry_after: None }
+        MockConfig { latency: Duration::ZERO, reply: None, fail_every: 0, fault: Fault::Status { code: 500, retry_after: None } }
+    }
+}
+
+/// A failure the server injects.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fault {
+    /// An error status, with a Retry-After header (seconds) when given.
+    Status { code: u16, retry_after: Option<u64> },
+    /// A 200 whose body is not JSON.
+    Malformed,
+    /// A 200 with no `choices`.
+    EmptyChoices,
+    /// The connection closes mid-reply: a 200 announcing more bytes than it sends (the client
+    /// may see part of the body or none, depending on what left before the close).
+    Truncated,
+    /// No reply for an hour (clients time out).
+    Hang,
+}
+
+impl std::str::FromStr for Fault {
+    type Err = String;
+    /// `500`, `429:2` (with Retry-After: 2), `malformed`, `empty`, `truncated`, `hang`.
+    fn from_str(s: &str) -> Result<Fault, String> {
+        Ok(match s {
+            "malformed" => Fault::Malformed,
+            "empty" => Fault::EmptyChoices,
+            "truncated" => Fault::Truncated,
+            "hang" => Fault::Hang,
+            _ => {
+                let (code, after) = s.split_once(':').map_or((s, None), |(c, a)| (c, Some(a)));
+                let bad =
+                    || format!("`{s}` is not a fault: use a status (500, 429:2 with Retry-After 2), malformed, empty, truncated or hang");
+                let code = code.parse().map_err(|_| bad())?;
+                let retry_after = after.map(|a| a.parse().map_err(|_| bad())).transpose()?;
+                Fault::Status { code, retry_after }
+            }
+        })
     }
 }
 
@@ -125,12 +160,7 @@ async fn chat(State(state): State<Arc<AppState>>, Json(body): Json<Value>) -> Re
     state.counters.saw(Instant::now());
     if c.fail_every > 0 && n % c.fail_every == 0 {
         state.counters.failures.fetch_add(1, Ordering::SeqCst);
-        let mut headers = HeaderMap::new();
-        if let Some(s) = c.retry_after {
-            headers.insert("retry-after", HeaderValue::from(s));
-        }
-        let status = StatusCode::from_u16(c.fail_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        return (status, headers, Json(json!({"error": {"message": "injected failure", "type": "mock"}}))).into_response();
+        return fault(c.fault).await;
     }
     let messages = body.get("messages").and_then(Value::as_array).cloned().unwrap_or_default();
     let last_user = messages.iter().rev().find(|m| m["role"] == "user").and_then(|m| m["content"].as_str()).unwrap_or("");
@@ -145,4 +175,33 @@ async fn chat(State(state): State<Arc<AppState>>, Json(body): Json<Value>) -> Re
         "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens}
     }))
     .into_response()
+}
+
+async fn fault(f: Fault) -> Response {
+    match f {
+        Fault::Status { code, retry_after } => {
+            let mut headers = HeaderMap::new();
+            if let Some(s) = retry_after {
+                headers.insert("retry-after", HeaderValue::from(s));
+            }
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, headers, Json(json!({"error": {"message": "injected failure", "type": "mock"}}))).into_response()
+        }
+        Fault::Malformed => ([("content-type", "application/json")], "{\"choices\": [{\"message\": ").into_response(),
+        Fault::EmptyChoices => Json(json!({"id": "mock", "object": "chat.completion", "choices": []})).into_response(),
+        Fault::Truncated => {
+            let whole = json!({"choices": [{"message": {"role": "assistant", "content": "this reply never arrives whole"}}]}).to_string();
+            let part = axum::body::Bytes::from(whole[..20].to_string());
+            let chunks: Vec<Result<axum::body::Bytes, std::io::Error>> =
+                vec![Ok(part), Err(std::io::Error::other("the mock drops the connection"))];
+            let mut r = Response::new(axum::body::Body::from_stream(futures_util::stream::iter(chunks)));
+            r.headers_mut().insert("content-length", HeaderValue::from(whole.len()));
+            r.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+            r
+        }
+        Fault::Hang => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! The mock server answers like an OpenAI-compatible endpoint, injects failures on schedule,
 //! and counts what it received — over real loopback TCP.
 
-use benchcards_mock::{MockConfig, start};
+use benchcards_mock::{Fault, MockConfig, start};
 use serde_json::Value;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -24,7 +24,9 @@ const BODY: &str = r#"{"model": "m", "messages": [{"role": "user", "content": "m
 
 #[tokio::test]
 async fn echoes_counts_and_injects_failures() {
-    let server = start(MockConfig { fail_every: 3, fail_status: 429, retry_after: Some(2), ..Default::default() }, 0).await.unwrap();
+    let server = start(MockConfig { fail_every: 3, fault: Fault::Status { code: 429, retry_after: Some(2) }, ..Default::default() }, 0)
+        .await
+        .unwrap();
     assert!(server.base_url().starts_with("http://127.0.0.1:"));
     let (status, _, body) = post(server.addr, BODY).await;
     assert_eq!(status, 200);

@@ -1,8 +1,9 @@
-//! `run` against the loopback mock server: message flow, fleets sharing one cache, retries on
-//! 429 and 5xx, dry runs that send nothing, and resuming a run killed mid-way.
+//! `run` against the loopback mock server: message flow, fleets sharing one cache, every injected
+//! fault (statuses, malformed and empty replies, dropped connections, timeouts, a server that
+//! dies and comes back), dry runs that send nothing, and resuming a run killed mid-way.
 
 use assert_cmd::Command;
-use benchcards_mock::{MockConfig, MockServer, start};
+use benchcards_mock::{Fault, MockConfig, MockServer, start};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -83,26 +84,46 @@ async fn message_flow_and_a_fleet_sharing_one_cache() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn retries_on_429_and_5xx_are_bounded_and_recorded() {
+async fn every_injected_fault_is_retried_recorded_with_its_reason_and_bounded() {
     let dir = tempfile::tempdir().unwrap();
-    for status in [429u16, 503] {
-        let s = server(MockConfig { fail_every: 3, fail_status: status, retry_after: Some(0), ..Default::default() }).await;
+    let faults: [(Fault, &[&str]); 9] = [
+        (Fault::Status { code: 429, retry_after: Some(0) }, &["429"]),
+        (Fault::Status { code: 429, retry_after: None }, &["429"]),
+        (Fault::Status { code: 500, retry_after: None }, &["500"]),
+        (Fault::Status { code: 502, retry_after: None }, &["502"]),
+        (Fault::Status { code: 503, retry_after: Some(0) }, &["503"]),
+        (Fault::Malformed, &["malformed JSON"]),
+        (Fault::EmptyChoices, &["no choices"]),
+        // Part of the reply may or may not have left before the connection closed.
+        (Fault::Truncated, &["body truncated", "connection closed before message completed"]),
+        (Fault::Hang, &["timed out"]),
+    ];
+    for (i, (fault, reasons)) in faults.into_iter().enumerate() {
+        let s = server(MockConfig { fail_every: 3, fault, ..Default::default() }).await;
         let p = plan(dir.path(), &[s.base_url()], &["vignette"], Some(9));
-        let store = dir.path().join(format!("store-{status}.sqlite"));
+        let store = dir.path().join(format!("store-{i}.sqlite"));
         let (d, pp, st) = (dir.path().to_path_buf(), p.to_str().unwrap().to_string(), store.to_str().unwrap().to_string());
+        let args = ["run", &pp, "--store", &st, "--concurrency", "2", "--timeout", "1"].map(String::from);
         let (code, out, err) =
-            tokio::task::spawn_blocking(move || run_blocking(&d, &["run", &pp, "--store", &st, "--concurrency", "2"])).await.unwrap();
-        assert_eq!(code, 0, "{status}: {err}");
+            tokio::task::spawn_blocking(move || run_blocking(&d, &args.iter().map(String::as_str).collect::<Vec<_>>())).await.unwrap();
+        assert_eq!(code, 0, "{fault:?}: {err}");
         let failures = s.counters.failures.load(std::sync::atomic::Ordering::SeqCst);
-        assert!(failures > 0);
-        assert_eq!(s.requests(), 9 + failures, "each failure retried once, nothing else sent twice");
+        assert!(failures > 0, "{fault:?}");
+        assert_eq!(s.requests(), 9 + failures, "{fault:?}: each failure retried, no completed request sent twice");
         let st = benchcards_eval::store::Store::open(&store).unwrap();
-        let recorded = st.failures(out.trim()).unwrap();
-        assert_eq!(recorded.len() as u64, failures);
-        assert!(recorded.iter().all(|(_, _, reason)| reason.contains(&status.to_string())), "{recorded:?}");
+        let run = out.trim();
+        let recorded = st.failures(run).unwrap();
+        assert_eq!(recorded.len() as u64, failures, "{fault:?}: every failure recorded");
+        assert!(
+            recorded.iter().all(|(_, attempt, reason)| *attempt < 5 && reasons.iter().any(|r| reason.contains(r))),
+            "{fault:?}: {recorded:?}"
+        );
+        let samples = st.samples(run).unwrap();
+        assert_eq!(samples.len(), 9);
+        assert!(samples.iter().all(|x| x.status == "done" && x.attempts <= 5), "{fault:?}");
     }
     // A server that always fails: the sample fails after the bounded attempts, with its reason.
-    let s = server(MockConfig { fail_every: 1, fail_status: 500, ..Default::default() }).await;
+    let s = server(MockConfig { fail_every: 1, fault: Fault::Status { code: 500, retry_after: None }, ..Default::default() }).await;
     let p = plan(dir.path(), &[s.base_url()], &["vignette"], Some(1));
     let (d, pp) = (dir.path().to_path_buf(), p.to_str().unwrap().to_string());
     let (code, _, err) =
@@ -112,6 +133,43 @@ async fn retries_on_429_and_5xx_are_bounded_and_recorded() {
     assert_eq!(code, 1);
     assert!(err.contains("1 failed"), "{err}");
     assert_eq!(s.requests(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_dies_mid_run_and_returns_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = MockConfig { latency: Duration::from_millis(100), ..Default::default() };
+    let first = server(config.clone()).await;
+    let port = first.addr.port();
+    let p = plan(dir.path(), &[first.base_url()], &["vignette", "patient_query"], Some(6));
+    let (d, pp) = (dir.path().to_path_buf(), p.to_str().unwrap().to_string());
+    let run = tokio::task::spawn_blocking(move || run_blocking(&d, &["run", &pp, "--concurrency", "2", "--max-attempts", "8"]));
+    // Let a few samples complete, then the server goes away for a second and comes back on the same port.
+    while first.requests() < 4 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let served_before = first.counters.clone();
+    drop(first);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let second = loop {
+        match start(config.clone(), port).await {
+            Ok(s) => break s,
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    };
+    let (code, out, err) = run.await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    let st = benchcards_eval::store::Store::open(&dir.path().join("benchcards-runs.sqlite")).unwrap();
+    let samples = st.samples(out.trim()).unwrap();
+    // 6 vignettes and 12 patient queries, every one completed.
+    assert_eq!(samples.len(), 18);
+    assert!(samples.iter().all(|x| x.status == "done"));
+    let failures = st.failures(out.trim()).unwrap();
+    assert!(!failures.is_empty(), "the outage was seen and recorded");
+    assert!(failures.iter().all(|(_, _, r)| r.contains("connection")), "{failures:?}");
+    let served = served_before.requests.load(std::sync::atomic::Ordering::SeqCst) + second.requests();
+    // A request in flight when the server died may be sent again; nothing that completed is.
+    assert!(served >= 18 && served <= 18 + failures.len() as u64, "served {served}, {} failure(s)", failures.len());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -369,8 +427,7 @@ async fn rate_limits_halve_concurrency_and_other_errors_do_not() {
         let s = server(MockConfig {
             latency: Duration::from_millis(20),
             fail_every: 2,
-            fail_status: status,
-            retry_after: Some(0),
+            fault: Fault::Status { code: status, retry_after: Some(0) },
             ..Default::default()
         })
         .await;

@@ -16,12 +16,12 @@ struct Args {
     /// message).
     #[arg(long)]
     reply: Option<String>,
+    /// Every n-th request meets the fault (0: never).
     #[arg(long, default_value_t = 0)]
     fail_every: u64,
-    #[arg(long, default_value_t = 500)]
-    fail_status: u16,
-    #[arg(long)]
-    retry_after: Option<u64>,
+    /// A status (500, or 429:2 for Retry-After: 2), malformed, empty, truncated or hang.
+    #[arg(long, default_value = "500")]
+    fault: benchcards_mock::Fault,
     /// Stop by itself after this many seconds.
     #[arg(long, default_value_t = 3600)]
     max_seconds: u64,
@@ -30,13 +30,7 @@ struct Args {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let a = Args::parse();
-    let config = MockConfig {
-        latency: Duration::from_millis(a.latency_ms),
-        reply: a.reply,
-        fail_every: a.fail_every,
-        fail_status: a.fail_status,
-        retry_after: a.retry_after,
-    };
+    let config = MockConfig { latency: Duration::from_millis(a.latency_ms), reply: a.reply, fail_every: a.fail_every, fault: a.fault };
     let server = start(config, a.port).await?;
     println!("mock server on {}", server.base_url());
     tokio::select! {
