@@ -55,3 +55,12 @@ async fn fixed_reply_after_latency() {
     assert!(body.contains("Disposition: A&E (2)"), "the request number differs: {body}");
     assert!(server.busy() >= Duration::from_millis(100), "two requests of 50 ms one after the other: {:?}", server.busy());
 }
+
+#[test]
+fn faults_are_named_on_the_command_line() {
+    assert_eq!("429:2".parse::<Fault>(), Ok(Fault::Status { code: 429, retry_after: Some(2) }));
+    assert_eq!("503".parse::<Fault>(), Ok(Fault::Status { code: 503, retry_after: None }));
+    assert_eq!("truncated".parse::<Fault>(), Ok(Fault::Truncated));
+    let err = "teapot".parse::<Fault>().unwrap_err();
+    assert!(err.contains("`teapot` is not a fault") && err.contains("malformed"), "{err}");
+}
