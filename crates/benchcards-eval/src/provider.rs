@@ -121,63 +121,13 @@ impl Provider {
                 Ok(Completion { text, prompt_tokens: prompt as i64, completion_tokens: completion as i64 })
             }
             Provider::OpenAi { client, endpoints, model, api_key, next } => {
-                // Spread requests across the fleet.
                 let endpoint = &endpoints[next.fetch_add(1, Ordering::Relaxed) % endpoints.len()];
-                let mut body = json!({"model": model, "messages": messages});
-                if let Some(t) = sampling.temperature {
-                    body["temperature"] = json!(t);
-                }
-                if let Some(p) = sampling.top_p {
-                    body["top_p"] = json!(p);
-                }
-                if let Some(m) = sampling.max_tokens {
-                    body["max_tokens"] = json!(m);
-                }
-                if let Some(s) = sampling.seed {
-                    body["seed"] = json!(s);
-                }
-                let mut req = client.post(endpoint.clone()).json(&body);
-                if let Some(k) = api_key {
-                    req = req.bearer_auth(k);
-                }
-                let resp = req.send().await.map_err(|e| {
-                    let kind = if e.is_timeout() {
-                        "timed out"
-                    } else if e.is_connect() {
-                        "connection failed"
-                    } else {
-                        "request failed"
-                    };
-                    CallError::retry(format!("{kind}: {}", redact(&causes(&e))))
-                })?;
-                let status = resp.status();
-                let retry_after =
-                    resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok());
-                let text = resp.text().await.map_err(|e| CallError::retry(format!("body truncated: {}", redact(&causes(&e)))))?;
-                if status.as_u16() == 429 {
-                    return Err(CallError { reason: "429 rate limited".into(), retryable: true, retry_after, rate_limited: true });
-                }
-                if status.is_server_error() {
-                    return Err(CallError {
-                        reason: format!("{} server error", status.as_u16()),
-                        retryable: true,
-                        retry_after,
-                        rate_limited: false,
-                    });
-                }
-                if !status.is_success() {
-                    return Err(CallError::fatal(format!("{} {}", status.as_u16(), snippet(&text))));
-                }
-                let v: Value = serde_json::from_str(&text)
-                    .map_err(|_| CallError::retry(format!("malformed JSON in the response: {}", snippet(&text))))?;
-                let content = v["choices"]
-                    .get(0)
-                    .and_then(|c| c["message"]["content"].as_str())
-                    .ok_or_else(|| CallError::retry("the response has no choices"))?;
-                Ok(Completion {
-                    text: content.to_string(),
-                    prompt_tokens: v["usage"]["prompt_tokens"].as_i64().unwrap_or_else(|| estimate_tokens(messages)),
-                    completion_tokens: v["usage"]["completion_tokens"].as_i64().unwrap_or_else(|| words(content)),
+                openai(client, endpoint, model, api_key.as_deref(), messages, sampling).await.map_err(|mut e| {
+                    // A server may echo the key in an error ("Incorrect API key provided: sk-...").
+                    if let Some(k) = api_key.as_deref().filter(|k| !k.is_empty()) {
+                        e.reason = e.reason.replace(k, "[redacted]");
+                    }
+                    e
                 })
             }
         }
@@ -193,6 +143,67 @@ fn causes(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     out
+}
+
+/// One chat-completions request to one endpoint of a fleet.
+async fn openai(
+    client: &reqwest::Client,
+    endpoint: &reqwest::Url,
+    model: &str,
+    api_key: Option<&str>,
+    messages: &[Message],
+    sampling: &Sampling,
+) -> Result<Completion, CallError> {
+    let mut body = json!({"model": model, "messages": messages});
+    if let Some(t) = sampling.temperature {
+        body["temperature"] = json!(t);
+    }
+    if let Some(p) = sampling.top_p {
+        body["top_p"] = json!(p);
+    }
+    if let Some(m) = sampling.max_tokens {
+        body["max_tokens"] = json!(m);
+    }
+    if let Some(s) = sampling.seed {
+        body["seed"] = json!(s);
+    }
+    let mut req = client.post(endpoint.clone()).json(&body);
+    if let Some(k) = api_key {
+        req = req.bearer_auth(k);
+    }
+    let resp = req.send().await.map_err(|e| {
+        let kind = if e.is_timeout() {
+            "timed out"
+        } else if e.is_connect() {
+            "connection failed"
+        } else {
+            "request failed"
+        };
+        CallError::retry(format!("{kind}: {}", redact(&causes(&e))))
+    })?;
+    let status = resp.status();
+    let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok());
+    let text = resp.text().await.map_err(|e| CallError::retry(format!("body truncated: {}", redact(&causes(&e)))))?;
+    if status.as_u16() == 429 {
+        return Err(CallError { reason: "429 rate limited".into(), retryable: true, retry_after, rate_limited: true });
+    }
+    if status.is_server_error() {
+        return Err(CallError { reason: format!("{} server error", status.as_u16()), retryable: true, retry_after, rate_limited: false });
+    }
+    if !status.is_success() {
+        return Err(CallError::fatal(format!("{} {}", status.as_u16(), snippet(&text))));
+    }
+    let v: Value =
+        serde_json::from_str(&text).map_err(|_| CallError::retry(format!("malformed JSON in the response: {}", snippet(&text))))?;
+    let content = v["choices"]
+        .get(0)
+        .and_then(|c| c["message"]["content"].as_str())
+        .ok_or_else(|| CallError::retry("the response has no choices"))?;
+    Ok(Completion {
+        text: content.to_string(),
+        prompt_tokens: v["usage"]["prompt_tokens"].as_i64().unwrap_or_else(|| estimate_tokens(messages)),
+        completion_tokens: v["usage"]["completion_tokens"].as_i64().unwrap_or_else(|| words(content)),
+    })
 }
 
 fn snippet(s: &str) -> String {

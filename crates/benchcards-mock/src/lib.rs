@@ -145,7 +145,7 @@ pub async fn start(config: MockConfig, port: u16) -> std::io::Result<MockServer>
     Ok(MockServer { addr, counters, shutdown: Some(tx) })
 }
 
-async fn chat(State(state): State<Arc<AppState>>, Json(body): Json<Value>) -> Response {
+async fn chat(State(state): State<Arc<AppState>>, request_headers: HeaderMap, Json(body): Json<Value>) -> Response {
     let n = state.counters.requests.fetch_add(1, Ordering::SeqCst) + 1;
     state.counters.saw(Instant::now());
     if let Ok(mut b) = state.counters.bodies.lock()
@@ -160,7 +160,8 @@ async fn chat(State(state): State<Arc<AppState>>, Json(body): Json<Value>) -> Re
     state.counters.saw(Instant::now());
     if c.fail_every > 0 && n % c.fail_every == 0 {
         state.counters.failures.fetch_add(1, Ordering::SeqCst);
-        return fault(c.fault).await;
+        let auth = request_headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("none");
+        return fault(c.fault, auth).await;
     }
     let messages = body.get("messages").and_then(Value::as_array).cloned().unwrap_or_default();
     let last_user = messages.iter().rev().find(|m| m["role"] == "user").and_then(|m| m["content"].as_str()).unwrap_or("");
@@ -177,7 +178,8 @@ async fn chat(State(state): State<Arc<AppState>>, Json(body): Json<Value>) -> Re
     .into_response()
 }
 
-async fn fault(f: Fault) -> Response {
+/// An injected failure. Like some real servers, error bodies repeat the credentials they were sent.
+async fn fault(f: Fault, auth: &str) -> Response {
     match f {
         Fault::Status { code, retry_after } => {
             let mut headers = HeaderMap::new();
@@ -185,7 +187,8 @@ async fn fault(f: Fault) -> Response {
                 headers.insert("retry-after", HeaderValue::from(s));
             }
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (status, headers, Json(json!({"error": {"message": "injected failure", "type": "mock"}}))).into_response()
+            let message = format!("injected failure; the request's authorization was {auth}");
+            (status, headers, Json(json!({"error": {"message": message, "type": "mock"}}))).into_response()
         }
         Fault::Malformed => ([("content-type", "application/json")], "{\"choices\": [{\"message\": ").into_response(),
         Fault::EmptyChoices => Json(json!({"id": "mock", "object": "chat.completion", "choices": []})).into_response(),

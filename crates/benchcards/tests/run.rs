@@ -617,3 +617,70 @@ async fn a_human_study_is_imported_graded_and_decomposed_against_its_control_arm
     assert!(err.contains("item `sx-999` is not in the plan's dataset") && err.contains("bad.csv:3:4"), "{err}");
     assert!(!dir.path().join("bad.sqlite").exists());
 }
+
+/// Every file under a folder, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() { out.extend(files_under(&p)) } else { out.push(p) }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_api_key_never_reaches_an_output_a_file_or_the_run_store() {
+    const KEY: &str = "sk-sentinel-0e7c5a9f41d2b8c36e05f7a1d9b4c2e8";
+    let dir = tempfile::tempdir().unwrap();
+    // Every other request is refused with a 401 whose body repeats the Authorization header, as
+    // some servers do.
+    let s = server(MockConfig { fail_every: 2, fault: Fault::Status { code: 401, retry_after: None }, ..Default::default() }).await;
+    let p = plan(dir.path(), &[s.base_url()], &["vignette", "patient_query"], Some(3));
+    let text = std::fs::read_to_string(&p)
+        .unwrap()
+        .replace("      model: test-model\n", "      model: test-model\n      api_key_env: BENCHCARDS_SENTINEL_KEY\n");
+    std::fs::write(&p, text).unwrap();
+    with_judge(&p);
+    let (d, pp) = (dir.path().to_path_buf(), p.to_str().unwrap().to_string());
+    let outputs = tokio::task::spawn_blocking(move || {
+        let sh = |args: &[&str]| {
+            let out = bc(&d).env("BENCHCARDS_SENTINEL_KEY", KEY).args(args).output().unwrap();
+            (out.status.code(), String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr))
+        };
+        let mut all = vec![sh(&["run", &pp, "--dry-run"]), sh(&["run", &pp, "--concurrency", "2"])];
+        let run_id = benchcards_eval::store::Store::open(&d.join("benchcards-runs.sqlite")).unwrap().runs().unwrap()[0].id.clone();
+        for args in [
+            vec!["run", &pp, "--resume", &run_id],
+            vec!["runs", "list"],
+            vec!["runs", "show", &run_id],
+            vec!["runs", "export", &run_id, "-o", "results.csv"],
+            vec!["runs", "export", &run_id, "--format", "jsonl"],
+            vec!["report", &run_id, "-o", "report.html"],
+            vec!["report", &run_id, "-o", "report.md"],
+            vec!["report", &run_id, "-o", "brief.html", "--audience", "clinician"],
+            vec!["grade", "results.csv", "--grader", "judge", "--plan", &pp],
+            vec!["run", &pp, "--resume", "no-such-run"],
+        ] {
+            all.push(sh(&args));
+        }
+        all
+    })
+    .await
+    .unwrap();
+    assert_eq!(outputs[1].0, Some(1), "some samples were refused: {}", outputs[1].1);
+    assert!(outputs.iter().any(|(code, _)| *code == Some(0)), "the commands ran: {outputs:?}");
+    for (code, out) in &outputs {
+        assert!(!out.contains(KEY) && !out.contains(&KEY[3..]), "exit {code:?} printed the key:\n{out}");
+    }
+    let files = files_under(dir.path());
+    assert!(files.iter().any(|f| f.ends_with("benchcards-runs.sqlite")) && files.iter().any(|f| f.ends_with("report.html")));
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(!bytes.windows(KEY.len() - 3).any(|w| w == &KEY.as_bytes()[3..]), "{} holds the key", f.display());
+    }
+    // The key was sent, and the server's echo of it was what got scrubbed.
+    let st = benchcards_eval::store::Store::open(&dir.path().join("benchcards-runs.sqlite")).unwrap();
+    let run = st.runs().unwrap()[0].id.clone();
+    let reasons: Vec<String> = st.failures(&run).unwrap().into_iter().map(|(_, _, r)| r).collect();
+    assert!(reasons.iter().any(|r| r.contains("401") && r.contains("Bearer [redacted]")), "{reasons:?}");
+}
