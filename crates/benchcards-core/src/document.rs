@@ -107,6 +107,12 @@ pub fn is_markdown(path: &Path) -> bool {
 
 /// Data files (results, datasets, logs) larger than this are refused before reading.
 pub const MAX_DATA_BYTES: u64 = 256 * 1024 * 1024;
+/// Longest line of a JSONL data file (a dataset item with its attached conversations).
+pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
+/// Most items in a dataset.
+pub const MAX_ITEMS: usize = 1_000_000;
+/// Most messages in one conversation.
+pub const MAX_MESSAGES: usize = 1_000;
 
 /// Reads a card, profile or plan as UTF-8 text within the 1 MiB limit, or says exactly why not.
 pub fn read_text(path: &Path) -> Result<String, Diagnostic> {

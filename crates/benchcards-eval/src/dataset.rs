@@ -1,6 +1,7 @@
 //! Datasets (SPEC §4): JSONL, one item per line, with an optional first-line header
 //! `{"dataset": {...}}` carrying file-level facts such as `contains_phi`.
 
+use benchcards_core::document::{MAX_ITEMS, MAX_LINE_BYTES, MAX_MESSAGES};
 use benchcards_core::{Diagnostic, Diagnostics, Pos};
 use serde::{Deserialize, Serialize};
 
@@ -119,11 +120,28 @@ pub fn to_jsonl(ds: &Dataset) -> String {
 pub fn parse_dataset(text: &str) -> Result<Dataset, Diagnostics> {
     let mut ds = Dataset::default();
     let mut diags = Diagnostics::default();
+    let rows = text.lines().filter(|l| !l.trim().is_empty()).count();
+    if rows > MAX_ITEMS + 1 {
+        let d = Diagnostic::error(
+            Pos { line: 1, column: 1, index: 0 },
+            format!("the dataset has {rows} lines, over the limit of {MAX_ITEMS} items"),
+        )
+        .suggest(Some("split the dataset into several files".into()));
+        return Err(Diagnostics(vec![d]));
+    }
     // The line each item was read from, for duplicate ids.
     let mut lines = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let at = |column: usize| Pos { line: i + 1, column: column.max(1), index: 0 };
         if line.trim().is_empty() {
+            continue;
+        }
+        if line.len() > MAX_LINE_BYTES {
+            diags.push(
+                Diagnostic::error(at(1), format!("the line is {} bytes, over the limit of {MAX_LINE_BYTES}", line.len()))
+                    .expected("one item per line, each under 4 MiB")
+                    .suggest(Some("attach fewer conversations to the item, or shorten them".into())),
+            );
             continue;
         }
         let value: serde_json::Value = match serde_json::from_str(line) {
@@ -141,6 +159,10 @@ pub fn parse_dataset(text: &str) -> Result<Dataset, Diagnostics> {
             continue;
         }
         match serde_json::from_value::<Item>(value) {
+            Ok(item) if item.conversations.iter().any(|c| c["messages"].as_array().is_some_and(|m| m.len() > MAX_MESSAGES)) => diags.push(
+                Diagnostic::error(at(1), format!("item `{}` has a conversation of more than {MAX_MESSAGES} messages", item.id))
+                    .suggest(Some("attach a shorter excerpt of the conversation".into())),
+            ),
             Ok(item) => {
                 match ds.index.get(&item.id) {
                     Some(&first) => diags.push(
@@ -180,6 +202,20 @@ mod tests {
         let lines: Vec<usize> = e.0.iter().map(|d| d.line).collect();
         assert_eq!(lines, [2, 3, 4]);
         assert!(e.0[0].message.contains("already used on line 1"));
+    }
+
+    #[test]
+    fn lines_items_and_conversations_over_the_limits_are_refused_with_their_line() {
+        let long = format!("{{\"id\": \"a\", \"vignette\": \"{}\"}}", "x".repeat(MAX_LINE_BYTES));
+        let e = parse_dataset(&format!("{{\"id\": \"ok\", \"vignette\": \"v\"}}\n{long}\n")).unwrap_err();
+        assert_eq!((e.0.len(), e.0[0].line), (1, 2));
+        assert!(e.0[0].message.contains("over the limit of 4194304"), "{}", e.0[0].message);
+        let messages: Vec<String> = (0..=MAX_MESSAGES).map(|_| r#"{"role": "user", "content": "hi"}"#.to_string()).collect();
+        let item = format!("{{\"id\": \"c\", \"vignette\": \"v\", \"conversations\": [{{\"messages\": [{}]}}]}}", messages.join(","));
+        let e = parse_dataset(&item).unwrap_err();
+        assert!(e.0[0].message.contains("more than 1000 messages"), "{}", e.0[0].message);
+        let e = parse_dataset(&"{}\n".repeat(MAX_ITEMS + 2)).unwrap_err();
+        assert!(e.0[0].message.contains("over the limit of 1000000 items"), "{}", e.0[0].message);
     }
 
     #[test]

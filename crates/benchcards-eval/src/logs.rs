@@ -5,6 +5,7 @@
 
 use crate::conditions::Message;
 use crate::dataset::{Augmentation, Dataset};
+use benchcards_core::document::{MAX_LINE_BYTES, MAX_MESSAGES};
 use benchcards_core::results::read_tabular;
 use benchcards_core::{Diagnostic, Diagnostics, Pos};
 use serde_json::Value;
@@ -71,9 +72,12 @@ impl Logs {
         self.warnings.push(Diagnostic::warning(at(line, column), format!("{message}; line skipped")).expected(expected.to_string()));
     }
 
-    /// Keeps a conversation that has something to measure.
+    /// Keeps a conversation that has something to measure, within the length limit.
     fn keep(&mut self, c: Conversation) {
-        if c.user_messages().next().is_none() {
+        if c.messages.len() > MAX_MESSAGES {
+            let why = format!("conversation `{}` has {} messages, over the limit of {MAX_MESSAGES}", c.id, c.messages.len());
+            self.skip(c.line, 1, why, "a conversation of at most 1,000 messages (split longer logs into sessions)");
+        } else if c.user_messages().next().is_none() {
             self.skip(c.line, 1, format!("conversation `{}` has no message from the person", c.id), "at least one `user` message");
         } else {
             self.conversations.push(c);
@@ -92,6 +96,10 @@ pub fn read_jsonl(text: &str) -> Logs {
             continue;
         }
         logs.lines += 1;
+        if raw.len() > MAX_LINE_BYTES {
+            logs.skip(line, 1, format!("the line is {} bytes, over the limit of {MAX_LINE_BYTES}", raw.len()), SHAPE);
+            continue;
+        }
         let v: Value = match serde_json::from_str(raw) {
             Ok(v) => v,
             Err(e) => {
@@ -273,6 +281,19 @@ pub fn augment(ds: &Dataset, convs: &[Conversation], provenance: Augmentation) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_or_a_conversation_over_the_limits_is_skipped_with_a_warning() {
+        let long = format!(r#"{{"id": "long", "messages": [{{"role": "user", "content": "{}"}}]}}"#, "x".repeat(MAX_LINE_BYTES));
+        let turns: Vec<&str> = (0..=MAX_MESSAGES).map(|_| r#"{"role": "user", "content": "hi"}"#).collect();
+        let many = format!(r#"{{"id": "many", "messages": [{}]}}"#, turns.join(","));
+        let ok = r#"{"id": "ok", "messages": [{"role": "user", "content": "hi"}]}"#;
+        let logs = read_jsonl(&format!("{long}\n{many}\n{ok}\n"));
+        assert_eq!((logs.lines, logs.skipped, logs.conversations.len()), (3, 2, 1));
+        let warnings: Vec<(usize, &str)> = logs.warnings.0.iter().map(|d| (d.line, d.message.as_str())).collect();
+        assert!(warnings[0].0 == 1 && warnings[0].1.contains("over the limit of 4194304"), "{warnings:?}");
+        assert!(warnings[1].0 == 2 && warnings[1].1.contains("1001 messages, over the limit of 1000"), "{warnings:?}");
+    }
 
     #[test]
     fn jsonl_keeps_good_lines_and_says_why_each_bad_one_was_skipped() {
