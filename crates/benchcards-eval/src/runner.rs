@@ -254,15 +254,20 @@ async fn request(
         let permit = aimd.sem.acquire().await.expect("semaphore open");
         stats.sent.fetch_add(1, Ordering::Relaxed);
         let result = provider.complete(messages, &spec.sampling).await;
-        drop(permit);
         match result {
             Ok(c) => {
-                aimd.on_success();
                 let cached = Cached { text: c.text.clone(), prompt_tokens: c.prompt_tokens, completion_tokens: c.completion_tokens };
                 sh.writer.send(Write::Cache(ck, cached));
+                // The slot is held until the answer is committed, so at most `concurrency` answers
+                // are ever received but unrecorded: all a kill can make a resumed run send again.
+                // A write error is kept by the writer and reported when the run ends.
+                let _ = sh.writer.flush().await;
+                drop(permit);
+                aimd.on_success();
                 return Ok((c, false, attempt));
             }
             Err(e) => {
+                drop(permit);
                 if e.rate_limited {
                     aimd.on_rate_limit();
                 }

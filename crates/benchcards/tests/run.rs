@@ -190,39 +190,63 @@ async fn dry_run_sends_nothing() {
     assert!(!dir.path().join("benchcards-runs.sqlite").exists(), "a dry run creates no store");
 }
 
+/// Kills of `run` with SIGKILL at seeded moments, each resumed.
+const KILL_TRIALS: u64 = 20;
+
 #[tokio::test(flavor = "multi_thread")]
-async fn a_killed_run_resumes_without_resending_completed_requests() {
+async fn runs_killed_at_seeded_moments_resume_to_the_same_results_without_resending_completed_requests() {
     let dir = tempfile::tempdir().unwrap();
-    let s = server(MockConfig { latency: Duration::from_millis(150), ..Default::default() }).await;
+    let s = server(MockConfig { latency: Duration::from_millis(40), ..Default::default() }).await;
     let p = plan(dir.path(), &[s.base_url()], &["vignette"], Some(30));
-    let bin = assert_cmd::cargo::cargo_bin("benchcards");
-    let mut child =
-        std::process::Command::new(&bin).current_dir(dir.path()).args(["run", p.to_str().unwrap(), "--concurrency", "3"]).spawn().unwrap();
-    // Kill once the run is under way (a few requests received), however slow the machine is.
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while s.requests() < 4 && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    let sent_before = s.requests();
-    assert!(sent_before > 0 && sent_before < 30, "killed mid-run: {sent_before}");
-    let store = benchcards_eval::store::Store::open(&dir.path().join("benchcards-runs.sqlite")).unwrap();
-    assert!(store.integrity_ok().unwrap());
-    let run = store.runs().unwrap()[0].id.clone();
-    let done_before = store.done_keys(&run).unwrap().len() as u64;
-    drop(store);
-    let (d, pp, r) = (dir.path().to_path_buf(), p.to_str().unwrap().to_string(), run.clone());
-    let (code, _, err) = tokio::task::spawn_blocking(move || run_blocking(&d, &["run", &pp, "--resume", &r])).await.unwrap();
+    let pp = p.to_str().unwrap().to_string();
+    // The uninterrupted run the killed ones must end up equal to.
+    let (d, pq) = (dir.path().to_path_buf(), pp.clone());
+    let (code, out, err) =
+        tokio::task::spawn_blocking(move || run_blocking(&d, &["run", &pq, "--store", "whole.sqlite", "--concurrency", "3"]))
+            .await
+            .unwrap();
     assert_eq!(code, 0, "{err}");
-    let store = benchcards_eval::store::Store::open(&dir.path().join("benchcards-runs.sqlite")).unwrap();
-    let samples = store.samples(&run).unwrap();
-    assert_eq!(samples.len(), 30, "every sample once");
-    assert!(samples.iter().all(|s| s.status == "done"));
-    // Only requests in flight at the kill (at most the concurrency, 3) were sent again.
-    let resent = s.requests() - 30;
-    assert!(resent <= 3, "{resent} re-sent");
-    assert!(done_before <= sent_before);
+    let answers = |store: &str, run: &str| -> Vec<(String, Option<String>)> {
+        let st = benchcards_eval::store::Store::open(&dir.path().join(store)).unwrap();
+        st.samples(run).unwrap().into_iter().map(|x| (x.key, x.response)).collect()
+    };
+    let whole = answers("whole.sqlite", out.trim());
+    assert_eq!(whole.len(), 30);
+    let bin = assert_cmd::cargo::cargo_bin("benchcards");
+    for seed in 1..=KILL_TRIALS {
+        let store = format!("killed-{seed}.sqlite");
+        let before = s.requests();
+        // A seeded moment: after 1 to 25 of the 30 requests have reached the server.
+        let kill_at = 1 + (seed * 7919) % 25;
+        let mut child = std::process::Command::new(&bin)
+            .current_dir(dir.path())
+            .args(["run", &pp, "--store", &store, "--concurrency", "3"])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while s.requests() - before < kill_at && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let sent_before = s.requests() - before;
+        assert!(sent_before < 30, "trial {seed}: killed mid-run ({sent_before} sent)");
+        let st = benchcards_eval::store::Store::open(&dir.path().join(&store)).unwrap();
+        assert!(st.integrity_ok().unwrap(), "trial {seed}: the store survived the kill");
+        let run = st.runs().unwrap()[0].id.clone();
+        let done_before = st.done_keys(&run).unwrap().len() as u64;
+        assert!(done_before <= sent_before, "trial {seed}");
+        drop(st);
+        let (d, pq, r, sq) = (dir.path().to_path_buf(), pp.clone(), run.clone(), store.clone());
+        let (code, _, err) =
+            tokio::task::spawn_blocking(move || run_blocking(&d, &["run", &pq, "--store", &sq, "--resume", &r])).await.unwrap();
+        assert_eq!(code, 0, "trial {seed}: {err}");
+        assert_eq!(answers(&store, &run), whole, "trial {seed}: the same samples and answers, none lost or duplicated");
+        // Only requests in flight at the kill (at most the concurrency, 3) were sent again.
+        let resent = s.requests() - before - 30;
+        assert!(resent <= 3, "trial {seed}: {resent} re-sent");
+    }
 }
 
 #[test]
