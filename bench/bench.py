@@ -57,9 +57,9 @@ def measure(cmd, env=None, cwd=None):
 class Mock:
     """The project's mock server for one measured run: fresh counters, fixed latency."""
 
-    def __init__(self, latency_ms=LATENCY_MS):
+    def __init__(self):
         self.p = subprocess.Popen(
-            [f"{BIN}/benchcards-mock", "--port", str(PORT), "--latency-ms", str(latency_ms), "--reply", workload.REPLY, "--max-seconds", "1800"],
+            [f"{BIN}/benchcards-mock", "--port", str(PORT), "--latency-ms", str(LATENCY_MS), "--reply", workload.REPLY, "--max-seconds", "1800"],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -83,10 +83,7 @@ def median_row(runs):
 
 def benchcards(kind, n, concurrency, base_url, scratch):
     plan = workload.write_benchcards(scratch, n, kind == "conversation", ROOT, base_url)
-    store = os.path.join(scratch, "runs.sqlite")
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(store + suffix):
-            os.remove(store + suffix)
+    store = os.path.join(scratch, "runs.sqlite")  # scratch is new for every run: nothing is cached
     return [f"{BIN}/benchcards", "run", plan, "--store", store, "--concurrency", str(concurrency), "--timeout", "60"], dict(os.environ)
 
 
