@@ -2,7 +2,7 @@
 # Runs every check the project has: formatting, lints, the whole test suite (with the local
 # model and headless Chromium installed first), the statistics
 # checked against scipy/statsmodels (in a test-only virtual environment under target/), and the
-# bootstrap coverage simulation in release mode.
+# bootstrap coverage simulation in release mode, and a short fuzzing run of every parser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,3 +33,6 @@ BENCHCARDS_STATS_REFERENCE="$PWD/target/stats-reference.json" \
 # Coverage of cluster-bootstrap intervals (2,000 simulated datasets; gated at 93.5–96.5%).
 cargo test --locked --release -p benchcards-stats --test coverage -- --ignored --nocapture \
   cluster_bootstrap_covers_the_super_population_difference
+
+# A short fuzzing smoke run of every parser (about 15 s each; long runs: RELIABILITY.md).
+bash scripts/fuzz.sh 15

@@ -139,6 +139,15 @@ fn read_text_limited(path: &Path, limit: u64, expected: &str, suggestion: &str) 
     decode_utf8(bytes)
 }
 
+fn lone_cr_to_lf(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(if c == '\r' && chars.peek() != Some(&'\n') { '\n' } else { c });
+    }
+    out
+}
+
 /// Decodes UTF-8, pointing at the first invalid byte.
 pub fn decode_utf8(bytes: Vec<u8>) -> Result<String, Diagnostic> {
     String::from_utf8(bytes).map_err(|e| {
@@ -178,6 +187,9 @@ fn front_matter(name: &str, text: &str) -> Result<std::ops::Range<usize>, Diagno
 
 /// Parses and validates text of any kind. `base` is the folder for resolving a plan's paths.
 pub fn load_text(name: &str, text: String, base: Option<&Path>, markdown: bool) -> Loaded {
+    // YAML, like most editors, breaks lines at a lone carriage return; so does the rest of the
+    // pipeline once it is a line feed (same length, so no position moves).
+    let text = if text.contains('\r') { lone_cr_to_lf(&text) } else { text };
     let yaml = if markdown {
         match front_matter(name, &text) {
             Ok(r) => r,

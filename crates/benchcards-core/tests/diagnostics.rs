@@ -280,3 +280,18 @@ fn hostile_inputs_never_panic() {
         assert!(loaded.diagnostics.has_errors(), "{s:?} should be an error");
     }
 }
+
+/// Found by fuzzing: YAML breaks lines at a lone carriage return, so the rendered snippet must
+/// too, or it shows another line than the one the message names.
+#[test]
+fn a_lone_carriage_return_is_a_line_break_everywhere() {
+    let text = "a: 1\r\r---\nb: 2\n";
+    let loaded = load(text);
+    let d = loaded.diagnostics.errors().next().expect("a second document is an error");
+    assert_eq!(at(d), (3, 1));
+    let source = loaded.source.as_ref().unwrap();
+    assert_eq!(source.text.lines().nth(2), Some("---"), "the source shows the same line 3");
+    assert_eq!(source.text.len(), text.len(), "no position moved");
+    // A Windows line end stays as it is.
+    assert!(load("benchcard:\r\n  version: 1\r\n").source.unwrap().text.contains("\r\n"));
+}
