@@ -449,14 +449,11 @@ pub async fn execute(
     let mut todo = todo;
     todo.sort_by_key(|w| w.flow.phase());
     let mut phase = 0;
-    let mut store_error = None;
     for w in todo {
         if w.flow.phase() != phase {
+            // The next phase replays this one's requests; each answer is committed before its
+            // request ends, so they are in the cache once the tasks are done.
             while tasks.join_next().await.is_some() {}
-            // The next phase replays this one's requests: they must be in the cache.
-            if let Err(e) = sh.writer.flush().await {
-                store_error.get_or_insert(e);
-            }
             phase = w.flow.phase();
         }
         let slot = queue.clone().acquire_owned().await.expect("queue open");
@@ -527,11 +524,9 @@ pub async fn execute(
     }
     while tasks.join_next().await.is_some() {}
     meter.finish();
-    if let Err(e) = sh.writer.flush().await {
-        store_error.get_or_insert(e);
-    }
     let mut s = summary.lock().expect("summary lock").clone();
-    s.store_error = store_error;
+    // The writer keeps its first error: one flush at the end reports it.
+    s.store_error = sh.writer.flush().await.err();
     s.requests_sent = sh.counters.sent.load(Ordering::Relaxed);
     s.retries = sh.counters.retries.load(Ordering::Relaxed);
     s.elapsed = start.elapsed();
