@@ -163,6 +163,8 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
                     v.visit_bool(b)
                 } else if let Ok(i) = text.parse::<i64>() {
                     v.visit_i64(i)
+                } else if let Ok(u) = text.parse::<u64>() {
+                    v.visit_u64(u)
                 } else if let Some(f) = parse_float(text) {
                     v.visit_f64(f)
                 } else {

@@ -106,20 +106,50 @@ fn scalar_value(v: &Value, indent: usize) -> String {
     }
 }
 
-/// A literal block keeps the text exactly when lines have no leading space on the first line,
-/// no trailing spaces, and at most one trailing newline.
+/// A literal block keeps the text exactly when its first non-empty line has no leading space (a
+/// reader takes that line's indentation for the block's), no line has a trailing space, it ends
+/// with at most one newline, and every character can be written without an escape.
 fn literal_ok(s: &str) -> bool {
-    !s.starts_with(' ') && !s.ends_with("\n\n") && !s.lines().any(|l| l.ends_with(' ') || l.contains('\t') || l.contains('\r'))
+    s.lines().find(|l| !l.is_empty()).is_some_and(|l| !l.starts_with(' '))
+        && !s.ends_with("\n\n")
+        && s.chars().all(|c| c == '\n' || plain_char(c))
+        && !s.lines().any(|l| l.ends_with(' ') || l.contains('\t'))
+}
+
+/// A character written as itself outside quotes: printable in YAML's sense (§5.1), and neither a
+/// byte-order mark nor a character some readers take for a line break.
+fn plain_char(c: char) -> bool {
+    !c.is_control() && !matches!(c, '\u{feff}' | '\u{fffe}' | '\u{ffff}' | '\u{2028}' | '\u{2029}')
 }
 
 /// A string scalar: plain where YAML reads it back as the same string, double-quoted otherwise.
 pub fn scalar(s: &str) -> String {
-    if plain_ok(s) { s.to_string() } else { serde_json::to_string(s).unwrap_or_default() }
+    if plain_ok(s) { s.to_string() } else { quoted(s) }
 }
 
 /// Inside `[...]` and `{...}` commas and brackets end a plain scalar, so quote them.
 fn flow_scalar(s: &str) -> String {
-    if s.contains([',', '[', ']', '{', '}']) { serde_json::to_string(s).unwrap_or_default() } else { scalar(s) }
+    if s.contains([',', '[', ']', '{', '}']) { quoted(s) } else { scalar(s) }
+}
+
+/// A double-quoted scalar; everything but a plain character, and the quote and backslash, is
+/// escaped.
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if plain_char(c) => out.push(c),
+            c => out.push_str(&format!("\\u{:04x}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn plain_ok(s: &str) -> bool {
@@ -155,7 +185,7 @@ fn plain_ok(s: &str) -> bool {
         && !s.ends_with(':')
         && !s.contains(": ")
         && !s.contains(" #")
-        && !s.chars().any(|c| c.is_control())
+        && s.chars().all(plain_char)
 }
 
 #[cfg(test)]
@@ -177,7 +207,9 @@ mod tests {
             "benchcard": {
                 "version": 1,
                 "id": "x-y",
-                "tricky": ["a, b", "[x]", "yes", "no", "1.0", "a: b", "#x", "- x", "", " lead", "ünï", "null", "line\nbreak\n", "two\nlines"],
+                "tricky": ["a, b", "[x]", "yes", "no", "1.0", "a: b", "#x", "- x", "", " lead", "ünï", "null", "line\nbreak\n", "two\nlines",
+                    "\u{feff}bom", "\n  indented later", "nel\u{85}", "tab\tin\nblock", "quote\\\"back"],
+                "big": u64::MAX,
                 "mix": {"patient": 0.7, "clinician": 0.3},
                 "list": [{"source": "https://a.b/c", "where": "§2"}, {"quote": "He said: \"no\""}],
                 "empty": [],
