@@ -4,15 +4,22 @@
 //! requests, so tests can check that nothing was sent twice.
 
 use axum::extract::State;
+use axum::extract::connect_info::{ConnectInfo, Connected};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use axum::serve::{IncomingStream, Listener};
 use axum::{Json, Router};
 use serde_json::{Value, json};
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 
 /// What the server answers.
 #[derive(Debug, Clone)]
@@ -46,21 +53,27 @@ pub enum Fault {
     Truncated,
     /// No reply for an hour (clients time out).
     Hang,
+    /// The connection is reset (a TCP RST) before any byte of the reply.
+    Reset,
 }
 
 impl std::str::FromStr for Fault {
     type Err = String;
-    /// `500`, `429:2` (with Retry-After: 2), `malformed`, `empty`, `truncated`, `hang`.
+    /// `500`, `429:2` (with Retry-After: 2), `malformed`, `empty`, `truncated`, `hang`, `reset`.
     fn from_str(s: &str) -> Result<Fault, String> {
         Ok(match s {
             "malformed" => Fault::Malformed,
             "empty" => Fault::EmptyChoices,
             "truncated" => Fault::Truncated,
             "hang" => Fault::Hang,
+            "reset" => Fault::Reset,
             _ => {
                 let (code, after) = s.split_once(':').map_or((s, None), |(c, a)| (c, Some(a)));
-                let bad =
-                    || format!("`{s}` is not a fault: use a status (500, 429:2 with Retry-After 2), malformed, empty, truncated or hang");
+                let bad = || {
+                    format!(
+                        "`{s}` is not a fault: use a status (500, 429:2 with Retry-After 2), malformed, empty, truncated, hang or reset"
+                    )
+                };
                 let code = code.parse().map_err(|_| bad())?;
                 let retry_after = after.map(|a| a.parse().map_err(|_| bad())).transpose()?;
                 Fault::Status { code, retry_after }
@@ -125,18 +138,14 @@ impl Drop for MockServer {
 
 /// Starts the server on 127.0.0.1 (port 0 picks a free port) inside the current Tokio runtime.
 pub async fn start(config: MockConfig, port: u16) -> std::io::Result<MockServer> {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     let addr = listener.local_addr()?;
     let counters = Arc::new(Counters::default());
     let state = Arc::new(AppState { config, counters: counters.clone() });
     let app = Router::new().route("/v1/chat/completions", post(chat)).with_state(state);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    // Replies go out as soon as they are written (no Nagle delay), as a production server's do.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
     tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
+        let _ = axum::serve(Resettable(listener), app.into_make_service_with_connect_info::<ResetHandle>())
             .with_graceful_shutdown(async {
                 let _ = rx.await;
             })
@@ -145,7 +154,88 @@ pub async fn start(config: MockConfig, port: u16) -> std::io::Result<MockServer>
     Ok(MockServer { addr, counters, shutdown: Some(tx) })
 }
 
-async fn chat(State(state): State<Arc<AppState>>, request_headers: HeaderMap, Json(body): Json<Value>) -> Response {
+/// Accepts connections a handler can reset.
+struct Resettable(TcpListener);
+
+impl Listener for Resettable {
+    type Io = Conn;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Conn, SocketAddr) {
+        loop {
+            match self.0.accept().await {
+                Ok((tcp, addr)) => {
+                    // Replies go out as soon as they are written (no Nagle delay), as a
+                    // production server's do.
+                    let _ = tcp.set_nodelay(true);
+                    return (Conn { tcp, reset: ResetHandle::default() }, addr);
+                }
+                // Out of file descriptors, say: wait, then accept again.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
+}
+
+/// A handler's way to reset the connection its request came on.
+#[derive(Clone, Default)]
+struct ResetHandle(Arc<AtomicBool>);
+
+impl Connected<IncomingStream<'_, Resettable>> for ResetHandle {
+    fn connect_info(stream: IncomingStream<'_, Resettable>) -> Self {
+        stream.io().reset.clone()
+    }
+}
+
+/// A connection that, once its handle is set, fails its next read or write after setting
+/// SO_LINGER to zero: the server then drops it, and the kernel sends a RST instead of a FIN.
+struct Conn {
+    tcp: TcpStream,
+    reset: ResetHandle,
+}
+
+impl Conn {
+    fn check(&self) -> io::Result<()> {
+        if self.reset.0.load(Ordering::SeqCst) {
+            let _ = self.tcp.set_zero_linger();
+            return Err(io::ErrorKind::ConnectionReset.into());
+        }
+        Ok(())
+    }
+}
+
+impl AsyncRead for Conn {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        self.check()?;
+        Pin::new(&mut self.tcp).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Conn {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.check()?;
+        Pin::new(&mut self.tcp).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.check()?;
+        Pin::new(&mut self.tcp).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.check()?;
+        Pin::new(&mut self.tcp).poll_shutdown(cx)
+    }
+}
+
+async fn chat(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(conn): ConnectInfo<ResetHandle>,
+    request_headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
     let n = state.counters.requests.fetch_add(1, Ordering::SeqCst) + 1;
     state.counters.saw(Instant::now());
     if let Ok(mut b) = state.counters.bodies.lock()
@@ -161,7 +251,7 @@ async fn chat(State(state): State<Arc<AppState>>, request_headers: HeaderMap, Js
     if c.fail_every > 0 && n % c.fail_every == 0 {
         state.counters.failures.fetch_add(1, Ordering::SeqCst);
         let auth = request_headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("none");
-        return fault(c.fault, auth).await;
+        return fault(c.fault, auth, &conn).await;
     }
     let messages = body.get("messages").and_then(Value::as_array).cloned().unwrap_or_default();
     let last_user = messages.iter().rev().find(|m| m["role"] == "user").and_then(|m| m["content"].as_str()).unwrap_or("");
@@ -179,7 +269,7 @@ async fn chat(State(state): State<Arc<AppState>>, request_headers: HeaderMap, Js
 }
 
 /// An injected failure. Like some real servers, error bodies repeat the credentials they were sent.
-async fn fault(f: Fault, auth: &str) -> Response {
+async fn fault(f: Fault, auth: &str, conn: &ResetHandle) -> Response {
     match f {
         Fault::Status { code, retry_after } => {
             let mut headers = HeaderMap::new();
@@ -205,6 +295,11 @@ async fn fault(f: Fault, auth: &str) -> Response {
         Fault::Hang => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
+        Fault::Reset => {
+            conn.0.store(true, Ordering::SeqCst);
+            // Never written: the connection fails its first write.
+            StatusCode::OK.into_response()
         }
     }
 }

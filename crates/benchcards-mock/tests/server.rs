@@ -56,11 +56,29 @@ async fn fixed_reply_after_latency() {
     assert!(server.busy() >= Duration::from_millis(100), "two requests of 50 ms one after the other: {:?}", server.busy());
 }
 
+#[tokio::test]
+async fn a_reset_fault_resets_the_connection_before_any_byte_of_the_reply() {
+    let server = start(MockConfig { fail_every: 1, fault: Fault::Reset, ..Default::default() }, 0).await.unwrap();
+    let mut s = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let req = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{BODY}",
+        server.addr,
+        BODY.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    let err = s.read_to_end(&mut out).await.expect_err("a reset, not an orderly close");
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset, "{err}");
+    assert!(out.is_empty(), "no byte of a reply: {}", String::from_utf8_lossy(&out));
+    assert_eq!(server.requests(), 1);
+}
+
 #[test]
 fn faults_are_named_on_the_command_line() {
     assert_eq!("429:2".parse::<Fault>(), Ok(Fault::Status { code: 429, retry_after: Some(2) }));
     assert_eq!("503".parse::<Fault>(), Ok(Fault::Status { code: 503, retry_after: None }));
     assert_eq!("truncated".parse::<Fault>(), Ok(Fault::Truncated));
+    assert_eq!("reset".parse::<Fault>(), Ok(Fault::Reset));
     let err = "teapot".parse::<Fault>().unwrap_err();
     assert!(err.contains("`teapot` is not a fault") && err.contains("malformed"), "{err}");
 }

@@ -1,5 +1,5 @@
 //! `run` against the loopback mock server: message flow, fleets sharing one cache, every injected
-//! fault (statuses, malformed and empty replies, dropped connections, timeouts, a server that
+//! fault (statuses, malformed and empty replies, dropped and reset connections, timeouts, a server that
 //! dies and comes back), dry runs that send nothing, and resuming a run killed mid-way.
 
 use assert_cmd::Command;
@@ -86,7 +86,7 @@ async fn message_flow_and_a_fleet_sharing_one_cache() {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_injected_fault_is_retried_recorded_with_its_reason_and_bounded() {
     let dir = tempfile::tempdir().unwrap();
-    let faults: [(Fault, &[&str]); 9] = [
+    let faults: [(Fault, &[&str]); 10] = [
         (Fault::Status { code: 429, retry_after: Some(0) }, &["429"]),
         (Fault::Status { code: 429, retry_after: None }, &["429"]),
         (Fault::Status { code: 500, retry_after: None }, &["500"]),
@@ -97,6 +97,7 @@ async fn every_injected_fault_is_retried_recorded_with_its_reason_and_bounded() 
         // Part of the reply may or may not have left before the connection closed.
         (Fault::Truncated, &["body truncated", "connection closed before message completed"]),
         (Fault::Hang, &["timed out"]),
+        (Fault::Reset, &["Connection reset by peer"]),
     ];
     for (i, (fault, reasons)) in faults.into_iter().enumerate() {
         let s = server(MockConfig { fail_every: 3, fault, ..Default::default() }).await;
