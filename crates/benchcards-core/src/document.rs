@@ -7,6 +7,7 @@ use crate::model::{Card, Plan, Profile};
 use crate::taxonomy::taxonomy;
 use crate::validate::{validate_card, validate_plan, validate_profile};
 use crate::yaml::{Limits, Node, Offset, parse};
+use std::io::Read;
 use std::path::Path;
 
 /// Files larger than this are refused before parsing.
@@ -130,12 +131,23 @@ fn read_text_limited(path: &Path, limit: u64, expected: &str, suggestion: &str) 
     if meta.is_dir() {
         return Err(Diagnostic::error(at, "this is a folder, not a file").suggest(Some("give the path of a file".into())));
     }
-    if meta.len() > limit {
-        return Err(Diagnostic::error(at, format!("file is {} bytes, over the limit of {limit} bytes; not parsed", meta.len()))
+    let over = |size: &str| {
+        Diagnostic::error(at, format!("file is {size}, over the limit of {limit} bytes; not parsed"))
             .expected(expected)
-            .suggest(Some(suggestion.into())));
+            .suggest(Some(suggestion.into()))
+    };
+    if meta.len() > limit {
+        return Err(over(&format!("{} bytes", meta.len())));
     }
-    let bytes = std::fs::read(path).map_err(|e| Diagnostic::error(at, format!("cannot read file: {e}")))?;
+    // A pipe, a device or a file still growing says nothing true of its size: read at most one
+    // byte past the limit.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+        .map_err(|e| Diagnostic::error(at, format!("cannot read file: {e}")))?;
+    if bytes.len() as u64 > limit {
+        return Err(over("longer than its size said"));
+    }
     decode_utf8(bytes)
 }
 

@@ -1,8 +1,9 @@
 //! Every class of input error gives one diagnostic at the exact line and column, with what was
 //! expected and, where one exists, the nearest valid alternative. No input panics.
 
-use benchcards_core::document::{MAX_FILE_BYTES, decode_utf8, load_file, load_text};
+use benchcards_core::document::{MAX_DATA_BYTES, MAX_FILE_BYTES, decode_utf8, load_file, load_text, read_data, read_text};
 use benchcards_core::{Diagnostic, Loaded};
+use std::path::Path;
 
 const CARD: &str = "benchcard:
   version: 1
@@ -149,6 +150,27 @@ fn over_size_limit_refused_before_parsing() {
     assert_eq!(at(errors[0]), (1, 1));
     assert!(errors[0].message.contains("over the limit"), "{}", errors[0].message);
     assert!(loaded.source.is_none(), "the text was not even kept");
+}
+
+#[test]
+fn a_data_file_over_256_mib_is_refused_without_being_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.jsonl");
+    // Sparse: 256 MiB and one byte that take no room on disk.
+    std::fs::File::create(&path).unwrap().set_len(MAX_DATA_BYTES + 1).unwrap();
+    let d = read_data(&path).unwrap_err();
+    assert_eq!(d.message, format!("file is {} bytes, over the limit of {MAX_DATA_BYTES} bytes; not parsed", MAX_DATA_BYTES + 1));
+    assert_eq!(d.suggestion.as_deref(), Some("split the file, or filter it to the rows you need"));
+    // At the limit exactly, a file is read (the same check, with a card's 1 MiB).
+    std::fs::File::create(&path).unwrap().set_len(MAX_FILE_BYTES).unwrap();
+    assert_eq!(read_text(&path).map(|t| t.len()).ok(), Some(MAX_FILE_BYTES as usize));
+}
+
+#[test]
+fn a_file_that_never_ends_is_read_only_up_to_the_limit() {
+    // A device reports size 0 and never runs out: reading stops one byte past the limit.
+    let d = read_text(Path::new("/dev/zero")).unwrap_err();
+    assert_eq!(d.message, format!("file is longer than its size said, over the limit of {MAX_FILE_BYTES} bytes; not parsed"));
 }
 
 #[test]
