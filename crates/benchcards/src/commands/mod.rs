@@ -77,7 +77,9 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Measure { logs: file, against, profile, output, columns, format } => {
             logs::measure(&file, against.as_deref(), profile.as_deref(), output.as_deref(), &columns, format)
         }
-        Command::Augment { dataset, queries, output, columns } => logs::augment(&dataset, &queries, output.as_deref(), &columns),
+        Command::Augment { dataset, queries, output, logs_contain_phi, columns } => {
+            logs::augment(&dataset, &queries, output.as_deref(), logs_contain_phi, &columns)
+        }
         Command::Report { run, compare, decompose, path, uptake, store, output, audience, no_transcripts } => {
             report::report(report::Source::pick(run, compare, decompose, path, uptake), &store, &output, audience, no_transcripts)
         }
