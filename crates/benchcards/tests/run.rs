@@ -191,8 +191,11 @@ async fn dry_run_sends_nothing() {
     assert!(!dir.path().join("benchcards-runs.sqlite").exists(), "a dry run creates no store");
 }
 
-/// Kills of `run` with SIGKILL at seeded moments, each resumed.
-const KILL_TRIALS: u64 = 20;
+/// Kills of `run` with SIGKILL at seeded moments, each resumed: 20, or `BENCHCARDS_KILL_TRIALS`
+/// for a longer run (RELIABILITY.md).
+fn kill_trials() -> u64 {
+    std::env::var("BENCHCARDS_KILL_TRIALS").ok().and_then(|n| n.parse().ok()).unwrap_or(20)
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn runs_killed_at_seeded_moments_resume_to_the_same_results_without_resending_completed_requests() {
@@ -214,11 +217,13 @@ async fn runs_killed_at_seeded_moments_resume_to_the_same_results_without_resend
     let whole = answers("whole.sqlite", out.trim());
     assert_eq!(whole.len(), 30);
     let bin = assert_cmd::cargo::cargo_bin("benchcards");
-    for seed in 1..=KILL_TRIALS {
+    for seed in 1..=kill_trials() {
         let store = format!("killed-{seed}.sqlite");
         let before = s.requests();
-        // A seeded moment: after 1 to 25 of the 30 requests have reached the server.
+        // A seeded moment: 0 to 39 ms (a request's latency is 40) after 1 to 25 of the 30
+        // requests have reached the server, so kills land at every stage of a request.
         let kill_at = 1 + (seed * 7919) % 25;
+        let then = Duration::from_millis((seed * 104_729) % 40);
         let mut child = std::process::Command::new(&bin)
             .current_dir(dir.path())
             .args(["run", &pp, "--store", &store, "--concurrency", "3"])
@@ -229,6 +234,7 @@ async fn runs_killed_at_seeded_moments_resume_to_the_same_results_without_resend
         while s.requests() - before < kill_at && std::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
+        tokio::time::sleep(then).await;
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         let sent_before = s.requests() - before;
