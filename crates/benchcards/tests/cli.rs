@@ -314,3 +314,25 @@ fn demo_runs_the_whole_flow_offline_and_writes_a_report() {
     let again = demo();
     assert!(String::from_utf8_lossy(&again.stdout).contains("4 sample(s) (4 from the cache of earlier demos)"));
 }
+
+#[test]
+fn serve_listens_on_loopback_unless_told_otherwise_and_then_warns() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("benchcards"))
+        .args(["serve", "--port", "0"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stderr.take().unwrap()).read_line(&mut first).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(first.starts_with("benchcards serve: http://127.0.0.1:"), "{first}");
+    // 192.0.2.1 is for documentation (RFC 5737), no address of this machine: the warning comes
+    // before anything listens, and then binding fails.
+    let out = bc().args(["serve", "--port", "0", "--host", "192.0.2.1"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.starts_with("warning: listening on 192.0.2.1: anyone who can reach this machine can read the registry"), "{err}");
+    assert!(err.contains("cannot serve on 192.0.2.1:0"), "{err}");
+}

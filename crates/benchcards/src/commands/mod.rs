@@ -126,7 +126,6 @@ pub fn run(command: Command) -> Result<ExitCode> {
     }
 }
 
-/// Writes to a file atomically (a crash never leaves a half-written file), or to stdout.
 /// Runs the web UI until interrupted.
 fn serve(port: u16, host: Option<std::net::IpAddr>, registry: Option<&Path>, runs: Option<std::path::PathBuf>) -> Result<ExitCode> {
     let host = host.unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
@@ -144,6 +143,7 @@ fn serve(port: u16, host: Option<std::net::IpAddr>, registry: Option<&Path>, run
     Ok(ExitCode::SUCCESS)
 }
 
+/// Writes to a file atomically (a crash never leaves a half-written file), or to stdout.
 pub fn write_output(path: Option<&Path>, text: &str) -> Result<()> {
     match path {
         None => {
