@@ -99,12 +99,18 @@ pub fn read_jsonl(text: &str) -> Logs {
         if raw.trim().is_empty() {
             continue;
         }
-        if logs.lines == 0 && logs.skipped == 0 && logs.contains_phi.is_none() && raw.trim_start().starts_with("{\"logs\"") {
-            match header(raw) {
+        // The first line may be a header: an object with the one key `logs`.
+        let first = logs.lines == 0 && logs.skipped == 0 && logs.contains_phi.is_none();
+        let header_facts = || match serde_json::from_str(raw) {
+            Ok(Value::Object(mut m)) if m.len() == 1 => m.remove("logs"),
+            _ => None,
+        };
+        if first && let Some(facts) = header_facts() {
+            match header(&facts) {
                 Ok(phi) => logs.contains_phi = Some(phi),
-                Err((column, message)) => {
+                Err(message) => {
                     logs.lines += 1;
-                    logs.skip(line, column, message, HEADER);
+                    logs.skip(line, 1, message, HEADER);
                 }
             }
             continue;
@@ -174,19 +180,18 @@ pub fn read_jsonl(text: &str) -> Logs {
 
 const HEADER: &str = "{\"logs\": {\"contains_phi\": true}} (or false) as the first line";
 
-/// The `contains_phi` of a header line `{"logs": {"contains_phi": BOOL, "note": "..."}}`, or the
-/// column and reason it is not one.
-fn header(raw: &str) -> Result<bool, (usize, String)> {
-    let v: Value = serde_json::from_str(raw).map_err(|e| (e.column(), benchcards_core::diag::json_error(&e)))?;
-    let Some(facts) = v.get("logs").and_then(Value::as_object) else {
-        return Err((1, "the header's `logs` is not an object".into()));
+/// The `contains_phi` of a header line's `{"contains_phi": BOOL, "note": "..."}`, or why it is
+/// not one.
+fn header(facts: &Value) -> Result<bool, String> {
+    let Some(facts) = facts.as_object() else {
+        return Err("the header's `logs` is not an object".into());
     };
     if let Some(k) = facts.keys().find(|k| !matches!(k.as_str(), "contains_phi" | "note")) {
-        return Err((1, format!("the header has an unknown key `{k}` (it may hold `contains_phi` and `note`)")));
+        return Err(format!("the header has an unknown key `{k}` (it may hold `contains_phi` and `note`)"));
     }
     match facts.get("contains_phi") {
         Some(Value::Bool(b)) => Ok(*b),
-        _ => Err((1, "the header's `contains_phi` is not `true` or `false`".into())),
+        _ => Err("the header's `contains_phi` is not `true` or `false`".into()),
     }
 }
 
@@ -340,8 +345,7 @@ mod tests {
         for (bad, why) in [
             (r#"{"logs": {"contains_phi": "yes"}}"#, "is not `true` or `false`"),
             (r#"{"logs": {"phi": true}}"#, "unknown key `phi`"),
-            (r#"{"logs": true}"#, "is not an object"),
-            (r#"{"logs": {"#, "EOF"),
+            (r#"{ "logs" : true }"#, "is not an object"),
         ] {
             let logs = read(bad);
             assert_eq!((logs.contains_phi, logs.lines, logs.skipped, logs.conversations.len()), (None, 2, 1, 1), "{bad}");
