@@ -275,6 +275,10 @@ fn augment_marks_the_dataset_as_patient_data_unless_the_logs_say_they_hold_none(
     assert!(marked && err.contains("the dataset is marked contains_phi"), "logs that say they hold patient data: {err}");
     let (marked, err) = phi(&["unmarked.jsonl"]);
     assert!(marked && err.contains("does not say whether it holds patient data, so it is taken to"), "logs that say nothing: {err}");
+    assert!(err.contains("give it a first line {\"logs\": {\"contains_phi\": false}} or pass"), "{err}");
+    std::fs::write(dir.path().join("turns.csv"), "conversation,turn,role,text,item\nk1,1,user,my throat hurts,sx-001\n").unwrap();
+    let (marked, err) = phi(&["turns.csv"]);
+    assert!(marked && err.contains("(synthetic or de-identified), pass --logs-contain-phi false"), "a CSV file cannot say: {err}");
     let (marked, _) = phi(&["unmarked.jsonl", "--logs-contain-phi", "false"]);
     assert!(!marked, "the flag says what the file does not");
     let (marked, err) = phi(&["phi.jsonl", "--logs-contain-phi", "false"]);

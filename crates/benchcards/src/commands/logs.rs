@@ -24,13 +24,17 @@ fn sha256_hex(text: &str) -> String {
 
 /// Reads a log file (CSV by extension, else JSONL), printing every skipped line and the counts.
 /// Returns the logs and the file's text.
+fn is_csv(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()) == Some("csv")
+}
+
 fn read_logs(path: &Path, columns: &LogColumns) -> Result<(Logs, String), ExitCode> {
     let name = path.display().to_string();
     let text = read_data(path).map_err(|d| {
         print_diagnostics(&name, None, &Diagnostics(vec![d]));
         ExitCode::FAILURE
     })?;
-    let logs = if path.extension().and_then(|e| e.to_str()) == Some("csv") {
+    let logs = if is_csv(path) {
         let cols = CsvColumns {
             conversation: columns.id_col.clone(),
             turn: columns.turn_col.clone(),
@@ -159,9 +163,14 @@ pub fn augment(
         }
         (Some(phi), _) | (None, Some(phi)) => phi,
         (None, None) => {
+            let how = if is_csv(queries) {
+                "pass --logs-contain-phi false"
+            } else {
+                "give it a first line {\"logs\": {\"contains_phi\": false}} or pass --logs-contain-phi false"
+            };
             eprintln!(
                 "note: {name} does not say whether it holds patient data, so it is taken to; if it holds none (synthetic or \
-                 de-identified), give it a first line {{\"logs\": {{\"contains_phi\": false}}}} or pass --logs-contain-phi false"
+                 de-identified), {how}"
             );
             true
         }
