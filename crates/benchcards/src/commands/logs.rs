@@ -22,12 +22,13 @@ fn sha256_hex(text: &str) -> String {
     sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Reads a log file (CSV by extension, else JSONL), printing every skipped line and the counts.
-/// Returns the logs and the file's text.
+/// Whether a log file is CSV (by its extension); otherwise it is JSONL.
 fn is_csv(path: &Path) -> bool {
     path.extension().and_then(|e| e.to_str()) == Some("csv")
 }
 
+/// Reads a log file (CSV by extension, else JSONL), printing every skipped line and the counts.
+/// Returns the logs and the file's text.
 fn read_logs(path: &Path, columns: &LogColumns) -> Result<(Logs, String), ExitCode> {
     let name = path.display().to_string();
     let text = read_data(path).map_err(|d| {
