@@ -106,22 +106,18 @@ static SHIPPED: LazyLock<Vec<(&'static str, Value, PathBuf)>> = LazyLock::new(||
     files
         .iter()
         .map(|path| {
-            let loaded = load_file(path);
-            let (key, value) = match loaded.document.unwrap_or_else(|| panic!("{} loads", path.display())) {
-                Document::Card(c) => ("benchcard", serde_json::to_value(c).unwrap()),
-                Document::Profile(p) => ("deployment", serde_json::to_value(p).unwrap()),
-                Document::Plan(p) => ("plan", serde_json::to_value(p).unwrap()),
-            };
+            let (key, value) = as_json(load_file(path).document.unwrap_or_else(|| panic!("{} loads", path.display())));
             (key, value, path.parent().unwrap().to_path_buf())
         })
         .collect()
 });
 
-fn as_json(doc: Document) -> Value {
+/// A document's top-level key and its JSON.
+fn as_json(doc: Document) -> (&'static str, Value) {
     match doc {
-        Document::Card(c) => serde_json::to_value(c).unwrap(),
-        Document::Profile(p) => serde_json::to_value(p).unwrap(),
-        Document::Plan(p) => serde_json::to_value(p).unwrap(),
+        Document::Card(c) => ("benchcard", serde_json::to_value(c).unwrap()),
+        Document::Profile(p) => ("deployment", serde_json::to_value(p).unwrap()),
+        Document::Plan(p) => ("plan", serde_json::to_value(p).unwrap()),
     }
 }
 
@@ -163,7 +159,7 @@ proptest! {
         let loaded = load_text("written.yaml", text.clone(), Some(&base), false);
         let errors: Vec<&str> = loaded.diagnostics.errors().map(|d| d.message.as_str()).collect();
         prop_assert!(errors.is_empty(), "{errors:?}\n{text}");
-        let back = as_json(loaded.document.unwrap());
+        let (_, back) = as_json(loaded.document.unwrap());
         prop_assert_eq!(back, value, "{}", text);
     }
 }
