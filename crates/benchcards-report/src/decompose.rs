@@ -123,11 +123,16 @@ pub fn tables(d: &Decomposition, uptake: Option<&Uptake>) -> Vec<(String, Table)
         let mut t = Table::new(&col_refs);
         for r in rows {
             let mut row = vec![r.stratum.clone()];
-            row.extend(r.conditions.iter().map(|(n, s, ci)| format!("{n}; {}; {}", pct(*s), ci_pct(*ci))));
-            row.extend(r.steps.iter().map(|(c, ci)| format!("{}; {}", pts(*c), ci_pts(*ci))));
+            let few = || "— (n < 2)".to_string();
+            row.extend(r.conditions.iter().map(|(n, s, ci)| format!("{n}; {}; {}", pct(*s), ci.map_or_else(few, ci_pct))));
+            row.extend(r.steps.iter().map(|(c, ci)| format!("{}; {}", pts(*c), ci.map_or_else(few, ci_pts))));
             t.row(row);
         }
-        out.push(("Per stratum (negative contributions shown as they are; intervals: stratified bootstrap percentile)".to_string(), t));
+        out.push((
+            "Per stratum (negative contributions shown as they are; intervals: stratified bootstrap percentile, none below 2 units)"
+                .to_string(),
+            t,
+        ));
     }
     if let Some(u) = uptake {
         let mut t = Table::new(&["", "Person right", "Person wrong", "P(person right)", &conf, "n"]);

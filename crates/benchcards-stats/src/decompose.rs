@@ -117,10 +117,11 @@ pub struct ShapleyValue {
 #[derive(Debug, Clone, Serialize)]
 pub struct StratumRow {
     pub stratum: String,
-    /// Per path condition: (n, score, ci).
-    pub conditions: Vec<(usize, f64, [f64; 2])>,
-    /// Per step: (contribution, ci).
-    pub steps: Vec<(f64, [f64; 2])>,
+    /// Per path condition: (n, score, ci). No interval below 2 units: resampling one unit
+    /// gives it back every time, an interval of width zero that would read as certainty.
+    pub conditions: Vec<(usize, f64, Option<[f64; 2]>)>,
+    /// Per step: (contribution, ci), with no interval when either condition has under 2 units.
+    pub steps: Vec<(f64, Option<[f64; 2]>)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -395,31 +396,33 @@ pub fn decompose(data: &Data, spec: &DecomposeSpec) -> Result<Decomposition, Str
     let per_stratum = engine.reps.stratum_means.as_ref().map(|m| {
         let s_count = data.strata.len();
         let ranges = data.stratum_ranges();
+        let sums = data.sums();
         (0..s_count)
             .map(|s| {
-                let sums = data.sums();
                 let point = |c: usize| {
                     let n = sums.n[s * k + c];
                     if n > 0.0 { sums.sum[s * k + c] / n } else { f64::NAN }
                 };
                 let boot_vals =
                     |q: &dyn Fn(&[f64]) -> f64| -> Vec<f64> { m.chunks(s_count * k).map(|b| q(&b[s * k..(s + 1) * k])).collect() };
-                let conf_iv = |est: f64, vals: Vec<f64>| interval(est, &vals, None, IntervalMethod::Percentile, conf, ranges[s].len());
+                let conf_iv = |n: usize, est: f64, q: &dyn Fn(&[f64]) -> f64| {
+                    (n >= 2).then(|| interval(est, &boot_vals(q), None, IntervalMethod::Percentile, conf, ranges[s].len()))
+                };
+                let units_with = |c: usize| ranges[s].clone().filter(|u| data.has[u * k + c] > 0.0).count();
                 StratumRow {
                     stratum: data.strata[s].clone(),
                     conditions: path
                         .iter()
                         .map(|&c| {
-                            let n = ranges[s].clone().filter(|u| data.has[u * k + c] > 0.0).count();
-                            let est = point(c);
-                            (n, est, conf_iv(est, boot_vals(&|x| x[c])))
+                            let (n, est) = (units_with(c), point(c));
+                            (n, est, conf_iv(n, est, &|x| x[c]))
                         })
                         .collect(),
                     steps: path
                         .windows(2)
                         .map(|w| {
                             let est = point(w[0]) - point(w[1]);
-                            (est, conf_iv(est, boot_vals(&|x| x[w[0]] - x[w[1]])))
+                            (est, conf_iv(units_with(w[0]).min(units_with(w[1])), est, &|x| x[w[0]] - x[w[1]]))
                         })
                         .collect(),
                 }

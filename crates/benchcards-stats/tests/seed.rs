@@ -171,3 +171,20 @@ fn shapley_over_a_full_factorial_and_refusal_when_a_cell_is_missing() {
     assert!(d.warnings.iter().any(|w| w.contains("Shapley values refused") && w.contains("{i}")), "{:?}", d.warnings);
     assert_eq!(d.steps.len(), 2);
 }
+
+#[test]
+fn a_stratum_of_one_unit_gets_no_interval_rather_than_one_of_width_zero() {
+    // The common cold keeps one unit per condition; the other scenarios keep all theirs.
+    let mut seen = std::collections::HashSet::new();
+    let rows: Vec<Observation> =
+        seed_rows().into_iter().filter(|r| r.stratum.as_deref() != Some("common_cold") || seen.insert(r.condition.clone())).collect();
+    let data = gather(&rows).unwrap();
+    let d = decompose(&data, &spec(&data, Weights::Pooled)).unwrap();
+    let rows = d.per_stratum.as_ref().unwrap();
+    let cold = rows.iter().find(|r| r.stratum == "common_cold").unwrap();
+    assert!(cold.conditions.iter().all(|(n, _, ci)| *n == 1 && ci.is_none()), "{:?}", cold.conditions);
+    assert!(cold.steps.iter().all(|(_, ci)| ci.is_none()), "{:?}", cold.steps);
+    let other = rows.iter().find(|r| r.stratum != "common_cold").unwrap();
+    assert!(other.conditions.iter().all(|(n, _, ci)| *n > 1 && ci.is_some_and(|[lo, hi]| lo < hi)), "{:?}", other.conditions);
+    assert!(other.steps.iter().all(|(_, ci)| ci.is_some()), "{:?}", other.steps);
+}
