@@ -1,9 +1,9 @@
 //! Compares one card with one deployment profile, dimension by dimension, under the rules the
 //! taxonomy declares (SPEC §3), and summarises the result per group and as a fit.
 
-use crate::fit::{fit, group_score};
+use crate::fit::{Fit, fit, group_score};
 use benchcards_core::taxonomy::{Bias, Dimension, Rule, Taxonomy, parse_date};
-use benchcards_core::{Card, CardDimension, CardStatus, Kind, Profile, ProfileDimension, ProfileStatus, Value, Verdict, Weight};
+use benchcards_core::{Card, CardDimension, CardStatus, Kind, Profile, ProfileDimension, ProfileStatus, Tested, Value, Verdict, Weight};
 use serde::Serialize;
 
 /// Which way the benchmark's score likely errs for this deployment.
@@ -54,13 +54,46 @@ pub struct GroupAssessment {
     pub weight: Weight,
     pub weight_value: f64,
     pub tolerance: Option<f64>,
-    /// Mean verdict score over assessed dimensions (absent when none is assessed).
-    pub score: Option<f64>,
+    /// Mean verdict score over assessed dimensions, as a range (absent when none is assessed).
+    pub score: Option<Fit>,
+    /// The card's `tested` entries for this group: what relaxing its assumption cost.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub measured: Vec<Tested>,
     pub holds: usize,
     pub partial: usize,
     pub broken: usize,
     pub unknown: usize,
     pub not_assessed: usize,
+}
+
+impl GroupAssessment {
+    /// Broken, and the card measured what that costs.
+    pub fn cost_measured(&self) -> bool {
+        self.broken > 0 && !self.measured.is_empty()
+    }
+
+    /// The worst finding, with counts: "broken — cost measured (2 of 4)", "partial (1 of 4)".
+    pub fn verdict_text(&self) -> String {
+        let assessed = self.holds + self.partial + self.broken + self.unknown;
+        if self.cost_measured() {
+            format!("broken — cost measured ({} of {assessed})", self.broken)
+        } else if self.broken > 0 {
+            format!("broken ({} of {assessed})", self.broken)
+        } else if self.partial > 0 {
+            format!("partial ({} of {assessed})", self.partial)
+        } else if self.unknown > 0 {
+            format!("unknown ({} of {assessed})", self.unknown)
+        } else if self.holds > 0 {
+            "holds".into()
+        } else {
+            "not assessed".into()
+        }
+    }
+}
+
+/// The group a `tested` entry's assumption names (a group id, or a dimension of the group).
+pub fn tested_group<'t>(t: &'t Taxonomy, tested: &Tested) -> Option<&'t str> {
+    t.group(&tested.assumption).map(|g| g.id.as_str()).or_else(|| t.dimension(&tested.assumption).map(|d| d.group.as_str()))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -76,7 +109,8 @@ pub struct Comparison {
     pub card_name: String,
     pub card_version: Option<String>,
     pub deployment_id: String,
-    pub fit: Option<f64>,
+    /// Fit as a range: unknown dimensions count as broken at its low end, holding at its high.
+    pub fit: Option<Fit>,
     pub groups: Vec<GroupAssessment>,
     pub dimensions: Vec<DimensionAssessment>,
     pub flags: Vec<FlagShown>,
@@ -451,13 +485,15 @@ pub fn compare(t: &Taxonomy, card: &Card, profile: &Profile) -> Comparison {
             let count = |v: Verdict| verdicts.iter().filter(|x| **x == v).count();
             let setting = profile.groups.get(&g.id);
             let weight = setting.map_or(Weight::Normal, |s| s.weight);
+            let measured: Vec<Tested> = card.tested.iter().filter(|x| tested_group(t, x) == Some(g.id.as_str())).cloned().collect();
             GroupAssessment {
                 id: g.id.clone(),
                 kind: g.kind,
                 weight,
                 weight_value: t.weight(weight),
                 tolerance: setting.and_then(|s| s.tolerance),
-                score: group_score(t, &verdicts),
+                score: group_score(t, &verdicts, !measured.is_empty()).map(|(low, high)| Fit { low, high }),
+                measured,
                 holds: count(Verdict::Holds),
                 partial: count(Verdict::Partial),
                 broken: count(Verdict::Broken),
@@ -466,7 +502,7 @@ pub fn compare(t: &Taxonomy, card: &Card, profile: &Profile) -> Comparison {
             }
         })
         .collect();
-    let fit = fit(&groups.iter().map(|g| (g.weight_value, g.score)).collect::<Vec<_>>());
+    let fit = fit(&groups.iter().map(|g| (g.weight_value, g.score.map(|s| (s.low, s.high)))).collect::<Vec<_>>());
     let flags = t
         .flags
         .iter()
@@ -493,18 +529,18 @@ pub fn compare(t: &Taxonomy, card: &Card, profile: &Profile) -> Comparison {
     }
 }
 
-/// Broken groups in order of weight, as "name (weight)".
+/// Broken groups in order of weight, as "name (weight)", or "name (weight; cost measured)".
 pub fn broken_groups(groups: &[GroupAssessment]) -> Vec<String> {
     let mut broken: Vec<&GroupAssessment> = groups.iter().filter(|g| g.broken > 0).collect();
     broken.sort_by(|a, b| b.weight_value.total_cmp(&a.weight_value));
-    broken.iter().map(|g| format!("{} ({})", g.id, g.weight.name())).collect()
+    broken.iter().map(|g| format!("{} ({}{})", g.id, g.weight.name(), if g.cost_measured() { "; cost measured" } else { "" })).collect()
 }
 
-fn headline(groups: &[GroupAssessment], dims: &[DimensionAssessment], fit: Option<f64>) -> String {
+fn headline(groups: &[GroupAssessment], dims: &[DimensionAssessment], fit: Option<Fit>) -> String {
     let broken = broken_groups(groups);
     let optimistic = dims.iter().filter(|d| d.bias == BiasDirection::BenchmarkOptimistic).count();
     let unknown = dims.iter().filter(|d| d.verdict == Verdict::Unknown).count();
-    let fit_text = fit.map_or_else(|| "Fit cannot be computed (nothing assessed)".to_string(), |f| format!("Fit {f:.2} of 1"));
+    let fit_text = fit.map_or_else(|| "Fit cannot be computed (nothing assessed)".to_string(), |f| format!("Fit {} of 1", f.display()));
     let mut s = if broken.is_empty() {
         format!("{fit_text}. No assumption is broken for this deployment.")
     } else {
@@ -520,4 +556,50 @@ fn headline(groups: &[GroupAssessment], dims: &[DimensionAssessment], fit: Optio
         s.push_str(" Outcome assumptions can only be tested with people (stage 4).");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_verdicts_name_the_worst_finding_with_counts() {
+        let g = |holds, partial, broken, unknown, measured: bool| GroupAssessment {
+            id: "g".into(),
+            kind: Kind::Task,
+            weight: Weight::High,
+            weight_value: 1.0,
+            tolerance: None,
+            score: None,
+            measured: if measured {
+                vec![Tested {
+                    assumption: "g".into(),
+                    from: "a".into(),
+                    to: "b".into(),
+                    model: None,
+                    metric: None,
+                    drop: 10.0,
+                    interval: None,
+                    n: None,
+                    run: None,
+                    to_score: None,
+                    control: None,
+                    evidence: Vec::new(),
+                }]
+            } else {
+                Vec::new()
+            },
+            holds,
+            partial,
+            broken,
+            unknown,
+            not_assessed: 0,
+        };
+        assert_eq!(g(2, 1, 1, 0, false).verdict_text(), "broken (1 of 4)");
+        assert_eq!(g(2, 1, 1, 0, true).verdict_text(), "broken — cost measured (1 of 4)");
+        assert_eq!(g(2, 1, 0, 1, true).verdict_text(), "partial (1 of 4)", "a cost is only noted on a broken group");
+        assert_eq!(g(2, 0, 0, 1, false).verdict_text(), "unknown (1 of 3)");
+        assert_eq!(g(2, 0, 0, 0, false).verdict_text(), "holds");
+        assert_eq!(g(0, 0, 0, 0, false).verdict_text(), "not assessed");
+    }
 }

@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod fit;
 pub mod plan;
+pub mod readiness;
 pub mod registry;
 
 pub use compare::{BiasDirection, Comparison, DimensionAssessment, GroupAssessment, compare};

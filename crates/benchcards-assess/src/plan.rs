@@ -124,6 +124,7 @@ pub fn draft(t: &Taxonomy, cmp: &Comparison, paths: PlanPaths) -> Plan {
             api_key_env: None,
             sampling: Sampling { temperature: Some(0.0), top_p: None, max_tokens: Some(256), seed: Some(1) },
             pricing: None,
+            demo: false,
         }],
         conditions,
         graders,

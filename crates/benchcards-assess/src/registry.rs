@@ -2,7 +2,7 @@
 //! and the matrix of what the registry's benchmarks assume (`registry overview`).
 
 use crate::compare::{Comparison, broken_groups, compare};
-use crate::fit::ORDER;
+use crate::fit::{Fit, ORDER, RankKey};
 use benchcards_core::{Card, CardStatus, Profile, ProfileStatus, Taxonomy, Value, Verdict};
 use serde::Serialize;
 
@@ -11,16 +11,21 @@ pub struct Ranked {
     pub rank: usize,
     pub card_id: String,
     pub card_name: String,
-    pub fit: Option<f64>,
-    /// Why the card ranks where it does: the weighted groups it breaks, heaviest first.
+    /// Fit as a range; cards rank by its low end, then fewer unknowns, then its high end.
+    pub fit: Option<Fit>,
+    /// Dimensions the card leaves unstated (counted as broken at fit's low end).
+    pub unknown: usize,
+    /// Why the card ranks where it does: the weighted groups it breaks, heaviest first, the
+    /// costs the card measured, the strength of its evidence, and what it leaves unstated.
     pub explanation: String,
     pub broken_groups: Vec<String>,
     #[serde(skip)]
     pub comparison: Comparison,
 }
 
-/// Ranks cards by fit, best first. Ties (and cards with no fit) are ordered by card id, so the
-/// ranking is deterministic. Cards are compared on every core.
+/// Ranks cards best first by fit's low end, then fewer unstated dimensions, then fit's high end.
+/// Ties (and cards with no fit) are ordered by card id, so the ranking is deterministic. Cards
+/// are compared on every core.
 pub fn rank(t: &Taxonomy, cards: &[Card], profile: &Profile) -> Vec<Ranked> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = cards.len().div_ceil(threads).max(64);
@@ -29,27 +34,60 @@ pub fn rank(t: &Taxonomy, cards: &[Card], profile: &Profile) -> Vec<Ranked> {
             cards.chunks(chunk).map(|part| s.spawn(move || part.iter().map(|c| ranked(t, c, profile)).collect::<Vec<_>>())).collect();
         parts.into_iter().flat_map(|p| p.join().expect("comparing cards does not panic")).collect()
     });
-    ranked.sort_by(|a, b| b.fit.unwrap_or(-1.0).total_cmp(&a.fit.unwrap_or(-1.0)).then_with(|| a.card_id.cmp(&b.card_id)));
+    ranked.sort_by(|a, b| b.key().rank_against(&a.key()).then_with(|| a.card_id.cmp(&b.card_id)));
     for (i, r) in ranked.iter_mut().enumerate() {
         r.rank = i + 1;
     }
     ranked
 }
 
+impl Ranked {
+    pub fn key(&self) -> RankKey {
+        RankKey { fit: self.fit, unknown: self.unknown }
+    }
+}
+
+/// The quality flags a ranking names among its reasons: how strong the card's evidence is.
+const STRENGTH_FLAGS: [&str; 3] = ["validity_evidence", "output_uptake", "human_baseline"];
+
 fn ranked(t: &Taxonomy, c: &Card, profile: &Profile) -> Ranked {
     let comparison = compare(t, c, profile);
     let broken = broken_groups(&comparison.groups);
     let unknown = comparison.dimensions.iter().filter(|d| d.verdict == Verdict::Unknown).count();
-    let mut explanation = if broken.is_empty() { "breaks no group".to_string() } else { format!("breaks {}", broken.join(", ")) };
+    let mut reasons = vec![if broken.is_empty() { "breaks no group".to_string() } else { format!("breaks {}", broken.join(", ")) }];
+    let drops: Vec<String> = comparison
+        .groups
+        .iter()
+        .flat_map(|g| g.measured.iter().map(move |m| (g, m)))
+        .map(|(g, m)| {
+            format!(
+                "{} {:.1} points{}{}",
+                g.id,
+                m.drop,
+                m.n.map_or(String::new(), |n| format!(" (n = {n})")),
+                m.model.as_ref().map_or(String::new(), |x| format!(" on {x}"))
+            )
+        })
+        .collect();
+    if !drops.is_empty() {
+        reasons.push(format!("measured drops: {}", drops.join(", ")));
+    }
+    let flags: Vec<String> = STRENGTH_FLAGS
+        .iter()
+        .filter_map(|id| comparison.flags.iter().find(|f| f.id == *id))
+        .map(|f| format!("{} {}", f.id, f.value.as_deref().unwrap_or("not stated")))
+        .collect();
+    reasons.push(format!("evidence: {}", flags.join(", ")));
     if unknown > 0 {
-        explanation.push_str(&format!("; {unknown} unstated"));
+        reasons.push(format!("{unknown} unstated (counted as broken at the low end)"));
     }
     Ranked {
         rank: 0,
         card_id: c.id.clone(),
         card_name: c.name.clone(),
         fit: comparison.fit,
-        explanation,
+        unknown,
+        explanation: reasons.join("; "),
         broken_groups: broken,
         comparison,
     }

@@ -30,7 +30,7 @@ fn bean_scenarios_against_the_patient_chatbot_reproduce_the_papers_table() {
     assert_eq!(verdict(&c, "decision_mediation"), Verdict::Broken, "the model's answer is scored as final; a lay person acts");
     assert_eq!(verdict(&c, "outcome_level"), Verdict::Broken);
     assert!(c.broken_critical());
-    assert!(c.headline.contains("decision_mediation (critical)"), "{}", c.headline);
+    assert!(c.headline.contains("decision_mediation (critical; cost measured)"), "{}", c.headline);
     let qa = c.dimensions.iter().find(|d| d.id == "query_author").unwrap();
     assert_eq!(qa.next_step.as_deref(), Some("run_condition:patient_query"));
     assert_eq!(qa.bias, benchcards_assess::BiasDirection::BenchmarkOptimistic);
@@ -46,11 +46,66 @@ fn medqa_fits_the_chatbot_worse_than_a_card_with_lay_queries_and_conversation() 
     let mut adapted = medqa.clone();
     adapted.dimensions["query_author"].value = Some(Value::One("patient".into()));
     adapted.dimensions["interaction_mode"].value = Some(Value::One("multi_turn_human".into()));
-    let a = compare(t, &medqa, &p).fit.unwrap();
-    let b = compare(t, &adapted, &p).fit.unwrap();
+    let a = compare(t, &medqa, &p).fit.unwrap().low;
+    let b = compare(t, &adapted, &p).fit.unwrap().low;
     assert!(a < b, "{a} < {b}");
-    let craft = compare(t, &card("craft-md"), &p).fit.unwrap();
+    let craft = compare(t, &card("craft-md"), &p).fit.unwrap().low;
     assert!(a < craft, "MedQA {a} vs CRAFT-MD {craft}");
+}
+
+fn registry() -> Vec<Card> {
+    let mut cards: Vec<Card> = std::fs::read_dir(root().join("registry"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .map(|p| load_card(&p).unwrap_or_else(|e| panic!("{}: {:?}", p.display(), e.loaded.diagnostics)).0)
+        .collect();
+    cards.sort_by(|a, b| a.id.cmp(&b.id));
+    cards
+}
+
+#[test]
+fn the_public_symptom_chatbot_ranks_the_study_of_its_own_setting_first() {
+    let t = taxonomy();
+    let ranked = benchcards_assess::registry::rank(t, &registry(), &profile("patient-symptom-chatbot"));
+    let first = &ranked[0];
+    assert_eq!(first.card_id, "bean-scenarios", "{:#?}", ranked.iter().map(|r| (&r.card_id, r.fit, r.unknown)).collect::<Vec<_>>());
+    assert!(first.explanation.contains("measured drops: query_authorship 11.8 points (n = 600)"), "{}", first.explanation);
+    assert!(first.explanation.contains("validity_evidence correlated_human_task"), "{}", first.explanation);
+    assert!(first.explanation.contains("decision_mediation (critical; cost measured)"), "{}", first.explanation);
+    // HealthSearchQA's score rates text nobody acted on: its critical groups break.
+    let hsqa = ranked.iter().find(|r| r.card_id == "healthsearchqa").unwrap();
+    for g in ["decision_mediation", "outcome_validity"] {
+        let group = hsqa.comparison.groups.iter().find(|x| x.id == g).unwrap();
+        assert!(group.broken > 0, "{g}: {group:?}");
+    }
+    assert!(hsqa.rank > first.rank);
+    // Ranks follow the documented key: low end, then fewer unknowns, then high end.
+    for w in ranked.windows(2) {
+        assert_ne!(w[0].key().rank_against(&w[1].key()), std::cmp::Ordering::Less, "{} above {}", w[0].card_id, w[1].card_id);
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    #[test]
+    fn a_card_never_climbs_by_stating_less(card_index in 0usize..64, dim_index in 0usize..24, profile_index in 0usize..5) {
+        // Any registry card, any dimension it states, against any bundled deployment.
+        let t = taxonomy();
+        let cards = registry();
+        let profiles = ["patient-symptom-chatbot", "ed-decision-support", "medical-student-tutor", "nurse-telephone-triage", "portal-message-drafts"];
+        let p = profile(profiles[profile_index]);
+        let c = &cards[card_index % cards.len()];
+        let dim = &t.dimensions[dim_index % t.dimensions.len()].id;
+        proptest::prop_assume!(c.dimensions.get(dim).is_some_and(|d| d.status != benchcards_core::CardStatus::NotSpecified));
+        let mut silent = c.clone();
+        silent.dimensions[dim.as_str()].status = benchcards_core::CardStatus::NotSpecified;
+        let key = |card: &Card| {
+            let cmp = compare(t, card, &p);
+            benchcards_assess::fit::RankKey { fit: cmp.fit, unknown: cmp.dimensions.iter().filter(|d| d.verdict == Verdict::Unknown).count() }
+        };
+        proptest::prop_assert_ne!(key(&silent).rank_against(&key(c)), std::cmp::Ordering::Greater, "{} without {}", c.id, dim);
+    }
 }
 
 fn one_dim(dim: &str, card_value: Value, dep_value: Value) -> benchcards_assess::DimensionAssessment {

@@ -233,8 +233,25 @@ pub struct Tested {
     /// A run id when measured by benchcards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run: Option<String>,
+    /// The score under the relaxed condition, in percent. When that condition scores people's
+    /// own decisions (`human_study`), it is the bottom line the clinician brief states.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_score: Option<f64>,
+    /// People deciding without the model (a control arm), on the same metric.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<ControlArm>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<Evidence>,
+}
+
+/// The control arm of a study: people deciding without the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ControlArm {
+    /// Score in percent.
+    pub score: f64,
+    /// Participants' answers in the arm.
+    pub n: u64,
 }
 
 /// Facts about the dataset.
@@ -418,9 +435,18 @@ pub struct ModelSpec {
     pub sampling: Sampling,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<Pricing>,
+    /// A demonstration model whose numbers show the pipeline works, not how a real model
+    /// performs; reports label its figures as such. The embedded local model always is one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub demo: bool,
 }
 
 impl ModelSpec {
+    /// Whether reports must label this model's numbers as a demonstration.
+    pub fn is_demo(&self) -> bool {
+        self.demo || self.provider == Provider::Local
+    }
+
     /// What these tokens cost at the model's `pricing` (zero without one).
     pub fn cost(&self, prompt_tokens: i64, completion_tokens: i64) -> f64 {
         self.pricing

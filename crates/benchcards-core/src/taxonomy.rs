@@ -76,6 +76,10 @@ pub struct Group {
 pub struct Dimension {
     pub id: String,
     pub group: String,
+    /// A plain name, for readers who do not know the ids (the clinician brief).
+    pub title: String,
+    /// What a clinician would ask a vendor about this assumption.
+    pub clinician_question: String,
     pub question: String,
     pub rule: Rule,
     /// Ordinal only: the more demanding end of the order.
@@ -100,6 +104,7 @@ pub struct Dimension {
 #[serde(deny_unknown_fields)]
 pub struct Flag {
     pub id: String,
+    pub title: String,
     pub question: String,
     /// Several values may apply at once.
     #[serde(default)]
@@ -120,6 +125,8 @@ pub struct NextStepDef {
 #[serde(deny_unknown_fields)]
 pub struct ConditionDef {
     pub id: String,
+    /// A plain name ("the expert-written case").
+    pub title: String,
     pub query: String,
     pub interaction: String,
     pub scored: String,
@@ -134,8 +141,27 @@ pub struct ConditionDef {
 pub struct VerdictScores {
     pub holds: f64,
     pub partial: f64,
-    pub unknown: f64,
+    /// A broken dimension in a group whose cost the card measured.
+    pub broken_cost_measured: f64,
     pub broken: f64,
+}
+
+/// One side of a consistency rule: a dimension and some of its values.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DimensionValues {
+    pub dimension: String,
+    pub values: Vec<String>,
+}
+
+/// A card whose `when` dimension takes one of its values should give `expects` one of its values.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyRule {
+    pub when: DimensionValues,
+    pub expects: DimensionValues,
+    pub message: String,
+    pub suggestion: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -167,6 +193,7 @@ pub struct Taxonomy {
     pub kinds: Vec<KindDef>,
     pub groups: Vec<Group>,
     pub dimensions: Vec<Dimension>,
+    pub consistency: Vec<ConsistencyRule>,
     pub flags: Vec<Flag>,
     pub next_steps: Vec<NextStepDef>,
     pub study_designs: Vec<ValueDef>,
@@ -251,7 +278,9 @@ impl Taxonomy {
                 let mut ids: Vec<&str> = dim.values.iter().map(|v| v.id.as_str()).collect();
                 let prefixes: Vec<String> = dim.patterns.iter().map(|p| format!("{}<…>", p.prefix)).collect();
                 ids.extend(prefixes.iter().map(String::as_str));
-                Err(unknown_value(value, &format!("dimension `{}`", dim.id), &ids))
+                let mut e = unknown_value(value, &format!("dimension `{}`", dim.id), &ids);
+                e.expected.push_str(", or `other:<text>` for a value outside the vocabulary (compared as unknown)");
+                Err(e)
             }
         }
     }
@@ -411,7 +440,19 @@ mod tests {
         for c in &t.conditions {
             assert!(c.relaxes == "none" || t.group(&c.relaxes).is_some(), "condition {} relaxes unknown group", c.id);
         }
-        assert!(t.verdict_scores.unknown < t.verdict_scores.partial, "unknown must score below partial");
+        let v = &t.verdict_scores;
+        assert!(
+            v.broken < v.broken_cost_measured && v.broken_cost_measured < v.partial,
+            "a measured cost scores between broken and partial"
+        );
+        for r in &t.consistency {
+            for side in [&r.when, &r.expects] {
+                let d = t.dimension(&side.dimension).unwrap_or_else(|| panic!("consistency: unknown dimension {}", side.dimension));
+                for v in &side.values {
+                    assert!(d.values.iter().any(|x| &x.id == v), "consistency: {} has no value {v}", d.id);
+                }
+            }
+        }
         assert!(t.mixture_thresholds.partial < t.mixture_thresholds.holds);
     }
 
@@ -436,6 +477,7 @@ mod tests {
         assert!(t.check_dimension_value(mode, "other:video visit").is_ok());
         let e = t.check_dimension_value(mode, "multi-turn-human").unwrap_err();
         assert_eq!(e.suggestion.as_deref(), Some("did you mean `multi_turn_human`?"));
+        assert!(e.expected.contains("`other:<text>`"), "{}", e.expected);
         let j = t.dimension("jurisdiction").unwrap();
         assert!(t.check_dimension_value(j, "country:NG").is_ok());
         assert!(t.check_dimension_value(j, "country:nigeria").is_err());

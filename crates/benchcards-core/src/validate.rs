@@ -239,7 +239,7 @@ pub fn validate_card(card: &mut Card, root: &Node, t: &Taxonomy) -> Diagnostics 
     card.dimensions = cx.dimension_keys(t, "dimensions", &card.dimensions);
     for (id, dim) in &card.dimensions {
         let base = ["dimensions", id.as_str()];
-        let needs_value = matches!(dim.status, CardStatus::Stated | CardStatus::Inferred | CardStatus::Measured);
+        let needs_value = specified_value(dim.status);
         match (&dim.value, needs_value) {
             (None, true) => {
                 let d =
@@ -260,6 +260,27 @@ pub fn validate_card(card: &mut Card, root: &Node, t: &Taxonomy) -> Diagnostics 
             d.suggestion = Some("add `evidence:` with the source, where in it, and a quote".into());
         }
         cx.evidence(&[&base[..], &["evidence"]].concat(), &dim.evidence);
+    }
+    for rule in &t.consistency {
+        let stated = |id: &str| {
+            card.dimensions.get(id).filter(|d| specified_value(d.status)).and_then(|d| d.value.as_ref()).map(Value::ids).unwrap_or_default()
+        };
+        let (when, expects) = (stated(&rule.when.dimension), stated(&rule.expects.dimension));
+        let hit = |ids: &[&str], values: &[String]| ids.iter().any(|i| values.iter().any(|v| v == i));
+        if hit(&when, &rule.when.values) && !expects.is_empty() && !hit(&expects, &rule.expects.values) {
+            let d = cx.warning(
+                &["dimensions", rule.when.dimension.as_str(), "value"],
+                format!(
+                    "`{}: {}` with `{}: {}`: {}",
+                    rule.when.dimension,
+                    when.join(", "),
+                    rule.expects.dimension,
+                    expects.join(", "),
+                    rule.message
+                ),
+            );
+            d.suggestion = Some(rule.suggestion.clone());
+        }
     }
     for (id, flag) in &card.flags {
         let base = ["flags", id.as_str()];
@@ -292,7 +313,7 @@ pub fn validate_card(card: &mut Card, root: &Node, t: &Taxonomy) -> Diagnostics 
             Some(_) => {
                 cx.error(&vpath, format!("flag `{id}` takes {}", if def.set { "a value or a list of values" } else { "one value" }));
             }
-            None if matches!(flag.status, CardStatus::Stated | CardStatus::Inferred | CardStatus::Measured) => {
+            None if specified_value(flag.status) => {
                 cx.error(&[&base[..], &["status"]].concat(), format!("flag `{id}` has status `{}` but no value", status_name(flag.status)));
             }
             None => {}
@@ -579,6 +600,11 @@ fn looks_like_secret(s: &str) -> bool {
     let prefixes = ["sk-", "sk_", "pk-", "hf_", "gsk_", "xai-", "AIza", "Bearer "];
     prefixes.iter().any(|p| s.starts_with(p))
         || (s.len() >= 32 && s.chars().any(|c| c.is_ascii_lowercase()) && s.chars().any(|c| c.is_ascii_digit()))
+}
+
+/// Whether a card's status carries a value (stated, inferred or measured).
+fn specified_value(s: CardStatus) -> bool {
+    matches!(s, CardStatus::Stated | CardStatus::Inferred | CardStatus::Measured)
 }
 
 pub fn status_name(s: CardStatus) -> &'static str {

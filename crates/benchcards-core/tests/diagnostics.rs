@@ -317,3 +317,23 @@ fn a_lone_carriage_return_is_a_line_break_everywhere() {
     // A Windows line end stays as it is.
     assert!(load("benchcard:\r\n  version: 1\r\n").source.unwrap().text.contains("\r\n"));
 }
+
+#[test]
+fn a_person_deciding_when_the_score_observes_no_decision_is_warned_at_the_value() {
+    let outcome = |decision: &str, level: &str| {
+        CARD.to_string()
+            + &format!(
+                "    decision_mediation:\n      value: {decision}\n      status: inferred\n    outcome_level:\n      value: {level}\n      status: inferred\n"
+            )
+    };
+    let inconsistent = load(&outcome("lay_user_acts", "rubric_quality"));
+    assert!(inconsistent.ok(), "a warning, not an error: {:#?}", inconsistent.diagnostics);
+    let warnings: Vec<&Diagnostic> =
+        inconsistent.diagnostics.0.iter().filter(|d| d.message.contains("observes no person's decision")).collect();
+    assert_eq!(warnings.len(), 1, "{:#?}", inconsistent.diagnostics);
+    assert_eq!(at(warnings[0]), (18, 14), "at the decision_mediation value");
+    assert!(warnings[0].suggestion.as_deref().is_some_and(|s| s.contains("llm_is_final")));
+    // The same pair with a score that observes people's decisions is consistent.
+    let consistent = load(&outcome("lay_user_acts", "human_decision_with_model"));
+    assert!(!consistent.diagnostics.0.iter().any(|d| d.message.contains("observes no")), "{:#?}", consistent.diagnostics);
+}

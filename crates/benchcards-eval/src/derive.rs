@@ -95,6 +95,8 @@ pub fn derive_card(base: &Card, ds: &Dataset, source: DatasetSource, runs: &[Run
                 interval: Some(s.interval),
                 n: Some(s.n),
                 run: Some(r.run.clone()),
+                to_score: None,
+                control: None,
                 evidence: vec![Evidence {
                     source: r.store.clone(),
                     location: Some(format!("run {}", r.run)),

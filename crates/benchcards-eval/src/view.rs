@@ -81,6 +81,7 @@ pub fn run_inputs(store: &Store, store_label: &str, run: &str, transcripts: bool
             )
         })
         .collect();
+    inputs.demo_models = plan.models.iter().filter(|m| m.is_demo()).map(|m| m.id.clone()).collect();
     let boot = benchcards_stats::bootstrap::BootstrapSpec::default();
     inputs.provenance = vec![
         format!("run `{run}` of plan `{}` (hash {hash}), store {store_label}", plan.id),

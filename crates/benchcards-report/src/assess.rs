@@ -63,14 +63,26 @@ pub fn verdict_colour(cell: &str) -> Option<&'static str> {
 }
 
 pub fn summary_table(cmp: &Comparison) -> Table {
-    let mut t =
-        Table::new(&["Group", "Kind", "Weight", "Score", "Holds", "Partial", "Broken", "Unknown", "Not assessed", "Tolerance (points)"]);
+    let mut t = Table::new(&[
+        "Group",
+        "Kind",
+        "Weight",
+        "Verdict",
+        "Score (low–high)",
+        "Holds",
+        "Partial",
+        "Broken",
+        "Unknown",
+        "Not assessed",
+        "Tolerance (points)",
+    ]);
     for g in &cmp.groups {
         t.row(vec![
             g.id.clone(),
             format!("{:?}", g.kind).to_lowercase(),
             g.weight.name().into(),
-            g.score.map_or_else(|| "—".into(), |s| format!("{s:.2}")),
+            g.verdict_text(),
+            g.score.map_or_else(|| "—".into(), |s| s.display()),
             g.holds.to_string(),
             g.partial.to_string(),
             g.broken.to_string(),
@@ -209,7 +221,7 @@ pub fn comparison_json(cmp: &Comparison) -> Json {
         "headline": cmp.headline,
         "groups": cmp.groups.iter().map(|g| json!({
             "id": g.id, "kind": g.kind, "score": g.score, "weight": g.weight.name(), "weight_value": g.weight_value,
-            "tolerance": g.tolerance,
+            "tolerance": g.tolerance, "verdict": g.verdict_text(), "measured": g.measured,
             "counts": {"holds": g.holds, "partial": g.partial, "broken": g.broken, "unknown": g.unknown, "not_assessed": g.not_assessed},
         })).collect::<Vec<_>>(),
         "dimensions": cmp.dimensions.iter().map(|d| json!({
@@ -224,9 +236,10 @@ pub fn comparison_json(cmp: &Comparison) -> Json {
 }
 
 pub fn ranking_table(ranked: &[Ranked]) -> Table {
-    let mut t = Table::new(&["Rank", "Card", "Fit", "Why"]);
+    let mut t = Table::new(&["Rank", "Card", "Fit (low–high)", "Why"]);
+    t.wrap_last = 90;
     for r in ranked {
-        t.row(vec![r.rank.to_string(), r.card_id.clone(), r.fit.map_or_else(|| "—".into(), |f| format!("{f:.2}")), r.explanation.clone()]);
+        t.row(vec![r.rank.to_string(), r.card_id.clone(), r.fit.map_or_else(|| "—".into(), |f| f.display()), r.explanation.clone()]);
     }
     t
 }

@@ -7,11 +7,23 @@ pub struct Report {
     title: String,
     md: String,
     html: String,
+    /// Set out tightly, for a page meant to print on one sheet (the clinician brief).
+    compact: bool,
 }
 
 impl Report {
     pub fn new(title: &str) -> Report {
-        Report { title: title.to_string(), md: format!("# {}\n\n", md(title)), html: format!("<h1>{}</h1>\n", inline_html(title)) }
+        Report {
+            title: title.to_string(),
+            md: format!("# {}\n\n", md(title)),
+            html: format!("<h1>{}</h1>\n", inline_html(title)),
+            compact: false,
+        }
+    }
+
+    /// Sets the page out tightly, to print on one sheet.
+    pub fn compact(&mut self) {
+        self.compact = true;
     }
 
     /// A section heading (level 2 or 3).
@@ -104,7 +116,11 @@ impl Report {
     }
 
     pub fn html(&self) -> String {
-        html_page(&self.title, &self.html)
+        if self.compact {
+            html_page(&self.title, &format!("<div class=\"compact\">\n{}</div>\n", self.html))
+        } else {
+            html_page(&self.title, &self.html)
+        }
     }
 }
 

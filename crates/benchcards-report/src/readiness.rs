@@ -7,8 +7,9 @@ use crate::card::card_tables;
 use crate::decompose::decomposition_sections;
 use crate::{Report, Table};
 use benchcards_assess::Comparison;
-use benchcards_core::{Card, Kind, Profile, Value, Verdict, taxonomy};
-use benchcards_stats::decompose::Decomposition;
+use benchcards_assess::readiness::{Evidence, GroupReadiness, PublishedGate, readiness, result_name};
+use benchcards_core::{Card, Profile, Value, Verdict, taxonomy};
+use benchcards_stats::decompose::{Decomposition, StepKind};
 use benchcards_stats::study::{GateOutcome, GateResult, GroupGate, Uptake, group_gates};
 
 /// One sample's transcript for the report's browser.
@@ -34,6 +35,9 @@ pub struct Inputs {
     pub provenance: Vec<String>,
     /// Shown first, as warnings (e.g. a card file that could not be read).
     pub notes: Vec<String>,
+    /// Demonstration models of the run (the embedded model, or marked `demo: true`): their
+    /// numbers are labelled wherever they appear.
+    pub demo_models: Vec<String>,
 }
 
 impl Inputs {
@@ -50,13 +54,17 @@ impl Inputs {
             self.profile.iter().flat_map(|p| p.groups.iter().filter_map(|(g, s)| s.tolerance.map(|t| (g.clone(), t)))).collect();
         self.decomposition.as_ref().map_or_else(Vec::new, |d| group_gates(d, &tolerances))
     }
+
+    /// Each group's readiness: this run's gate, else the card's published drops.
+    pub fn readiness(&self) -> Vec<GroupReadiness> {
+        self.profile.as_ref().map_or_else(Vec::new, |p| readiness(p, self.comparison().as_ref(), &self.gates()))
+    }
 }
 
 /// The team's report: readiness, the card, the assessment, the decomposition (its waterfall
 /// linked as `chart` from the Markdown twin), the transcripts, and reproducibility.
 pub fn team_report(inputs: &Inputs, chart: &str, lines: &[String]) -> Report {
     let cmp = inputs.comparison();
-    let gates = inputs.gates();
     let title = match (&inputs.card, &inputs.profile) {
         (Some(c), Some(p)) => format!("{} at the `{}` deployment", c.name, p.id),
         (Some(c), None) => c.name.clone(),
@@ -66,6 +74,9 @@ pub fn team_report(inputs: &Inputs, chart: &str, lines: &[String]) -> Report {
     for n in &inputs.notes {
         r.warning(&format!("Note: {n}."));
     }
+    if !inputs.demo_models.is_empty() {
+        r.warning(&demo_warning(&inputs.demo_models));
+    }
     if let Some(d) = &inputs.decomposition
         && d.conditions.iter().any(|c| c.proxy)
     {
@@ -74,7 +85,13 @@ pub fn team_report(inputs: &Inputs, chart: &str, lines: &[String]) -> Report {
     if let Some(c) = &cmp {
         r.heading(2, "Readiness");
         r.paragraph(&c.headline);
-        r.table(&readiness_table(c, &gates));
+        let title = format!("Readiness of `{}` for `{}`", c.card_id, c.deployment_id);
+        let rows = inputs.readiness();
+        r.table(&readiness_table(&title, &rows, !inputs.demo_models.is_empty()));
+        let sources = published_sources(&rows);
+        if !sources.is_empty() {
+            r.paragraph(&format!("Published figures from: {}.", sources.join("; ")));
+        }
     }
     if let Some(card) = &inputs.card {
         r.heading(2, "The card");
@@ -105,70 +122,139 @@ pub fn team_report(inputs: &Inputs, chart: &str, lines: &[String]) -> Report {
     r
 }
 
-fn group_verdict(g: &benchcards_assess::GroupAssessment) -> String {
-    let assessed = g.holds + g.partial + g.broken + g.unknown;
-    if g.broken > 0 {
-        format!("broken ({} of {assessed})", g.broken)
-    } else if g.partial > 0 {
-        format!("partial ({} of {assessed})", g.partial)
-    } else if g.unknown > 0 {
-        format!("unknown ({} of {assessed})", g.unknown)
-    } else if g.holds > 0 {
-        "holds".into()
-    } else {
-        "not assessed".into()
+/// The measured drop and gate of one group, as the readiness table and `gate` show them.
+fn evidence_cells(r: &GroupReadiness, demo: bool) -> (String, String) {
+    let demo_note = if demo { " — demo model, not a finding" } else { "" };
+    match &r.evidence {
+        Evidence::Run(GateOutcome::Measured { drop, ci, n, result, units_to_settle, confounded, step }) => (
+            format!(
+                "{drop:.1} ({:.1} to {:.1}; n = {n}) at {step}{}, this run{demo_note}",
+                ci[0],
+                ci[1],
+                if confounded.is_empty() { "" } else { ", confounded" }
+            ),
+            match (result, units_to_settle) {
+                (GateResult::Inconclusive, Some(u)) => format!("inconclusive (about {u} units would settle it)"),
+                (r, _) => result_name(*r).to_string(),
+            },
+        ),
+        Evidence::Run(_) => ("not measured".into(), "—".into()),
+        Evidence::Published { drops } => (
+            drops.iter().map(|d| format!("{} at {} → {}", d.drop_text(), d.tested.from, d.tested.to)).collect::<Vec<_>>().join("; "),
+            drops.iter().map(PublishedGate::result_text).collect::<Vec<_>>().join("; "),
+        ),
+        Evidence::NotMeasured { note } => (format!("not measured ({note})"), "—".into()),
     }
 }
 
-/// One row per assumption group. A group whose drop no step measured says so: an outcome group
-/// without data from people reads "not measured".
-pub fn readiness_table(cmp: &Comparison, gates: &[GroupGate]) -> Table {
+/// One row per assumption group: the verdict, the best evidence of its cost (this run's, else the
+/// card's published drops, else none), the tolerance, the gate and what is still untested. `gate`,
+/// the report and the web UI all print this table.
+pub fn readiness_table(title: &str, rows: &[GroupReadiness], demo: bool) -> Table {
     let mut t =
-        Table::new(&["Group", "Kind", "Weight", "Verdict", "Measured drop (points, 95% CI, n)", "Tolerance", "Gate", "Still untested"])
-            .titled(format!("Readiness of `{}` for `{}`", cmp.card_id, cmp.deployment_id));
-    for g in &cmp.groups {
-        let gate = gates.iter().find(|x| x.group == g.id);
-        let (drop, result) = match gate.map(|x| &x.outcome) {
-            Some(GateOutcome::Measured { drop, ci, n, result, units_to_settle, confounded, step }) => (
-                format!(
-                    "{drop:.1} ({:.1} to {:.1}; n = {n}) at {step}{}",
-                    ci[0],
-                    ci[1],
-                    if confounded.is_empty() { "" } else { ", confounded" }
-                ),
-                match (result, units_to_settle) {
-                    (GateResult::Pass, _) => "pass".to_string(),
-                    (GateResult::Fail, _) => "fail".to_string(),
-                    (GateResult::Inconclusive, Some(u)) => format!("inconclusive (about {u} units would settle it)"),
-                    (GateResult::Inconclusive, None) => "inconclusive".to_string(),
-                },
-            ),
-            Some(GateOutcome::NotMeasured { note, .. }) => (format!("not measured ({note})"), "—".into()),
-            None => ("not measured".into(), "—".into()),
-        };
-        let measured = matches!(gate.map(|x| &x.outcome), Some(GateOutcome::Measured { .. }));
-        let untested = match (g.kind, measured, g.broken + g.partial + g.unknown > 0) {
-            (_, true, _) => String::new(),
-            (Kind::Outcome, false, true) => "not measured: needs a study with people (stage 4)".into(),
-            (Kind::Task, false, true) => "untested: run the plan's condition for it (stage 3)".into(),
-            (_, false, false) => String::new(),
-        };
+        Table::new(&["Group", "Weight", "Verdict", "Drop (points, 95% CI, n), where measured", "Tolerance", "Gate", "Still untested"])
+            .titled(title);
+    for r in rows {
+        let (drop, result) = evidence_cells(r, demo);
         t.row(vec![
-            g.id.clone(),
-            format!("{:?}", g.kind).to_lowercase(),
-            g.weight.name().into(),
-            group_verdict(g),
+            r.group.clone(),
+            r.weight.name().into(),
+            r.verdict.clone().unwrap_or_else(|| "—".into()),
             drop,
-            g.tolerance.map_or_else(|| "—".into(), |x| format!("{x} points")),
+            r.tolerance.map_or_else(|| "—".into(), |x| format!("{x} points")),
             result,
-            untested,
+            r.untested().unwrap_or_default(),
         ]);
     }
     t
 }
 
-fn value_text(v: &Option<Value>) -> String {
-    v.as_ref().map_or_else(|| "not stated".into(), |v| v.ids().join(", "))
+/// A dimension's value in words: each vocabulary value by its definition (shares in percent);
+/// values outside a vocabulary (languages, dates) as written, `other:` without its prefix.
+fn value_words(dim: &str, value: &Value) -> String {
+    let def = |id: &str| -> String {
+        if let Some(text) = id.strip_prefix("other:") {
+            return text.trim().to_string();
+        }
+        taxonomy()
+            .dimension(dim)
+            .and_then(|d| d.values.iter().find(|v| v.id == id))
+            .map_or_else(|| id.to_string(), |v| v.definition.trim_end_matches('.').to_string())
+    };
+    match value {
+        Value::One(v) => def(v),
+        Value::Set(vs) => vs.iter().map(|v| def(v)).collect::<Vec<_>>().join("; "),
+        Value::Mixture(m) => m.iter().map(|(v, s)| format!("{} ({:.0}%)", def(v), s * 100.0)).collect::<Vec<_>>().join("; "),
+    }
+}
+
+/// A published rate with its Wilson interval and n: "34% of cases (95% CI 30% to 38%, n = 600)".
+fn rate_text(percent: f64, n: u64) -> String {
+    let ci = benchcards_stats::proportion::wilson((percent / 100.0 * n as f64).round(), n as f64, 0.95);
+    format!("{percent:.0}% of cases (95% CI {:.0}% to {:.0}%, n = {n})", ci[0] * 100.0, ci[1] * 100.0)
+}
+
+/// Where the rows' published figures come from, each source once, in order.
+pub fn published_sources(rows: &[GroupReadiness]) -> Vec<&str> {
+    let mut sources: Vec<&str> = Vec::new();
+    for r in rows {
+        if let Evidence::Published { drops } = &r.evidence {
+            for d in drops {
+                if !sources.contains(&d.source()) {
+                    sources.push(d.source());
+                }
+            }
+        }
+    }
+    sources
+}
+
+/// The brief's bottom line in absolute terms: what people decided with the model, where anyone
+/// measured it (this run's study with people, else the card's published study).
+fn bottom_line(card: &Card, decomposition: Option<&Decomposition>) -> String {
+    // A measured outcome step ends at a condition that scores people's own decisions.
+    let people = decomposition.and_then(|d| {
+        let step = d.steps.iter().find(|s| s.kind == StepKind::OutcomeMeasured)?;
+        Some((d, d.conditions.iter().find(|c| c.id == step.to)?))
+    });
+    if let Some((d, c)) = people {
+        let mut s = format!(
+            "In this run's study, people deciding with the model got it right {:.0}% of the time (95% CI {:.0}% to {:.0}%, n = {})",
+            c.score * 100.0,
+            c.ci[0] * 100.0,
+            c.ci[1] * 100.0,
+            c.n
+        );
+        if let Some(r) = &d.reference {
+            s.push_str(&format!(
+                "; without the model, {:.0}% (95% CI {:.0}% to {:.0}%, n = {})",
+                r.score * 100.0,
+                r.ci[0] * 100.0,
+                r.ci[1] * 100.0,
+                r.n
+            ));
+        }
+        return s + ".";
+    }
+    let t = taxonomy();
+    let scores_people = |id: &str| t.condition(id).is_some_and(|c| c.scored == "participant");
+    let published = card.tested.iter().find(|x| scores_people(&x.to) && x.to_score.is_some());
+    match published {
+        Some(x) => {
+            let metric = x.metric.as_deref().map(first_clause).or(card.metrics.first().map(|m| m.name.as_str())).unwrap_or("the task");
+            let mut s = format!(
+                "In the published study, people deciding with the model{} got “{metric}” right in {}",
+                x.model.as_ref().map_or(String::new(), |m| format!(" ({m})")),
+                x.to_score
+                    .map_or_else(String::new, |p| x.n.map_or_else(|| format!("{p:.0}% of cases (n not reported)"), |n| rate_text(p, n)))
+            );
+            if let Some(c) = &x.control {
+                s.push_str(&format!("; people without the model, in {}", rate_text(c.score, c.n)));
+            }
+            s + ". The benchmark scores the model alone, not what people decide with it."
+        }
+        None => "Nobody has measured what people decide with this model: the score is the model's alone.".into(),
+    }
 }
 
 /// The first sentence of a text, without its full stop. A full stop ends a sentence when the
@@ -186,151 +272,140 @@ fn first_sentence(text: &str) -> &str {
     t[..end].trim_end_matches('.')
 }
 
-/// The clinician brief: one printable page on what the benchmark measured, who wrote its
-/// questions, what it assumed about the conversation and about who decides, what has and has not
-/// been tested, and the questions to ask a vendor.
-pub fn clinician_brief(card: &Card, cmp: Option<&Comparison>, gates: &[GroupGate]) -> Report {
+/// A text up to its first colon or semicolon ("relevant condition identified: ..." → the name).
+fn first_clause(text: &str) -> &str {
+    text.split([':', ';', '(']).next().unwrap_or(text).trim()
+}
+
+/// The clinician brief: one printable page on what the benchmark measured, the bottom line in
+/// absolute terms, what it assumed about the questions, the conversation and who decides, what
+/// has and has not been tested (the same readiness rows as the report), and the questions to ask
+/// a vendor. Everything is in words: no taxonomy id appears in its text.
+pub fn clinician_brief(inputs: &Inputs) -> Option<Report> {
+    let card = inputs.card.as_ref()?;
     let t = taxonomy();
-    let dim = |id: &str| card.dimensions.get(id);
-    // The value, and the first sentence of the designers' answer: the brief fits one page.
+    let cmp = inputs.comparison();
+    // The value in words, and the first sentence of the designers' answer: the brief fits a page.
     let said = |id: &str| {
-        dim(id).map_or_else(
+        card.dimensions.get(id).map_or_else(
             || "not stated".to_string(),
             |d| {
-                let v = value_text(&d.value);
+                let v = d.value.as_ref().map_or_else(|| "not stated".to_string(), |v| value_words(id, v));
                 match d.answer.as_deref().map(first_sentence) {
-                    Some(a) => format!("{v} — {a}"),
+                    Some(a) => format!("{v}. {a}"),
                     None => v,
                 }
             },
         )
     };
+    let title = |id: &str| t.dimension(id).map_or(id.to_string(), |d| d.title.clone());
+    let item = |id: &str| format!("{}: {}.", title(id), said(id));
     let mut r = Report::new(&format!("Clinician brief: {}", card.name));
+    r.compact();
     r.paragraph(&format!(
         "What a score on this benchmark does and does not tell you{}. Card by {}{}.",
-        cmp.map_or(String::new(), |c| format!(" about the deployment `{}`", c.deployment_id)),
+        inputs.profile.as_ref().map_or(String::new(), |p| format!(" about {}", p.name)),
         card.card_author,
         if card.designer_endorsed { ", endorsed by the benchmark's designers" } else { ", not endorsed by the benchmark's designers" }
     ));
+    if !inputs.demo_models.is_empty() {
+        r.warning(&demo_warning(&inputs.demo_models));
+    }
+    r.heading(2, "Bottom line");
+    r.paragraph(&bottom_line(card, inputs.decomposition.as_ref()));
     r.heading(2, "What it measured");
-    let metrics: Vec<String> =
-        card.metrics.iter().map(|m| m.description.as_ref().map_or_else(|| m.name.clone(), |d| format!("{}: {d}", m.name))).collect();
-    r.list(
-        &[
-            card.intended_use.clone().unwrap_or_else(|| "The card does not say what the benchmark is meant to evaluate.".into()),
-            format!("Outcome scored: {}; reference: {}.", said("outcome_level"), said("reference_standard")),
-        ]
-        .into_iter()
-        .chain(metrics)
-        .collect::<Vec<_>>(),
-    );
-    r.heading(2, "Who wrote its questions");
-    r.list(&[format!("Author: {}.", said("query_author")), format!("Source: {}.", said("input_source"))]);
-    r.heading(2, "What it assumed about the conversation");
+    let metrics: Vec<&str> = card.metrics.iter().map(|m| m.name.as_str()).collect();
     r.list(&[
-        format!("Interaction: {}.", said("interaction_mode")),
-        format!("Information in each question: {}.", said("information_completeness")),
-        format!("Misreporting: {}.", said("misreporting")),
+        card.intended_use
+            .as_deref()
+            .map_or_else(|| "The card does not say what the benchmark is meant to evaluate.".into(), |u| format!("{}.", first_sentence(u))),
+        format!("Scores: {}.", if metrics.is_empty() { "not stated".to_string() } else { metrics.join("; ") }),
+        item("outcome_level"),
+        item("reference_standard"),
     ]);
-    r.heading(2, "What it assumed about who decides");
-    r.list(&[format!("Decision: {}.", said("decision_mediation")), format!("Who reads the answer: {}.", said("mediator_expertise"))]);
-    r.heading(2, "What has and has not been tested");
-    let mut tested: Vec<String> = card
-        .tested
+    r.heading(2, "What it assumed");
+    r.list(
+        &["query_author", "input_source", "interaction_mode", "information_completeness", "decision_mediation", "mediator_expertise"]
+            .map(item),
+    );
+    r.heading(2, "What has and has not been tested here");
+    let rows = inputs.readiness();
+    let mut tested: Vec<String> = rows
         .iter()
-        .map(|x| {
-            format!(
-                "{}: {} → {} cost {:.1} points{}{}.",
-                x.assumption,
-                x.from,
-                x.to,
-                x.drop,
-                x.interval.map_or_else(|| " (no interval reported)".to_string(), |[lo, hi]| format!(" (95% CI {lo:.1} to {hi:.1})")),
-                x.model.as_ref().map_or(String::new(), |m| format!(" for {m}"))
-            )
+        .filter(|g| !matches!(g.verdict.as_deref(), Some("holds" | "not assessed")))
+        .map(|g| {
+            let tolerance = g.tolerance.map_or(String::new(), |x| format!(" (this deployment accepts a drop of {x} points)"));
+            let finding = match &g.evidence {
+                Evidence::Run(GateOutcome::Measured { drop, ci, n, result, .. }) => format!(
+                    "measured on this model: {drop:.1} points (95% CI {:.1} to {:.1}; n = {n}){}: {}",
+                    ci[0],
+                    ci[1],
+                    if inputs.demo_models.is_empty() { "" } else { ", demo model, not a finding" },
+                    result_name(*result)
+                ),
+                Evidence::Published { drops } => {
+                    drops.iter().map(|d| format!("{}: {}", d.drop_text(), d.result_text())).collect::<Vec<_>>().join("; ")
+                }
+                _ => g.untested().unwrap_or_else(|| "not measured".into()),
+            };
+            format!("{}{tolerance}: {finding}.", g.title)
         })
         .collect();
-    for g in gates {
-        if let GateOutcome::Measured { step, drop, ci, n, .. } = &g.outcome {
-            tested.push(format!("{}: {step} cost {drop:.1} points here (95% CI {:.1} to {:.1}; n = {n}).", g.group, ci[0], ci[1]));
-        }
-    }
     if tested.is_empty() {
-        tested.push("Nothing: no relaxed assumption has a measured cost.".into());
+        tested.push("No assumption of this benchmark fails this deployment.".to_string());
     }
-    let measured: Vec<&str> =
-        gates.iter().filter(|g| matches!(g.outcome, GateOutcome::Measured { .. })).map(|g| g.group.as_str()).collect();
-    let outcome_untested: Vec<&str> = t
-        .groups
-        .iter()
-        .filter(|g| g.kind == Kind::Outcome && !measured.contains(&g.id.as_str()) && !card.tested.iter().any(|x| x.assumption == g.id))
-        .map(|g| g.id.as_str())
-        .collect();
-    if !outcome_untested.is_empty() {
-        tested.push(format!(
-            "Not measured: {} — whether people who use the model decide better needs a study with people.",
-            outcome_untested.join(", ")
-        ));
+    let sources = published_sources(&rows);
+    if !sources.is_empty() {
+        tested.push(format!("Published figures from: {}.", sources.join("; ")));
     }
     r.list(&tested);
     r.heading(2, "Questions to ask a vendor");
-    let mut questions: Vec<String> = Vec::new();
-    if let Some(c) = cmp {
-        for d in c.dimensions.iter().filter(|d| matches!(d.verdict, Verdict::Broken | Verdict::Partial | Verdict::Unknown)) {
-            if let Some(def) = t.dimension(&d.id) {
-                let why = match d.verdict {
-                    Verdict::Unknown => "the benchmark does not say".to_string(),
-                    _ => format!(
-                        "the benchmark assumed {}, this deployment has {}",
-                        d.benchmark.as_deref().unwrap_or("—"),
-                        d.deployment.as_deref().unwrap_or("—")
-                    ),
+    // One question per dimension that does not hold, heaviest groups first; the page has room for four.
+    let mut open: Vec<(f64, String)> = match &cmp {
+        Some(c) => c
+            .dimensions
+            .iter()
+            .filter(|d| matches!(d.verdict, Verdict::Broken | Verdict::Partial | Verdict::Unknown))
+            .filter_map(|d| {
+                let def = t.dimension(&d.id)?;
+                let weight = c.groups.iter().find(|g| g.id == d.group).map_or(1.0, |g| g.weight_value);
+                let card_value = card.dimensions.get(&d.id).and_then(|x| x.value.as_ref()).map(|v| value_words(&d.id, v));
+                let why = match (d.verdict, card_value) {
+                    (Verdict::Unknown, _) | (_, None) => "the benchmark does not say".to_string(),
+                    (_, Some(v)) => format!("the benchmark: {}", v.to_lowercase()),
                 };
-                questions.push(format!(
-                    "{} ({}: {why}) What evidence shows the model works under this deployment's conditions?",
-                    def.question, d.id
-                ));
-            }
-        }
-    } else {
-        for (id, d) in &card.dimensions {
-            if d.status == benchcards_core::CardStatus::NotSpecified
-                && let Some(def) = t.dimension(id)
-            {
-                questions.push(format!("{} ({id}: the benchmark does not say)", def.question));
-            }
-        }
+                Some((weight, format!("{} ({why}.)", def.clinician_question)))
+            })
+            .collect(),
+        None => card
+            .dimensions
+            .iter()
+            .filter(|(_, d)| d.status == benchcards_core::CardStatus::NotSpecified)
+            .filter_map(|(id, _)| t.dimension(id).map(|d| (1.0, format!("{} (the benchmark does not say.)", d.clinician_question))))
+            .collect(),
+    };
+    open.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let more = open.len().saturating_sub(4);
+    let mut questions: Vec<String> = open.into_iter().take(4).map(|(_, q)| q).collect();
+    if more > 0 {
+        questions.push(format!("{more} more in the full report's assessment."));
     }
     questions.push("Has the model been tested with the people who will use it, deciding with its help, against usual care?".into());
     r.list(&questions);
-    r
+    Some(r)
+}
+
+/// Said wherever a demonstration model's numbers appear.
+pub fn demo_warning(models: &[String]) -> String {
+    format!(
+        "Demo model ({}): its numbers show that the pipeline works, not how a real model performs. They are not a finding.",
+        models.join(", ")
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn group_verdicts_name_the_worst_finding_with_counts() {
-        let g = |holds, partial, broken, unknown| benchcards_assess::GroupAssessment {
-            id: "g".into(),
-            kind: Kind::Task,
-            weight: benchcards_core::Weight::High,
-            weight_value: 1.0,
-            tolerance: None,
-            score: None,
-            holds,
-            partial,
-            broken,
-            unknown,
-            not_assessed: 0,
-        };
-        assert_eq!(group_verdict(&g(2, 1, 1, 0)), "broken (1 of 4)");
-        assert_eq!(group_verdict(&g(2, 1, 0, 1)), "partial (1 of 4)");
-        assert_eq!(group_verdict(&g(2, 0, 0, 1)), "unknown (1 of 3)");
-        assert_eq!(group_verdict(&g(2, 0, 0, 0)), "holds");
-        assert_eq!(group_verdict(&g(0, 0, 0, 0)), "not assessed");
-    }
 
     #[test]
     fn first_sentences_drop_the_rest_and_the_full_stop() {

@@ -10,11 +10,14 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
     /// Longest cell in the text form, in characters; longer cells end in `…` (0: no limit).
     pub max_cell: usize,
+    /// In the text form, the last column wraps at word boundaries to this width, continuing
+    /// under itself (0: no wrapping).
+    pub wrap_last: usize,
 }
 
 impl Table {
     pub fn new(columns: &[&str]) -> Self {
-        Table { title: None, columns: columns.iter().map(|c| c.to_string()).collect(), rows: Vec::new(), max_cell: 0 }
+        Table { title: None, columns: columns.iter().map(|c| c.to_string()).collect(), rows: Vec::new(), max_cell: 0, wrap_last: 0 }
     }
     pub fn titled(mut self, title: impl Into<String>) -> Self {
         self.title = Some(title.into());
@@ -44,6 +47,11 @@ impl Table {
                 widths[i] = widths[i].max(clean(cell).chars().count());
             }
         }
+        if self.wrap_last > 0
+            && let Some(last) = widths.last_mut()
+        {
+            *last = (*last).min(self.wrap_last);
+        }
         let line = |cells: Vec<String>, styled: bool| -> String {
             let mut out = String::new();
             for (i, cell) in cells.iter().enumerate() {
@@ -65,11 +73,17 @@ impl Table {
         out.push('\n');
         out.push_str(&line(widths.iter().map(|w| "─".repeat(*w)).collect(), false));
         out.push('\n');
+        let indent: usize = widths.iter().take(ncols.saturating_sub(1)).map(|w| w + 2).sum();
         for row in &self.rows {
             let mut cells: Vec<String> = row.iter().map(|c| clean(c)).collect();
             cells.resize(ncols, String::new());
+            let mut rest = wrap(&cells[ncols - 1], self.wrap_last).into_iter();
+            cells[ncols - 1] = rest.next().unwrap_or_default();
             out.push_str(&line(cells, true));
             out.push('\n');
+            for more in rest {
+                out.push_str(&format!("{}{more}\n", " ".repeat(indent)));
+            }
         }
         out
     }
@@ -113,6 +127,26 @@ impl Table {
         out.push_str("</tbody>\n</table>\n");
         out
     }
+}
+
+/// Lines of at most `width` characters, broken at spaces (a longer word keeps its own line).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    if width == 0 || text.chars().count() <= width {
+        return vec![text.to_string()];
+    }
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split(' ') {
+        if !current.is_empty() && current.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    lines.push(current);
+    lines
 }
 
 #[cfg(test)]
@@ -159,5 +193,14 @@ mod tests {
         let html = sample().to_html();
         assert!(html.contains("<td>&lt;b&gt;x&lt;/b&gt;</td>"), "{html}");
         assert!(!html.contains("<b>x"));
+    }
+
+    #[test]
+    fn the_last_column_wraps_under_itself() {
+        let mut t = Table::new(&["Rank", "Why"]);
+        t.wrap_last = 12;
+        t.row(vec!["1".into(), "breaks one group; measured drops".into()]);
+        assert_eq!(t.to_text(), "Rank  Why\n────  ────────────\n1     breaks one\n      group;\n      measured\n      drops\n");
+        assert_eq!(wrap("averyveryverylongword x", 5), ["averyveryverylongword", "x"]);
     }
 }

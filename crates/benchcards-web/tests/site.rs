@@ -41,7 +41,7 @@ fn runs_folder() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("runs.sqlite")).unwrap();
     let f = |rel: &str| root().join(rel).display().to_string();
-    let plan = serde_json::json!({"version": 1, "id": "web-test", "card": f("examples/cards/symptoms-uk.yaml"), "deployment": f("examples/deployments/patient-symptom-chatbot.yaml"),
+    let plan = serde_json::json!({"version": 1, "id": "web-test", "card": f("registry/bean-scenarios.yaml"), "deployment": f("examples/deployments/patient-symptom-chatbot.yaml"),
         "dataset": f("examples/datasets/symptoms-uk.jsonl"), "models": [{"id": "m", "provider": "mock"}], "conditions": [{"id": "vignette"}, {"id": "withheld"}],
         "graders": [{"kind": "conditions"}], "epochs": 1});
     store.create_run("run-1", "web-test", "abc123", &plan.to_string()).unwrap();
@@ -203,6 +203,29 @@ async fn pages_and_api_answer_with_content() {
     assert_eq!(code, 200, "{run}");
     assert!(run.contains("<td>vignette</td><td>2</td><td>50.0%</td><td>9.5% to 90.5%</td>"), "score with n and interval: {run}");
     assert!(run.contains("<h2>Readiness</h2>") && run.contains("<svg"), "the run's full report");
+    // The run measured information completeness only; the card's published drops fill the groups
+    // it did not measure, exactly as `report`, `gate` and the brief show them (one function).
+    let f = |rel: &str| std::fs::read_to_string(root().join(rel)).unwrap();
+    let profile = match load_text("p.yaml", f("examples/deployments/patient-symptom-chatbot.yaml"), None, false).document {
+        Some(Document::Profile(p)) => p,
+        other => panic!("{other:?}"),
+    };
+    let cmp = benchcards_assess::compare(benchcards_core::taxonomy(), &card(&f("registry/bean-scenarios.yaml")), &profile);
+    let rows = benchcards_assess::readiness::readiness(&profile, Some(&cmp), &[]);
+    let published: Vec<_> = rows
+        .iter()
+        .filter(|r| r.group != "information_completeness")
+        .filter_map(|r| match &r.evidence {
+            benchcards_assess::readiness::Evidence::Published { drops } => Some(drops),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(published.len(), 3, "query authorship, interaction type, decision mediation");
+    for d in published {
+        let shown = benchcards_report::escape_html(&d.drop_text());
+        assert!(run.contains(&shown) && run.contains(&benchcards_report::escape_html(&d.result_text())), "{shown}: {run}");
+    }
     assert!(run.contains("<details class=\"transcript pass\">") && run.contains("<details class=\"transcript fail\">"));
     no_live_markup(&run, "the run page");
     for bad in ["/runs/..%2F..%2Fetc%2Fpasswd/x", "/runs/other.sqlite/run-1", "/runs/runs.sqlite/nope", "/static/../Cargo.toml"] {

@@ -452,12 +452,16 @@ pub enum Command {
         #[arg(long)]
         chart: Option<PathBuf>,
     },
-    /// Stage 3's gate: per group with a tolerance, pass, fail or inconclusive.
+    /// Stage 3's gate: per group with a tolerance, pass, fail or inconclusive. With `--card`, a
+    /// group the results do not measure shows the card's published drops (on another model).
     Gate {
         #[command(flatten)]
         input: ResultsArgs,
         #[arg(long)]
         deployment: PathBuf,
+        /// The benchmark's card: its verdicts, and its published drops for groups not measured here.
+        #[arg(long)]
+        card: Option<PathBuf>,
         #[arg(long, value_delimiter = ',', required = true)]
         path: Vec<String>,
         #[command(flatten)]

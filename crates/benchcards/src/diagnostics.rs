@@ -23,12 +23,13 @@ fn char_len_to_bytes(text: &str, start: usize, chars: usize) -> usize {
 
 /// Renders one diagnostic with the offending snippet, for a terminal.
 pub fn render(path: &str, text: Option<&str>, d: &Diagnostic) -> String {
+    // The nearest fix first: a long list of expected values must not bury it.
     let mut help = Vec::new();
-    if let Some(e) = &d.expected {
-        help.push(format!("expected {e}"));
-    }
     if let Some(s) = &d.suggestion {
         help.push(s.clone());
+    }
+    if let Some(e) = &d.expected {
+        help.push(format!("expected {e}"));
     }
     let mut diag = MietteDiagnostic::new(d.message.clone()).with_severity(match d.severity {
         Severity::Error => miette::Severity::Error,

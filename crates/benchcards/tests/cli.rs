@@ -1,5 +1,7 @@
 //! The command line as a user meets it: exit codes, output formats, and files on disk.
 
+mod common;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -45,10 +47,12 @@ fn bundled_cards_and_profiles_pass_check_without_warnings() {
 }
 
 #[test]
-fn registry_cards_are_unendorsed_have_unique_ids_and_cite_stated_values() {
+fn registry_cards_are_unendorsed_warning_free_have_unique_ids_and_cite_stated_values() {
     let mut ids = std::collections::HashSet::new();
     for path in files_in("registry") {
-        let (card, _) = benchcards_core::load_card(&path).unwrap_or_else(|e| panic!("{}: {:?}", e.path, e.loaded.diagnostics));
+        let (card, loaded) = benchcards_core::load_card(&path).unwrap_or_else(|e| panic!("{}: {:?}", e.path, e.loaded.diagnostics));
+        let warnings: Vec<_> = loaded.diagnostics.warnings().collect();
+        assert!(warnings.is_empty(), "{} passes check with no warning: {warnings:#?}", card.id);
         assert!(ids.insert(card.id.clone()), "duplicate card id {}", card.id);
         assert_eq!(card.card_author, "benchcards project", "{}", card.id);
         assert!(!card.designer_endorsed, "{}", card.id);
@@ -309,6 +313,24 @@ fn demo_runs_the_whole_flow_offline_and_writes_a_report() {
         // max_tokens 64 per request; a one-turn conversation makes at most three requests.
         let cap = if s.condition == "conversation" { 3 * 64 } else { 64 };
         assert!((1..=cap).contains(&s.completion_tokens), "{s:?}");
+    }
+    // The demo run's report and clinician brief label the tiny model's numbers as a demonstration;
+    // the brief speaks in words and prints on one page.
+    let run = &store.runs().unwrap()[0].id;
+    for (out, audience) in [("team.html", "team"), ("brief.html", "clinician")] {
+        let report =
+            bc().current_dir(&out_dir).args(["report", run, "--store", "runs.sqlite", "-o", out, "--audience", audience]).output().unwrap();
+        assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
+        let html = std::fs::read_to_string(out_dir.join(out)).unwrap();
+        assert!(html.contains("Demo model (smollm2-135m): its numbers show that the pipeline works"), "{out}: {html}");
+    }
+    let team = std::fs::read_to_string(out_dir.join("team.html")).unwrap();
+    assert!(team.contains("this run — demo model, not a finding"), "the readiness table labels the measured drop: {team}");
+    let brief = std::fs::read_to_string(out_dir.join("brief.html")).unwrap();
+    assert!(brief.contains("demo model, not a finding"), "the brief labels the measured drop: {brief}");
+    assert_eq!(common::raw_ids(&common::visible_text(&brief)), Vec::<String>::new(), "{brief}");
+    if let Some(pages) = common::printed_pages(&out_dir.join("brief.html")) {
+        assert_eq!(pages, 1, "the demo run's brief prints on one page");
     }
     // A second demo answers from the run store's cache.
     let again = demo();

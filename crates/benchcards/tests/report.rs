@@ -1,8 +1,11 @@
 //! `benchcards report`: a run, a comparison and a decomposition as self-contained HTML and its
 //! Markdown twin; the clinician brief; hostile card text shown as text.
 
+mod common;
+
 use assert_cmd::Command;
 use benchcards_mock::{MockConfig, start};
+use common::{printed_pages, raw_ids, visible_text};
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
@@ -74,13 +77,80 @@ async fn a_run_report_has_readiness_scores_transcripts_and_provenance() {
     assert_eq!(code, 0, "{err}");
     let brief = std::fs::read_to_string(dir.path().join("brief.html")).unwrap();
     for needle in [
+        "<h2>Bottom line</h2>",
+        "Nobody has measured what people decide with this model",
         "<h2>What it measured</h2>",
-        "<h2>Who wrote its questions</h2>",
-        "Author: researcher",
+        "Who wrote the questions: The benchmark",
         "<h2>Questions to ask a vendor</h2>",
-        "query_authorship: vignette → patient_query cost",
+        "Query authorship (this deployment accepts a drop of 5 points): measured on this model:",
     ] {
-        assert!(brief.contains(needle), "the brief shows `{needle}`");
+        assert!(brief.contains(needle), "the brief shows `{needle}`: {brief}");
+    }
+    assert_eq!(raw_ids(&visible_text(&brief)), Vec::<String>::new(), "the brief speaks in words, not ids");
+}
+
+#[test]
+fn readiness_agrees_across_report_gate_and_brief_and_the_brief_prints_on_one_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let (card, chatbot) = (file("registry/bean-scenarios.yaml"), file("examples/deployments/patient-symptom-chatbot.yaml"));
+    for (out, audience) in [("team.md", "team"), ("brief.md", "clinician"), ("brief.html", "clinician")] {
+        let (code, _, err) = bc(dir.path(), &["report", "--compare", &card, &chatbot, "-o", out, "--audience", audience]);
+        assert_eq!(code, 0, "{err}");
+    }
+    let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap();
+    let (team, brief, brief_html) = (read("team.md"), read("brief.md"), read("brief.html"));
+    // The gate over results that measure query authorship only: the other groups come from the card.
+    let gate = |format: &str| {
+        let (code, out, err) = bc(
+            &root(),
+            &[
+                "gate",
+                "examples/results/bean-seed.csv",
+                "--condition-meta",
+                "examples/results/bean-seed-conditions.csv",
+                "--deployment",
+                &chatbot,
+                "--card",
+                &card,
+                "--path",
+                "vignette,patient_query",
+                "--resamples",
+                "200",
+                "--format",
+                format,
+            ],
+        );
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let json: serde_json::Value = serde_json::from_str(&gate("json")).unwrap();
+    let gate_text = gate("table");
+    let group = |g: &str| json["gates"].as_array().unwrap().iter().find(|x| x["group"] == g).unwrap().clone();
+    assert_eq!(group("query_authorship")["source"], "run", "this run's measurement comes first");
+    assert_eq!(group("information_completeness")["source"], "not_measured");
+    for (g, drop) in [("interaction_type", "18.7"), ("decision_mediation", "30.2")] {
+        let row = group(g);
+        assert_eq!(row["source"], "published", "{row}");
+        assert_eq!(row["drops"][0]["result"], "fail", "{drop} points against a 5-point tolerance");
+        assert_eq!(row["drops"][0]["on_point_estimate"], true, "the paper reports no interval");
+        let shown = format!("{drop} points (no interval reported; n = 600) on gpt-4o-2024-05-13, published, on another model");
+        let result = "fail (point estimate above the tolerance; no interval reported)";
+        for (name, text) in [("report", &team), ("brief", &brief), ("gate", &gate_text)] {
+            assert!(text.contains(&shown) && text.contains(result), "{name} shows {g}'s published drop and gate: {text}");
+        }
+    }
+    assert!(team.contains("| information_completeness | high | broken (2 of 2) | not measured"), "{team}");
+    // The brief's bottom line in absolute terms, with Wilson intervals (204/600 and 282/600).
+    assert!(
+        brief.contains(
+            "right in 34% of cases (95% CI 30% to 38%, n = 600); people without the model, in 47% of cases (95% CI 43% to 51%, n = 600)"
+        ),
+        "{brief}"
+    );
+    assert_eq!(raw_ids(&visible_text(&brief_html)), Vec::<String>::new(), "{brief_html}");
+    assert!(raw_ids("a stray `llm_is_final` and query_authorship.").len() == 2, "the id check finds ids");
+    if let Some(pages) = printed_pages(&dir.path().join("brief.html")) {
+        assert_eq!(pages, 1, "the clinician brief prints on one page");
     }
 }
 

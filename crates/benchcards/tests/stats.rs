@@ -178,8 +178,9 @@ fn gate_against_the_chatbot_tolerances() {
     ]);
     let gates = v["gates"].as_array().unwrap();
     let by = |g: &str| gates.iter().find(|x| x["group"] == g).unwrap().clone();
+    assert_eq!(by("query_authorship")["source"], "run");
     assert_eq!(by("query_authorship")["result"], "fail", "11.8 points, interval above the 5-point tolerance");
-    assert_eq!(by("information_completeness")["result"], "not measured");
+    assert_eq!(by("information_completeness")["source"], "not_measured");
     assert_eq!(by("decision_mediation")["result"], "fail");
     let (code, _, _) = run(&[
         "gate",

@@ -47,7 +47,9 @@ pub fn run(command: Command) -> Result<ExitCode> {
             format,
             chart.as_deref(),
         ),
-        Command::Gate { input, deployment, path, boot, format, fail_on } => stats::gate(&input, &deployment, &path, &boot, format, fail_on),
+        Command::Gate { input, deployment, card, path, boot, format, fail_on } => {
+            stats::gate(&input, &deployment, card.as_deref(), &path, &boot, format, fail_on)
+        }
         Command::Study {
             command: StudyCommand::Power { design, p1, p2, p10, p01, margin, alpha, power, n, cluster_size, icc, format },
         } => stats::power(design, p1, p2, p10, p01, margin, alpha, power, n, cluster_size, icc, format),

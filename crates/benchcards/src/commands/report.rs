@@ -88,12 +88,9 @@ pub fn report(source: Source, store_path: &Path, output: &Path, audience: Audien
     let stem = output.file_stem().map_or("report".into(), |s| s.to_string_lossy().to_string());
     let chart_name = format!("{stem}.waterfall.svg");
     let r = match audience {
-        Audience::Clinician => {
-            let card = inputs.card.as_ref().ok_or_else(|| {
-                miette!(help = "report a run whose plan names a card, or use --compare CARD DEPLOYMENT", "the clinician brief needs a card")
-            })?;
-            clinician_brief(card, inputs.comparison().as_ref(), &inputs.gates())
-        }
+        Audience::Clinician => clinician_brief(&inputs).ok_or_else(|| {
+            miette!(help = "report a run whose plan names a card, or use --compare CARD DEPLOYMENT", "the clinician brief needs a card")
+        })?,
         Audience::Team => {
             team_report(&inputs, &chart_name, &[format!("benchcards {}", env!("CARGO_PKG_VERSION")), format!("report written {}", today())])
         }

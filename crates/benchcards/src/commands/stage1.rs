@@ -109,7 +109,7 @@ pub fn match_cmd(
         TableFormat::Json => print_json(&json!({
             "deployment": {"id": p.id},
             "cards": cards.len(),
-            "ranking": ranked.iter().map(|r| json!({"rank": r.rank, "card": r.card_id, "name": r.card_name, "fit": r.fit, "explanation": r.explanation, "broken_groups": r.broken_groups})).collect::<Vec<_>>(),
+            "ranking": ranked.iter().map(|r| json!({"rank": r.rank, "card": r.card_id, "name": r.card_name, "fit": r.fit, "unknown": r.unknown, "explanation": r.explanation, "broken_groups": r.broken_groups})).collect::<Vec<_>>(),
         }))?,
         TableFormat::Md => println!(
             "{}",

@@ -5,16 +5,18 @@ use crate::cli::{
     BootstrapArgs, BootstrapScheme, FAIL_ON_EXIT, GateFailOn, IntervalKind, PowerDesign, ResultsArgs, TableFormat, WeightScheme,
 };
 use crate::diagnostics::print_diagnostics;
+use benchcards_assess::readiness::readiness;
 use benchcards_core::document::read_data;
 use benchcards_core::results::{ResultColumns, ResultRow, Tabular, read_results, read_tabular};
-use benchcards_core::{Diagnostic, Diagnostics, Kind, Pos, load_profile, taxonomy};
+use benchcards_core::{Diagnostic, Diagnostics, Kind, Pos, load_card, load_profile, taxonomy};
 use benchcards_report::Table;
 use benchcards_report::decompose::{markdown, text, waterfall_svg};
+use benchcards_report::readiness::{published_sources, readiness_table};
 use benchcards_stats::bootstrap::{BootstrapSpec, IntervalMethod, Scheme, available_threads};
 use benchcards_stats::data::{Data, Observation, Weights, gather};
 use benchcards_stats::decompose::{ConditionMeta, DecomposeSpec, Decomposition, decompose as run_decompose};
 use benchcards_stats::proportion::{odds_ratio, rate, two_proportion_test};
-use benchcards_stats::study::{self, GateResult, calibration, uptake as run_uptake};
+use benchcards_stats::study::{self, calibration, uptake as run_uptake};
 use miette::{IntoDiagnostic, Result, miette};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -299,6 +301,7 @@ pub fn decompose(
 pub fn gate(
     input: &ResultsArgs,
     deployment: &Path,
+    card: Option<&Path>,
     path: &[String],
     boot: &BootstrapArgs,
     format: TableFormat,
@@ -306,6 +309,10 @@ pub fn gate(
 ) -> Result<ExitCode> {
     let profile = match load_profile(deployment) {
         Ok((p, _)) => p,
+        Err(e) => return Ok(super::fail(e)),
+    };
+    let card = match card.map(load_card).transpose() {
+        Ok(c) => c.map(|(c, _)| c),
         Err(e) => return Ok(super::fail(e)),
     };
     let loaded = match load(input) {
@@ -324,35 +331,26 @@ pub fn gate(
     };
     let d = run(&loaded, &spec)?;
     let tolerances: Vec<(String, f64)> = profile.groups.iter().filter_map(|(g, s)| s.tolerance.map(|t| (g.clone(), t))).collect();
-    let gates = study::group_gates(&d, &tolerances);
-    let any_fail = gates.iter().any(|g| matches!(g.outcome, study::GateOutcome::Measured { result: GateResult::Fail, .. }));
-    let rows: Vec<serde_json::Value> = gates.iter().map(|g| serde_json::to_value(g).unwrap_or_default()).collect();
-    let value = json!({"deployment": {"id": profile.id}, "estimand": d.estimand, "gates": rows, "warnings": d.warnings});
+    let cmp = card.as_ref().map(|c| benchcards_assess::compare(taxonomy(), c, &profile));
+    let rows = readiness(&profile, cmp.as_ref(), &study::group_gates(&d, &tolerances));
+    let any_fail = rows.iter().any(|r| r.run_fails());
     match format {
-        TableFormat::Json => println!("{}", serde_json::to_string_pretty(&value).into_diagnostic()?),
+        TableFormat::Json => {
+            let value = json!({"deployment": {"id": profile.id}, "card": card.as_ref().map(|c| &c.id), "estimand": d.estimand, "gates": rows, "warnings": d.warnings});
+            println!("{}", serde_json::to_string_pretty(&value).into_diagnostic()?)
+        }
         _ => {
-            let mut t = Table::new(&["Group", "Tolerance (points)", "Step", "Drop (points)", "95% CI", "n", "Result", "Units to settle"])
-                .titled(format!("Gates for `{}` (pass: the whole interval is below the tolerance)", profile.id));
-            for r in &rows {
-                let f = |k: &str| r.get(k).map_or(String::new(), |v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
-                let num = |k: &str| r.get(k).and_then(|v| v.as_f64()).map_or(String::new(), |v| format!("{v:.1}"));
-                let ci = r.get("ci").and_then(|v| v.as_array()).map_or(String::new(), |a| {
-                    format!("{:.1} to {:.1}", a[0].as_f64().unwrap_or(f64::NAN), a[1].as_f64().unwrap_or(f64::NAN))
-                });
-                let result = if r.get("note").is_some() { format!("{} ({})", f("result"), f("note")) } else { f("result") };
-                t.row(vec![
-                    f("group"),
-                    num("tolerance"),
-                    f("step"),
-                    num("drop"),
-                    ci,
-                    f("n"),
-                    result,
-                    r.get("units_to_settle").and_then(|v| v.as_u64()).map_or(String::new(), |v| v.to_string()),
-                ]);
-            }
+            let t = readiness_table(
+                &format!("Gates for `{}` (pass: the whole interval of the drop is below the tolerance)", profile.id),
+                &rows,
+                false,
+            );
             let out = if format == TableFormat::Md { t.to_markdown() } else { t.to_text() };
             println!("{out}");
+            let sources = published_sources(&rows);
+            if !sources.is_empty() {
+                println!("Published figures from: {}.", sources.join("; "));
+            }
             println!("Estimand: {}", d.estimand.statement);
         }
     }
