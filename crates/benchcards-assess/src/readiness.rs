@@ -91,6 +91,8 @@ pub struct GroupReadiness {
     pub tolerance: Option<f64>,
     /// The comparison's verdict for the group, when a card was compared.
     pub verdict: Option<String>,
+    /// Something in the group does not hold (or no card was compared): there is work left.
+    pub open: bool,
     #[serde(flatten)]
     pub evidence: Evidence,
 }
@@ -98,15 +100,14 @@ pub struct GroupReadiness {
 impl GroupReadiness {
     /// What is still to do for this deployment's model, or nothing.
     pub fn untested(&self) -> Option<String> {
-        let open = self.verdict.as_deref().is_none_or(|v| v != "holds" && v != "not assessed");
         let stage = match self.kind {
             Kind::Outcome => "needs a study with people (stage 4)",
             Kind::Task => "run the plan's condition for it (stage 3)",
         };
         match &self.evidence {
             Evidence::Run(_) => None,
-            Evidence::Published { .. } if open => Some(format!("untested on this model: {stage}")),
-            _ if open => Some(format!("not measured: {stage}")),
+            Evidence::Published { .. } if self.open => Some(format!("untested on this model: {stage}")),
+            _ if self.open => Some(format!("not measured: {stage}")),
             _ => None,
         }
     }
@@ -149,6 +150,7 @@ pub fn readiness(profile: &Profile, cmp: Option<&Comparison>, run_gates: &[Group
                 weight: setting.map_or(Weight::Normal, |s| s.weight),
                 tolerance,
                 verdict: assessed.map(GroupAssessment::verdict_text),
+                open: assessed.is_none_or(|a| a.broken + a.partial + a.unknown > 0),
                 evidence,
             })
         })

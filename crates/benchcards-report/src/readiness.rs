@@ -332,7 +332,7 @@ pub fn clinician_brief(inputs: &Inputs) -> Option<Report> {
     let rows = inputs.readiness();
     let mut tested: Vec<String> = rows
         .iter()
-        .filter(|g| !matches!(g.verdict.as_deref(), Some("holds" | "not assessed")))
+        .filter(|g| g.open)
         .map(|g| {
             let tolerance = g.tolerance.map_or(String::new(), |x| format!(" (this deployment accepts a drop of {x} points)"));
             let finding = match &g.evidence {
@@ -352,7 +352,11 @@ pub fn clinician_brief(inputs: &Inputs) -> Option<Report> {
         })
         .collect();
     if tested.is_empty() {
-        tested.push("No assumption of this benchmark fails this deployment.".to_string());
+        tested.push(if inputs.profile.is_some() {
+            "Every assumption this deployment states holds for the benchmark.".to_string()
+        } else {
+            "No deployment profile could be read: nothing is compared.".to_string()
+        });
     }
     let sources = published_sources(&rows);
     if !sources.is_empty() {
