@@ -1,6 +1,10 @@
 //! Model access: any OpenAI-compatible chat-completions endpoint (one client, several base URLs
-//! for a fleet), and a deterministic mock. A call either returns text and token counts or says
-//! why it failed and whether trying again could help.
+//! for a fleet; feature `http`), the embedded model (feature `local`), and a deterministic mock.
+//! A call either returns text and token counts or says why it failed and whether trying again
+//! could help.
+
+// A build without both backends (the web UI reads run stores only) leaves some helpers unused.
+#![cfg_attr(not(all(feature = "http", feature = "local")), allow(unused))]
 
 use crate::conditions::Message;
 use benchcards_core::{ModelSpec, Provider as Kind, Sampling};
@@ -36,6 +40,7 @@ impl CallError {
 }
 
 pub enum Provider {
+    #[cfg(feature = "http")]
     OpenAi {
         client: reqwest::Client,
         /// The chat-completions address of each base URL, parsed once.
@@ -46,6 +51,7 @@ pub enum Provider {
     },
     /// The embedded model: one clone per core (clones share the weights), each generating one
     /// reply at a time.
+    #[cfg(feature = "local")]
     Local(std::sync::Arc<Vec<std::sync::Mutex<benchcards_local::LocalModel>>>, AtomicUsize),
     Mock,
 }
@@ -56,6 +62,9 @@ impl Provider {
     pub fn from_spec(spec: &ModelSpec, timeout: Duration) -> Result<Provider, String> {
         match spec.provider {
             Kind::Mock => Ok(Provider::Mock),
+            #[cfg(not(feature = "http"))]
+            Kind::Openai => Err(format!("model `{}`: this build has no HTTP client (feature `http`)", spec.id)),
+            #[cfg(feature = "http")]
             Kind::Openai => {
                 let api_key = match &spec.api_key_env {
                     Some(var) => Some(
@@ -81,6 +90,9 @@ impl Provider {
                     next: AtomicUsize::new(0),
                 })
             }
+            #[cfg(not(feature = "local"))]
+            Kind::Local => Err(format!("model `{}`: this build has no embedded model (feature `local`)", spec.id)),
+            #[cfg(feature = "local")]
             Kind::Local => {
                 // `model:` may name the GGUF file; otherwise it is found where the set-up script puts it.
                 let path = match spec.model.as_deref().map(std::path::PathBuf::from).filter(|p| p.is_file()) {
@@ -98,6 +110,7 @@ impl Provider {
     pub async fn complete(&self, messages: &[Message], sampling: &Sampling) -> Result<Completion, CallError> {
         match self {
             Provider::Mock => Ok(mock_reply(messages)),
+            #[cfg(feature = "local")]
             Provider::Local(pool, next) => {
                 let (pool, sampling, first) = (pool.clone(), sampling.clone(), next.fetch_add(1, Ordering::Relaxed));
                 let msgs: Vec<(String, String)> = messages.iter().map(|m| (m.role.clone(), m.content.clone())).collect();
@@ -120,6 +133,7 @@ impl Provider {
                 let (text, prompt, completion) = result.map_err(|e| CallError::fatal(format!("local model: {e}")))?;
                 Ok(Completion { text, prompt_tokens: prompt as i64, completion_tokens: completion as i64 })
             }
+            #[cfg(feature = "http")]
             Provider::OpenAi { client, endpoints, model, api_key, next } => {
                 let endpoint = &endpoints[next.fetch_add(1, Ordering::Relaxed) % endpoints.len()];
                 openai(client, endpoint, model, api_key.as_deref(), messages, sampling).await.map_err(|mut e| {
@@ -134,6 +148,7 @@ impl Provider {
     }
 }
 
+#[cfg(feature = "http")]
 /// An error with its causes ("error sending request: connection closed before message completed").
 fn causes(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
@@ -146,6 +161,7 @@ fn causes(e: &dyn std::error::Error) -> String {
 }
 
 /// One chat-completions request to one endpoint of a fleet.
+#[cfg(feature = "http")]
 async fn openai(
     client: &reqwest::Client,
     endpoint: &reqwest::Url,
@@ -206,6 +222,7 @@ async fn openai(
     })
 }
 
+#[cfg(feature = "http")]
 fn snippet(s: &str) -> String {
     let s: String = s.chars().take(200).collect();
     s.replace('\n', " ")
@@ -213,6 +230,7 @@ fn snippet(s: &str) -> String {
 
 /// Error texts from the HTTP client can carry the URL; they never carry headers, but strip
 /// anything that looks like a bearer token anyway.
+#[cfg(feature = "http")]
 fn redact(s: &str) -> String {
     s.split_whitespace()
         .map(|w| {

@@ -6,7 +6,7 @@
 //! whatever has queued up in one transaction (group commit), so no runtime thread waits on the
 //! disk and a completed sample is durable as soon as the commit in progress ends.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde::Serialize;
 use std::path::Path;
 use std::sync::mpsc;
@@ -74,6 +74,14 @@ impl Store {
              CREATE TABLE IF NOT EXISTS grades (run_id TEXT NOT NULL, key TEXT NOT NULL, grader TEXT NOT NULL, score REAL NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (run_id, key, grader));
              CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, text TEXT NOT NULL, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, created TEXT NOT NULL);",
         )?;
+        Ok(Store { conn, path: path.to_path_buf() })
+    }
+
+    /// Opens an existing store only to read it (the web UI): nothing is created, no table, no
+    /// journal mode set, so browsing a folder never writes to a file in it.
+    pub fn open_read_only(path: &Path) -> rusqlite::Result<Store> {
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
         Ok(Store { conn, path: path.to_path_buf() })
     }
 

@@ -430,7 +430,7 @@ fn stores(site: &Site) -> Vec<(String, PathBuf)> {
 fn runs_json(site: &Site) -> Vec<Value> {
     let mut out = Vec::new();
     for (name, path) in stores(site) {
-        let Ok(store) = benchcards_eval::store::Store::open(&path) else { continue };
+        let Ok(store) = benchcards_eval::store::Store::open_read_only(&path) else { continue };
         for r in store.runs().unwrap_or_default() {
             out.push(json!({"store": name, "run": r.id, "plan": r.plan_id, "status": r.status, "done": r.samples_done, "failed": r.samples_failed, "created": r.created}));
         }
@@ -467,7 +467,7 @@ async fn run_page(State(site): Shared, UrlPath((store_name, run)): UrlPath<(Stri
     let Some((_, path)) = stores(&site).into_iter().find(|(n, _)| *n == store_name) else {
         return not_found("No such run store in the runs folder.");
     };
-    let Ok(store) = benchcards_eval::store::Store::open(&path) else { return not_found("The run store cannot be opened.") };
+    let Ok(store) = benchcards_eval::store::Store::open_read_only(&path) else { return not_found("The run store cannot be opened.") };
     let inputs = match benchcards_eval::view::run_inputs(&store, &store_name, &run, true) {
         Ok(i) => i,
         Err(e) => return not_found(&e),

@@ -45,6 +45,8 @@ fn runs_folder() -> tempfile::TempDir {
         "dataset": f("examples/datasets/symptoms-uk.jsonl"), "models": [{"id": "m", "provider": "mock"}], "conditions": [{"id": "vignette"}, {"id": "withheld"}],
         "graders": [{"kind": "conditions"}], "epochs": 1});
     store.create_run("run-1", "web-test", "abc123", &plan.to_string()).unwrap();
+    // A file that is no run store: browsing must leave it as it is (empty).
+    std::fs::write(dir.path().join("empty.sqlite"), "").unwrap();
     for (condition, i, ok) in [("vignette", 1, true), ("vignette", 2, false), ("withheld", 1, false), ("withheld", 2, false)] {
         let key = format!("{condition}|sx-00{i}|m|0");
         let transcript = format!(r#"[{{"role":"user","content":"case {i} <b>bold</b>"}},{{"role":"assistant","content":"answer {i}"}}]"#);
@@ -78,7 +80,7 @@ fn runs_folder() -> tempfile::TempDir {
 
 struct Server {
     base: String,
-    _runs: tempfile::TempDir,
+    runs: tempfile::TempDir,
 }
 
 async fn server() -> Server {
@@ -87,7 +89,7 @@ async fn server() -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router(site, Limits::default())).await.unwrap() });
-    Server { base, _runs: runs }
+    Server { base, runs }
 }
 
 async fn get(url: &str) -> (u16, String, reqwest::header::HeaderMap) {
@@ -228,6 +230,8 @@ async fn pages_and_api_answer_with_content() {
     }
     assert!(run.contains("<details class=\"transcript pass\">") && run.contains("<details class=\"transcript fail\">"));
     no_live_markup(&run, "the run page");
+    // Browsing reads only: the file that is no run store is still empty, and no table was made.
+    assert_eq!(std::fs::metadata(s.runs.path().join("empty.sqlite")).unwrap().len(), 0, "a browse is not a write");
     for bad in ["/runs/..%2F..%2Fetc%2Fpasswd/x", "/runs/other.sqlite/run-1", "/runs/runs.sqlite/nope", "/static/../Cargo.toml"] {
         assert_eq!(get(&format!("{}{bad}", s.base)).await.0, 404, "{bad}");
     }

@@ -45,7 +45,7 @@ fn stage2(card: &Card, profile: &Profile, out: &Path) -> Result<Profile> {
     println!("benchcards demo — stage 2: measure task assumptions from the deployment's own logs.\n");
     std::fs::create_dir_all(out).into_diagnostic()?;
     let logs_name = "symptom-chat.jsonl";
-    std::fs::write(out.join(logs_name), super::bundled::DEMO_LOGS).into_diagnostic()?;
+    super::write_file(&out.join(logs_name), super::bundled::DEMO_LOGS)?;
     let logs = benchcards_eval::logs::read_jsonl(super::bundled::DEMO_LOGS);
     let dataset =
         benchcards_eval::dataset::parse_dataset(super::bundled::DEMO_DATASET).map_err(|_| miette!("the bundled dataset does not parse"))?;
@@ -61,7 +61,7 @@ fn stage2(card: &Card, profile: &Profile, out: &Path) -> Result<Profile> {
     println!("{}\n{}", figures.to_text(), dims.to_text());
     let measured = to_profile(Some(profile.clone()), &m, &logs_path.display().to_string(), logs_name);
     let measured_path = out.join(format!("{}.measured.yaml", profile.id));
-    std::fs::write(&measured_path, profile_yaml(&measured)).into_diagnostic()?;
+    super::write_file(&measured_path, &profile_yaml(&measured))?;
     let cmp = benchcards_assess::compare(taxonomy(), card, &measured);
     let mut t = Table::new(&["Dimension", "Benchmark assumes", "Deployment (measured)", "Verdict"]).titled(format!(
         "{} against the measured profile ({})",
@@ -178,10 +178,10 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
         .map(|l| l + "\n")
         .collect();
     for (name, text) in [(card_file.0.as_str(), card_file.1), (dataset_name, super::bundled::DEMO_DATASET)] {
-        std::fs::write(out.join(name), text).into_diagnostic()?;
+        super::write_file(&out.join(name), text)?;
     }
     let plan_path = out.join("plan.yaml");
-    std::fs::write(&plan_path, &plan_text).into_diagnostic()?;
+    super::write_file(&plan_path, &plan_text)?;
 
     let mut p = prepare(&plan_path).map_err(|_| miette!("the demo plan {} does not load", plan_path.display()))?;
     p.keep_items(items.max(1));
@@ -267,9 +267,9 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
     ]);
     r.heading(2, "The same plan against a real model");
     r.code(&real_endpoint_steps(&plan_path, &store));
-    std::fs::write(out.join("waterfall.svg"), waterfall_svg(&d)).into_diagnostic()?;
-    std::fs::write(out.join("report.md"), r.markdown()).into_diagnostic()?;
-    std::fs::write(out.join("report.html"), r.html()).into_diagnostic()?;
+    super::write_file(&out.join("waterfall.svg"), &waterfall_svg(&d))?;
+    super::write_file(&out.join("report.md"), &r.markdown())?;
+    super::write_file(&out.join("report.html"), &r.html())?;
 
     println!("\n{caveat}\n");
     println!(

@@ -153,14 +153,20 @@ pub fn write_output(path: Option<&Path>, text: &str) -> Result<()> {
             Ok(())
         }
         Some(path) => {
-            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            let tmp = dir.join(format!(".{}.tmp", path.file_name().map_or("out".into(), |n| n.to_string_lossy())));
-            std::fs::write(&tmp, text).into_diagnostic().wrap_err_with(|| format!("cannot write {}", tmp.display()))?;
-            std::fs::rename(&tmp, path).into_diagnostic().wrap_err_with(|| format!("cannot write {}", path.display()))?;
+            write_file(path, text)?;
             eprintln!("wrote {}", path.display());
             Ok(())
         }
     }
+}
+
+/// The one place that writes a file: a temporary file beside it, then a rename, so a failure
+/// never leaves half a file where a whole one was (a test finds any other file write).
+pub fn write_file(path: &Path, text: &str) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(".{}.tmp", path.file_name().map_or("out".into(), |n| n.to_string_lossy())));
+    std::fs::write(&tmp, text).into_diagnostic().wrap_err_with(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).into_diagnostic().wrap_err_with(|| format!("cannot write {}", path.display()))
 }
 
 pub fn fail(e: LoadError) -> ExitCode {
