@@ -21,9 +21,27 @@ pub struct TabRow {
     pub columns: Vec<usize>,
 }
 
+/// The `relaxes` column of results and condition metadata: groups separated by `;`.
+pub fn split_relaxes(text: &str) -> Vec<String> {
+    text.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
 impl Tabular {
     pub fn column(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c == name)
+    }
+
+    /// A required column, or the one diagnostic every reader gives for a missing one: the
+    /// columns there are, and (with the flag that maps it) the nearest column to map.
+    pub fn require(&self, name: &str, flag: Option<&str>) -> Result<usize, Diagnostic> {
+        self.column(name).ok_or_else(|| {
+            Diagnostic::error(at(1, 1), format!("no column `{name}` (the columns are: {})", self.columns.join(", ")))
+                .expected(format!("a `{name}` column"))
+                .suggest(flag.map(|flag| {
+                    let nearest = nearest(name, self.columns.iter().map(String::as_str));
+                    format!("map it with `{flag} {}`", nearest.as_deref().unwrap_or("NAME"))
+                }))
+        })
     }
 }
 
@@ -188,23 +206,11 @@ pub struct ResultRow {
     pub weight: Option<f64>,
 }
 
-/// A required column, or a diagnostic naming the columns there are and the flag to map one.
-fn required(t: &Tabular, name: &str, flag: &str) -> Result<usize, Diagnostic> {
-    t.column(name).ok_or_else(|| {
-        Diagnostic::error(at(1, 1), format!("no column `{name}` (the columns are: {})", t.columns.join(", ")))
-            .expected(format!("a `{name}` column"))
-            .suggest(Some(match nearest(name, t.columns.iter().map(String::as_str)) {
-                Some(n) => format!("map it with `{flag} {n}`"),
-                None => format!("map one of the columns with `{flag} NAME`"),
-            }))
-    })
-}
-
 /// Reads the results form. `cluster_required` makes a missing cluster column an error (for the
 /// cluster bootstrap). Every bad value is reported with its line and column.
 pub fn read_results(t: &Tabular, cols: &ResultColumns, cluster_required: bool) -> Result<Vec<ResultRow>, Diagnostics> {
     let mut diags = Diagnostics::default();
-    let idx = |name: &str, flag: &str, diags: &mut Diagnostics| match required(t, name, flag) {
+    let idx = |name: &str, flag: &str, diags: &mut Diagnostics| match t.require(name, Some(flag)) {
         Ok(i) => Some(i),
         Err(d) => {
             diags.push(d);

@@ -136,6 +136,13 @@ pub struct ConditionDef {
     pub definition: String,
 }
 
+impl ConditionDef {
+    /// The groups this condition relaxes relative to `vignette` (none for the benchmark itself).
+    pub fn relaxed_groups(&self) -> Vec<String> {
+        if self.relaxes == "none" { Vec::new() } else { vec![self.relaxes.clone()] }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerdictScores {
@@ -235,6 +242,10 @@ impl Taxonomy {
     }
     pub fn condition(&self, id: &str) -> Option<&ConditionDef> {
         self.conditions.iter().find(|c| c.id == id)
+    }
+    /// The groups whose assumptions only people can test.
+    pub fn outcome_groups(&self) -> Vec<String> {
+        self.groups.iter().filter(|g| g.kind == Kind::Outcome).map(|g| g.id.clone()).collect()
     }
     pub fn kind_of(&self, dimension: &Dimension) -> Kind {
         self.group(&dimension.group).map_or(Kind::Task, |g| g.kind)

@@ -102,20 +102,22 @@ pub const SUMMARIZE: &str = "Summarize this conversation as a short clinical cas
 /// The instruction appended to single-turn inputs. Fixed, so results are comparable across runs.
 pub const TASK: &str = "What condition or conditions could explain this, and what should I do: look after it myself at home, see my GP routinely, get urgent primary care today, go to A&E, or call an ambulance? Name the most likely condition first.";
 
-/// Sentences of `text`, split on sentence punctuation.
-fn sentences(text: &str) -> Vec<&str> {
+/// Sentences of `text`: a run of `.`, `!` or `?` ends one, text after the last is one more, and
+/// a piece without a letter or digit is none. The one sentence splitter (`measure` counts these).
+pub fn sentences(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
-    for (i, c) in text.char_indices() {
-        if matches!(c, '.' | '!' | '?') {
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let next_ends = chars.peek().is_some_and(|(_, n)| matches!(n, '.' | '!' | '?'));
+        if matches!(c, '.' | '!' | '?') && !next_ends {
             let end = i + c.len_utf8();
             out.push(text[start..end].trim());
             start = end;
         }
     }
-    if !text[start..].trim().is_empty() {
-        out.push(text[start..].trim());
-    }
+    out.push(text[start..].trim());
+    out.retain(|s| s.chars().any(char::is_alphanumeric));
     out
 }
 

@@ -93,10 +93,7 @@ pub fn results(store: &Store, run: &str, plan: &Plan, dataset: &Dataset, t: &Tax
         let human = s.condition == "human_study";
         let (relaxes, unit_source) = match plan.conditions.iter().find(|c| c.name() == s.label) {
             Some(spec) => cell_meta(spec, t),
-            None => (
-                def.filter(|d| d.relaxes != "none").map_or_else(String::new, |d| d.relaxes.clone()),
-                def.map_or_else(String::new, |d| d.query.clone()),
-            ),
+            None => (def.map(|d| d.relaxed_groups().join(";")).unwrap_or_default(), def.map_or_else(String::new, |d| d.query.clone())),
         };
         out.push(ResultRow {
             unit: s.unit.clone(),
@@ -145,7 +142,7 @@ pub fn decompose_results(
     reference: Option<&str>,
     t: &Taxonomy,
 ) -> Result<benchcards_stats::decompose::Decomposition, String> {
-    use benchcards_stats::data::{Observation, Weights, gather};
+    use benchcards_stats::data::{Observation, gather};
     use benchcards_stats::decompose::{ConditionMeta, DecomposeSpec, decompose};
     let text = |s: &str| (!s.is_empty()).then(|| s.to_string());
     let observations: Vec<Observation> = rows
@@ -170,21 +167,12 @@ pub fn decompose_results(
                 model: text(&r.model),
                 grader: text(&r.grader),
                 unit_source: text(&r.unit_source),
-                relaxes: r.relaxes.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+                relaxes: benchcards_core::results::split_relaxes(&r.relaxes),
                 proxy: r.proxy,
             })
         })
         .collect();
-    let spec = DecomposeSpec {
-        path: path.to_vec(),
-        reference: reference.map(str::to_string),
-        weights: Weights::Pooled,
-        bootstrap: Default::default(),
-        meta,
-        outcome_groups: t.groups.iter().filter(|g| g.kind == benchcards_core::Kind::Outcome).map(|g| g.id.clone()).collect(),
-        shapley: None,
-        standardise_with: Weights::Equal,
-    };
+    let spec = DecomposeSpec { reference: reference.map(str::to_string), ..DecomposeSpec::new(path.to_vec(), meta, t.outcome_groups()) };
     decompose(&data, &spec).map_err(|e| e.to_string())
 }
 

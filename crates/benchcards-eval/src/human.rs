@@ -71,14 +71,10 @@ pub fn read_study(text: &str, jsonl: bool, study: &HumanStudy, dataset: &Dataset
     let at = |line: usize, column: usize| Pos { line, column, index: 0 };
     let mut diags = Diagnostics::default();
     let mut index = |name: &str| {
-        let i = table.column(name);
-        if i.is_none() {
-            diags.push(
-                Diagnostic::error(at(1, 1), format!("no column `{name}` (the columns are: {})", table.columns.join(", ")))
-                    .suggest(Some("name the columns under `human_study: columns:` in the plan".into())),
-            );
-        }
-        i
+        table
+            .require(name, None)
+            .map_err(|d| diags.push(d.suggest(Some("name the columns under `human_study: columns:` in the plan".into()))))
+            .ok()
     };
     let HumanStudyColumns { participant, item, arm, response } = &cols;
     let (p, it, a, r) = (index(participant), index(item), index(arm), index(response));

@@ -223,16 +223,7 @@ impl Default for CsvColumns {
 pub fn read_csv(text: &str, cols: &CsvColumns) -> Result<Logs, Diagnostics> {
     let table = read_tabular(text, false)?;
     let mut missing = Diagnostics::default();
-    let mut need = |name: &str, flag: &str| {
-        let i = table.column(name);
-        if i.is_none() {
-            missing.push(
-                Diagnostic::error(at(1, 1), format!("no column `{name}` (the columns are: {})", table.columns.join(", ")))
-                    .suggest(Some(format!("map it with `{flag} NAME`"))),
-            );
-        }
-        i
-    };
+    let mut need = |name: &str, flag: &str| table.require(name, Some(flag)).map_err(|d| missing.push(d)).ok();
     let (c, t, r, x) = (
         need(&cols.conversation, "--id-col"),
         need(&cols.turn, "--turn-col"),

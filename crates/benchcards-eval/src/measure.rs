@@ -20,6 +20,7 @@
 //! - **Language** of each conversation (all of the person's messages together), identified
 //!   offline (whatlang); a text it is less than half confident about counts as undetermined.
 
+use crate::conditions::sentences;
 use crate::dataset::Dataset;
 use crate::grade::{fold, substring_distance};
 use crate::logs::Conversation;
@@ -105,23 +106,6 @@ pub fn syllables(word: &str) -> usize {
     groups.max(1)
 }
 
-/// Sentences of a text: runs of `.`, `!` or `?` end one; text after the last one is one more.
-pub fn sentences(text: &str) -> usize {
-    let mut n = 0;
-    let mut in_words = false;
-    for c in text.chars() {
-        if matches!(c, '.' | '!' | '?') {
-            if in_words {
-                n += 1;
-            }
-            in_words = false;
-        } else if c.is_alphanumeric() {
-            in_words = true;
-        }
-    }
-    n + usize::from(in_words)
-}
-
 /// Flesch reading ease of a text (higher is easier; a text without words has none).
 pub fn flesch(text: &str) -> Option<f64> {
     let w = words(text);
@@ -129,7 +113,7 @@ pub fn flesch(text: &str) -> Option<f64> {
         return None;
     }
     let syl: usize = w.iter().map(|x| syllables(x)).sum();
-    let s = sentences(text).max(1);
+    let s = sentences(text).len().max(1);
     Some(206.835 - 1.015 * (w.len() as f64 / s as f64) - 84.6 * (syl as f64 / w.len() as f64))
 }
 
@@ -538,9 +522,9 @@ mod tests {
         {
             assert_eq!(syllables(w), s, "{w}");
         }
-        assert_eq!(sentences("Hi. How are you?? fine"), 3);
-        assert_eq!(sentences("no punctuation at all"), 1);
-        assert_eq!(sentences("..."), 0);
+        assert_eq!(sentences("Hi. How are you?? fine"), ["Hi.", "How are you??", "fine"]);
+        assert_eq!(sentences("no punctuation at all").len(), 1);
+        assert_eq!(sentences("...").len(), 0);
         // "The cat sat." 3 words, 1 sentence, 3 syllables: 206.835 − 1.015·3 − 84.6·1.
         assert!((flesch("The cat sat.").unwrap() - (206.835 - 3.045 - 84.6)).abs() < 1e-9);
         assert_eq!(flesch("?!"), None);

@@ -39,6 +39,24 @@ pub struct DecomposeSpec {
     pub standardise_with: Weights,
 }
 
+impl DecomposeSpec {
+    /// The decomposition's defaults, defined once: no reference line, pooled weights (the
+    /// paper's convention), the default bootstrap, no Shapley values, and equal stratum weights
+    /// for the standardised figures.
+    pub fn new(path: Vec<String>, meta: Vec<ConditionMeta>, outcome_groups: Vec<String>) -> Self {
+        DecomposeSpec {
+            path,
+            reference: None,
+            weights: Weights::Pooled,
+            bootstrap: BootstrapSpec::default(),
+            meta,
+            outcome_groups,
+            shapley: None,
+            standardise_with: Weights::Equal,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Estimand {
     pub weights: String,

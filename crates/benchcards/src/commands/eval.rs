@@ -101,19 +101,7 @@ pub fn grade(
     };
     let [unit_col, item_col, response_col, condition_col] = cols;
     let mut diags = Diagnostics::default();
-    let mut need = |c: &str, flag: &str| {
-        let i = table.column(c);
-        if i.is_none() {
-            diags.push(
-                Diagnostic::error(
-                    Pos { line: 1, column: 1, index: 0 },
-                    format!("no column `{c}` (the columns are: {})", table.columns.join(", ")),
-                )
-                .suggest(Some(format!("map it with `{flag} NAME`"))),
-            );
-        }
-        i
-    };
+    let mut need = |c: &str, flag: &str| table.require(c, Some(flag)).map_err(|d| diags.push(d)).ok();
     let (unit, item, response) = (need(unit_col, "--unit-col"), need(item_col, "--item-col"), need(response_col, "--response-col"));
     let (Some(unit), Some(item), Some(response)) = (unit, item, response) else {
         print_diagnostics(&name, Some(&text), &diags);

@@ -7,8 +7,8 @@ use crate::cli::{
 use crate::diagnostics::print_diagnostics;
 use benchcards_assess::readiness::readiness;
 use benchcards_core::document::read_data;
-use benchcards_core::results::{ResultColumns, ResultRow, Tabular, read_results, read_tabular};
-use benchcards_core::{Diagnostic, Diagnostics, Kind, Pos, load_card, load_profile, taxonomy};
+use benchcards_core::results::{ResultColumns, ResultRow, Tabular, read_results, read_tabular, split_relaxes};
+use benchcards_core::{Diagnostic, Diagnostics, Pos, load_card, load_profile, taxonomy};
 use benchcards_report::Table;
 use benchcards_report::decompose::{markdown, text, waterfall_svg};
 use benchcards_report::readiness::{published_sources, readiness_table};
@@ -93,11 +93,7 @@ fn condition_meta(data: &Data, results: &Tabular, cols: &ResultColumns, file: Op
         .conditions
         .iter()
         .map(|c| match t.condition(c) {
-            Some(def) => ConditionMeta {
-                relaxes: if def.relaxes == "none" { vec![] } else { vec![def.relaxes.clone()] },
-                proxy: def.proxy,
-                ..Default::default()
-            },
+            Some(def) => ConditionMeta { relaxes: def.relaxed_groups(), proxy: def.proxy, ..Default::default() },
             None => ConditionMeta::default(),
         })
         .collect();
@@ -118,9 +114,7 @@ fn condition_meta(data: &Data, results: &Tabular, cols: &ResultColumns, file: Op
                 m.unit_source = Some(v);
             }
             if col("relaxes").is_some() {
-                m.relaxes = get(col("relaxes"))
-                    .map(|v| v.split(';').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
-                    .unwrap_or_default();
+                m.relaxes = get(col("relaxes")).map(|v| split_relaxes(&v)).unwrap_or_default();
             }
             if let Some(v) = get(col("proxy")) {
                 m.proxy = v == "true" || v == "1";
@@ -172,10 +166,6 @@ fn bootstrap_spec(boot: &BootstrapArgs, input: &ResultsArgs) -> BootstrapSpec {
         confidence: boot.confidence,
         threads: available_threads(),
     }
-}
-
-fn outcome_groups() -> Vec<String> {
-    taxonomy().groups.iter().filter(|g| g.kind == Kind::Outcome).map(|g| g.id.clone()).collect()
 }
 
 fn run(loaded: &Loaded, spec: &DecomposeSpec) -> Result<Decomposition> {
@@ -230,14 +220,12 @@ pub(super) fn decomposition(
         WeightScheme::CaseMix => mix.clone().ok_or_else(|| miette!("--weights case-mix needs --case-mix PROFILE"))?,
     };
     let spec = DecomposeSpec {
-        path: path.to_vec(),
         reference: reference.map(str::to_string),
         weights: chosen,
         bootstrap: bootstrap_spec(boot, input),
-        meta: loaded.meta.clone(),
-        outcome_groups: outcome_groups(),
         shapley,
         standardise_with: mix.unwrap_or(Weights::Equal),
+        ..DecomposeSpec::new(path.to_vec(), loaded.meta.clone(), taxonomy().outcome_groups())
     };
     let d = run(&loaded, &spec)?;
     Ok(Ok((loaded, spec, d)))
@@ -320,14 +308,8 @@ pub fn gate(
         Err(code) => return Ok(code),
     };
     let spec = DecomposeSpec {
-        path: path.to_vec(),
-        reference: None,
-        weights: Weights::Pooled,
         bootstrap: bootstrap_spec(boot, input),
-        meta: loaded.meta.clone(),
-        outcome_groups: outcome_groups(),
-        shapley: None,
-        standardise_with: Weights::Equal,
+        ..DecomposeSpec::new(path.to_vec(), loaded.meta.clone(), taxonomy().outcome_groups())
     };
     let d = run(&loaded, &spec)?;
     let tolerances: Vec<(String, f64)> = profile.groups.iter().filter_map(|(g, s)| s.tolerance.map(|t| (g.clone(), t))).collect();
@@ -462,14 +444,9 @@ pub fn analyze(
     let name = data.display().to_string();
     let mut idx = Vec::new();
     for (c, flag) in cols.iter().zip(["--participant-col", "--arm-col", "--scenario-col", "--score-col"]) {
-        match table.column(c) {
-            Some(i) => idx.push(i),
-            None => {
-                let d = Diagnostic::error(
-                    Pos { line: 1, column: 1, index: 0 },
-                    format!("no column `{c}` (the columns are: {})", table.columns.join(", ")),
-                )
-                .suggest(Some(format!("map it with `{flag} NAME`")));
+        match table.require(c, Some(flag)) {
+            Ok(i) => idx.push(i),
+            Err(d) => {
                 print_diagnostics(&name, Some(&text), &Diagnostics(vec![d]));
                 return Ok(ExitCode::FAILURE);
             }
