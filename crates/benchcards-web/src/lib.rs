@@ -5,6 +5,8 @@
 //! from a card, profile or run is escaped; nothing is loaded from elsewhere; every request is a
 //! read (no GET changes anything) and names things by id, never by path.
 
+pub mod view;
+
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -468,7 +470,7 @@ async fn run_page(State(site): Shared, UrlPath((store_name, run)): UrlPath<(Stri
         return not_found("No such run store in the runs folder.");
     };
     let Ok(store) = benchcards_eval::store::Store::open_read_only(&path) else { return not_found("The run store cannot be opened.") };
-    let inputs = match benchcards_eval::view::run_inputs(&store, &store_name, &run, true) {
+    let inputs = match view::run_inputs(&store, &store_name, &run, true) {
         Ok(i) => i,
         Err(e) => return not_found(&e),
     };

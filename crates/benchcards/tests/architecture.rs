@@ -27,7 +27,7 @@ fn no_arrow_runs_where_the_crate_map_forbids_it() {
         ("benchcards-stats", [&IO[..], &["benchcards-core"]].concat()),
         ("benchcards-assess", [&IO[..], &["benchcards-eval", "benchcards-report"]].concat()),
         ("benchcards-report", [&IO[..], &["benchcards-eval"]].concat()),
-        ("benchcards-eval", vec!["benchcards-web", "axum"]),
+        ("benchcards-eval", vec!["benchcards-web", "benchcards-report", "axum"]),
         // The web UI reads run stores; it never runs a model or calls one.
         ("benchcards-web", vec!["benchcards-local", "candle-core", "reqwest"]),
     ];
