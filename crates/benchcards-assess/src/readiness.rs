@@ -156,3 +156,42 @@ pub fn readiness(profile: &Profile, cmp: Option<&Comparison>, run_gates: &[Group
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn published(drop: f64, interval: Option<[f64; 2]>) -> Tested {
+        Tested {
+            assumption: "query_authorship".into(),
+            from: "vignette".into(),
+            to: "patient_query".into(),
+            model: Some("m".into()),
+            metric: None,
+            drop,
+            interval,
+            n: Some(600),
+            run: None,
+            to_score: None,
+            control: None,
+            evidence: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn published_drops_are_gated_on_their_interval_else_conservatively_on_the_point() {
+        let result = |drop, interval, tol| PublishedGate::new(&published(drop, interval), tol).result;
+        // With an interval: non-inferiority as for a run's own drop.
+        assert_eq!(result(2.0, Some([0.5, 3.5]), Some(5.0)), Some(GateResult::Pass));
+        assert_eq!(result(9.0, Some([6.0, 12.0]), Some(5.0)), Some(GateResult::Fail));
+        assert_eq!(result(4.0, Some([1.0, 7.0]), Some(5.0)), Some(GateResult::Inconclusive));
+        // Without one: above the tolerance fails, below it never passes.
+        assert_eq!(result(11.8, None, Some(5.0)), Some(GateResult::Fail));
+        assert_eq!(result(2.0, None, Some(5.0)), Some(GateResult::Inconclusive));
+        assert_eq!(result(11.8, None, None), None, "no tolerance, no gate");
+        let g = PublishedGate::new(&published(11.8, None), Some(5.0));
+        assert_eq!(g.drop_text(), "11.8 points (no interval reported; n = 600) on m, published, on another model");
+        assert_eq!(g.result_text(), "fail (point estimate above the tolerance; no interval reported)");
+        assert_eq!(g.source(), "the card (no source given)");
+    }
+}
