@@ -528,6 +528,7 @@ impl ConditionSpec {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum GraderKind {
     /// Names at least one accepted condition.
@@ -541,6 +542,7 @@ pub enum GraderKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum GraderMode {
     /// Reproduces Bean et al.'s fuzzy substring matcher exactly.
@@ -564,6 +566,22 @@ pub struct GraderSpec {
     /// Model id (from `models`) that judges.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub judge_model: Option<String>,
+}
+
+impl GraderSpec {
+    /// The grader's name in run stores and results: its kind, with its mode and threshold
+    /// (`conditions:bean@80`) or its judge (`judge:MODEL`).
+    pub fn name(&self) -> String {
+        match self.kind {
+            GraderKind::Conditions => match self.mode.unwrap_or(GraderMode::Bean) {
+                GraderMode::Bean => format!("conditions:bean@{}", self.threshold.unwrap_or(80)),
+                GraderMode::Strict => "conditions:strict".into(),
+            },
+            GraderKind::Disposition => "disposition".into(),
+            GraderKind::Mcq => "mcq".into(),
+            GraderKind::Judge => format!("judge:{}", self.judge_model.as_deref().unwrap_or("?")),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]

@@ -3,21 +3,13 @@
 //! assumption it relaxes, proxy) so confounded steps can be flagged.
 
 use crate::dataset::Dataset;
-use crate::grade::{self, Mode};
+use crate::grade;
 use crate::store::Store;
-use benchcards_core::{GraderKind, GraderMode, GraderSpec, Plan, Taxonomy};
+use benchcards_core::{GraderSpec, Plan, Taxonomy};
 use serde::Serialize;
 
 pub fn grader_name(g: &GraderSpec) -> String {
-    match g.kind {
-        GraderKind::Conditions => match g.mode.unwrap_or(GraderMode::Bean) {
-            GraderMode::Bean => format!("conditions:bean@{}", g.threshold.unwrap_or(80)),
-            GraderMode::Strict => "conditions:strict".into(),
-        },
-        GraderKind::Disposition => "disposition".into(),
-        GraderKind::Mcq => "mcq".into(),
-        GraderKind::Judge => format!("judge:{}", g.judge_model.as_deref().unwrap_or("?")),
-    }
+    g.name()
 }
 
 /// Grades every completed sample of a run; returns how many grades were written.
@@ -29,37 +21,11 @@ fn grade_samples(store: &Store, run: &str, plan: &Plan, dataset: &Dataset) -> ru
     let mut n = 0;
     for s in store.samples(run)?.into_iter().filter(|s| s.status == "done") {
         let Some(item) = dataset.item(&s.item) else { continue };
-        let response = s.response.as_deref().unwrap_or("");
         for g in &plan.graders {
-            let (score, detail) = match g.kind {
-                GraderKind::Conditions => {
-                    let mode = if g.mode == Some(GraderMode::Strict) { Mode::Strict } else { Mode::Bean };
-                    let r = grade::conditions(response, &item.gold.names(), mode, g.threshold.unwrap_or(80), None);
-                    (r.score, r.detail)
-                }
-                GraderKind::Mcq => {
-                    let r = grade::mcq(response, item.gold.answer.as_deref().unwrap_or(""), &item.gold.options);
-                    (r.score, r.detail)
-                }
-                GraderKind::Disposition => match item.gold.disposition.as_deref() {
-                    Some(gold) => {
-                        let d = grade::disposition(response, gold);
-                        (
-                            f64::from(u8::from(d.exact)),
-                            format!(
-                                "read {} (gold {gold}); within one: {}; under-triage: {}",
-                                d.predicted.as_deref().unwrap_or("none"),
-                                d.within_one,
-                                d.under_triage
-                            ),
-                        )
-                    }
-                    None => continue,
-                },
-                // The judge needs model calls: `runner::judge_run` grades with it.
-                GraderKind::Judge => continue,
-            };
-            store.put_grade(run, &s.key, &grader_name(g), score, &detail)?;
+            // The judge grades in `runner::judge_run`; an item without the gold a grader reads
+            // is not graded by it.
+            let Ok(graded) = grade::grade(g, item, s.response.as_deref().unwrap_or("")) else { continue };
+            store.put_grade(run, &s.key, &g.name(), graded.grade.score, &graded.grade.detail)?;
             n += 1;
         }
     }

@@ -2,17 +2,10 @@
 //! modes), the care disposition on the five-level scale, multiple choice, and the LLM judge's
 //! prompt and the reading of its verdict.
 
+use crate::dataset::Item;
+use benchcards_core::{GraderKind, GraderMode, GraderSpec};
 use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    /// Bean et al. exactly: lowercase, fuzzy substring with ⌊(100 − threshold)·L/100⌋ edits.
-    Bean,
-    /// Word boundaries, plurals, small typos in long words, and negation scope.
-    Strict,
-}
 
 /// The outcome of grading one response.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -232,11 +225,56 @@ pub fn strict_match(response: &str, names: &[String], question: Option<&str>) ->
     Grade { score: 0.0, matched: None, detail }
 }
 
-pub fn conditions(response: &str, names: &[String], mode: Mode, threshold: u8, question: Option<&str>) -> Grade {
+/// `Bean` is Bean et al.'s matcher exactly (lowercase, fuzzy substring with
+/// ⌊(100 − threshold)·L/100⌋ edits); `Strict` respects word boundaries, plurals, small typos in
+/// long words, and negation scope.
+pub fn conditions(response: &str, names: &[String], mode: GraderMode, threshold: u8, question: Option<&str>) -> Grade {
     match mode {
-        Mode::Bean => bean_match(response, names, threshold, question),
-        Mode::Strict => strict_match(response, names, question),
+        GraderMode::Bean => bean_match(response, names, threshold, question),
+        GraderMode::Strict => strict_match(response, names, question),
     }
+}
+
+/// Why a grader gave a response no grade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ungraded {
+    /// The judge needs a model call (`runner::judge` asks it).
+    Judge,
+    /// The item has no gold answer of the kind the grader reads (e.g. no disposition).
+    NoGold(&'static str),
+}
+
+/// One grader's reading of one response: its grade and, for dispositions, the finer reading.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Graded {
+    pub grade: Grade,
+    pub disposition: Option<DispositionGrade>,
+}
+
+/// The one way a response is graded by `spec`, for the command `grade` and after a run alike.
+pub fn grade(spec: &GraderSpec, item: &Item, response: &str) -> Result<Graded, Ungraded> {
+    let grade = match spec.kind {
+        GraderKind::Conditions => {
+            conditions(response, &item.gold.names(), spec.mode.unwrap_or(GraderMode::Bean), spec.threshold.unwrap_or(80), None)
+        }
+        GraderKind::Mcq => mcq(response, item.gold.answer.as_deref().unwrap_or(""), &item.gold.options),
+        GraderKind::Disposition => {
+            let gold = item.gold.disposition.as_deref().ok_or(Ungraded::NoGold("disposition"))?;
+            let d = disposition(response, gold);
+            let detail = format!(
+                "read {} (gold {gold}); within one: {}; under-triage: {}",
+                d.predicted.as_deref().unwrap_or("none"),
+                d.within_one,
+                d.under_triage
+            );
+            return Ok(Graded {
+                grade: Grade { score: f64::from(u8::from(d.exact)), matched: d.predicted.clone(), detail },
+                disposition: Some(d),
+            });
+        }
+        GraderKind::Judge => return Err(Ungraded::Judge),
+    };
+    Ok(Graded { grade, disposition: None })
 }
 
 /// The five care levels, least to most urgent (Bean et al.'s NHS scale).
@@ -362,7 +400,7 @@ pub fn mcq(response: &str, answer: &str, options: &[String]) -> Grade {
 
 /// The judge's request: the plan's rubric, the reference answer, the case and the response.
 /// The judge may see the gold answers (it grades); the response is quoted as data.
-pub fn judge_messages(rubric: &str, item: &crate::dataset::Item, response: &str) -> Vec<crate::conditions::Message> {
+pub fn judge_messages(rubric: &str, item: &Item, response: &str) -> Vec<crate::conditions::Message> {
     use crate::conditions::Message;
     let g = &item.gold;
     let mut reference = Vec::new();

@@ -2,6 +2,7 @@
 //! the scheduler; and stage 2 from logs: reading conversations, measuring them, augmenting a
 //! dataset with them, and deriving the adapted benchmark's card.
 
+pub mod client;
 pub mod conditions;
 pub mod dataset;
 pub mod derive;
@@ -10,7 +11,8 @@ pub mod grade;
 pub mod human;
 pub mod logs;
 pub mod measure;
-pub mod provider;
+pub mod responses;
 pub mod runner;
+pub mod session;
 pub mod store;
 pub mod view;

@@ -3,12 +3,12 @@
 //! jittered backoff that honour Retry-After, the response cache, and a durable record of each
 //! sample the moment it completes.
 
+use crate::client::{CallError, Client, Completion, cache_key};
 use crate::conditions::{
     After, DOCTOR_SYSTEM, DOCTOR_WRAP_UP, Flow, LAY_REWRITE, Message, PATIENT_DECISION, PATIENT_OPENING, SUMMARIZE, TASK, patient_system,
     units,
 };
 use crate::dataset::Dataset;
-use crate::provider::{CallError, Completion, Provider, cache_key};
 use crate::store::{Cached, SampleRow, Store, Write, Writer};
 use benchcards_core::Scoring;
 use benchcards_core::{ModelSpec, Plan};
@@ -35,7 +35,7 @@ pub struct Work {
 impl Work {
     /// Most requests the sample can send, and a rough prompt-token count, for dry runs.
     pub fn estimate(&self) -> (i64, i64) {
-        use crate::provider::estimate_tokens;
+        use crate::client::estimate_tokens;
         match &self.flow {
             Flow::Single(m) => (1, estimate_tokens(m)),
             Flow::LayRewrite { vignette } => (2, 2 * estimate_tokens(&[Message::new("user", vignette.clone())])),
@@ -236,7 +236,7 @@ impl Shared {
 
 /// One request with retries. Completed requests come from (and go to) the cache.
 async fn request(
-    provider: &Provider,
+    client: &Client,
     spec: &ModelSpec,
     messages: &[Message],
     epoch: u32,
@@ -253,7 +253,7 @@ async fn request(
         attempt += 1;
         let permit = aimd.sem.acquire().await.expect("semaphore open");
         stats.sent.fetch_add(1, Ordering::Relaxed);
-        let result = provider.complete(messages, &spec.sampling).await;
+        let result = client.complete(messages, &spec.sampling).await;
         match result {
             Ok(c) => {
                 let cached = Cached { text: c.text.clone(), prompt_tokens: c.prompt_tokens, completion_tokens: c.completion_tokens };
@@ -300,7 +300,7 @@ struct Outcome {
     tally: Tally,
 }
 
-type Endpoint<'a> = (&'a Provider, &'a ModelSpec);
+type Endpoint<'a> = (&'a Client, &'a ModelSpec);
 
 async fn ask(ep: Endpoint<'_>, messages: &[Message], w: &Work, sh: &Shared, tally: &mut Tally) -> Result<String, (CallError, u32)> {
     let (c, cached, attempts) = request(ep.0, ep.1, messages, w.epoch, &w.key, sh).await.map_err(|(e, a)| (e, tally.attempts + a))?;
@@ -429,7 +429,7 @@ pub async fn execute(
     run: &str,
     work: Vec<Work>,
     models: &[ModelSpec],
-    providers: Vec<Arc<Provider>>,
+    clients: Vec<Arc<Client>>,
     opts: Options,
 ) -> Summary {
     let start = Instant::now();
@@ -458,7 +458,7 @@ pub async fn execute(
         }
         let slot = queue.clone().acquire_owned().await.expect("queue open");
         let (sh, summary, finished, meter) = (sh.clone(), summary.clone(), finished.clone(), meter.clone());
-        let (doctor, patient) = (providers[w.model].clone(), providers[w.patient].clone());
+        let (doctor, patient) = (clients[w.model].clone(), clients[w.patient].clone());
         let (doctor_spec, patient_spec) = (models[w.model].clone(), models[w.patient].clone());
         tasks.spawn(async move {
             let t0 = Instant::now();
@@ -562,16 +562,16 @@ pub async fn judge(
     store: Arc<Mutex<Store>>,
     run: &str,
     spec: &ModelSpec,
-    provider: Arc<Provider>,
+    client: Arc<Client>,
     requests: Vec<(String, Vec<Message>)>,
     opts: &Options,
 ) -> Verdicts {
     let sh = Shared::new(store, run, opts);
     let mut tasks = tokio::task::JoinSet::new();
     for (key, messages) in requests {
-        let (sh, provider, spec) = (sh.clone(), provider.clone(), spec.clone());
+        let (sh, client, spec) = (sh.clone(), client.clone(), spec.clone());
         tasks.spawn(async move {
-            match request(&provider, &spec, &messages, 0, &key, &sh).await {
+            match request(&client, &spec, &messages, 0, &key, &sh).await {
                 Ok((c, ..)) => (key, crate::grade::read_judgement(&c.text), c.prompt_tokens, c.completion_tokens),
                 Err((e, _)) => (key, Err(e.reason), 0, 0),
             }
@@ -599,7 +599,7 @@ pub async fn judge_run(
     run: &str,
     plan: &Plan,
     dataset: &Dataset,
-    providers: &[Arc<Provider>],
+    clients: &[Arc<Client>],
     opts: &Options,
 ) -> rusqlite::Result<JudgeSummary> {
     let mut summary = JudgeSummary::default();
@@ -621,7 +621,7 @@ pub async fn judge_run(
                 })
                 .collect()
         };
-        let v = judge(store.clone(), run, &plan.models[m], providers[m].clone(), requests, opts).await;
+        let v = judge(store.clone(), run, &plan.models[m], clients[m].clone(), requests, opts).await;
         summary.requests_sent += v.requests_sent;
         summary.cost_usd += plan.models[m].cost(v.prompt_tokens, v.completion_tokens);
         if let Some(e) = v.store_error {

@@ -240,7 +240,8 @@ pub enum Write {
     Failure { key: String, attempt: i64, reason: String },
 }
 
-enum Message {
+/// What the writer thread receives.
+enum ToWriter {
     Write(Write),
     /// Answered once everything sent before it is committed, with the first write error so far.
     Flush(tokio::sync::oneshot::Sender<Result<(), String>>),
@@ -249,7 +250,7 @@ enum Message {
 /// The store's writer thread for one run. It stops when the `Writer` is dropped, after
 /// committing what was sent.
 pub struct Writer {
-    tx: mpsc::Sender<Message>,
+    tx: mpsc::Sender<ToWriter>,
 }
 
 /// Most writes in one transaction.
@@ -259,7 +260,7 @@ impl Writer {
     /// Starts the writer on its own connection to the store's file, so reads (the cache) never
     /// wait for a commit.
     pub fn start(store: &Store, run: &str) -> Writer {
-        let (tx, rx) = mpsc::channel::<Message>();
+        let (tx, rx) = mpsc::channel::<ToWriter>();
         let (run, path) = (run.to_string(), store.path.clone());
         std::thread::spawn(move || {
             let store = Store::open(&path).map_err(|e| format!("cannot open {} to record the run: {e}", path.display()));
@@ -268,8 +269,8 @@ impl Writer {
                 let (mut writes, mut acks) = (Vec::new(), Vec::new());
                 for m in std::iter::once(first).chain(rx.try_iter().take(BATCH - 1)) {
                     match m {
-                        Message::Write(w) => writes.push(w),
-                        Message::Flush(ack) => acks.push(ack),
+                        ToWriter::Write(w) => writes.push(w),
+                        ToWriter::Flush(ack) => acks.push(ack),
                     }
                 }
                 if let Ok(st) = &store
@@ -287,14 +288,14 @@ impl Writer {
 
     /// Queues a write. If the writer has stopped, the next `flush` says so.
     pub fn send(&self, w: Write) {
-        let _ = self.tx.send(Message::Write(w));
+        let _ = self.tx.send(ToWriter::Write(w));
     }
 
     /// Waits until everything sent so far is committed; the error is the first write that failed.
     pub async fn flush(&self) -> Result<(), String> {
         let (ack, done) = tokio::sync::oneshot::channel();
         let stopped = || "the run store's writer stopped".to_string();
-        self.tx.send(Message::Flush(ack)).map_err(|_| stopped())?;
+        self.tx.send(ToWriter::Flush(ack)).map_err(|_| stopped())?;
         done.await.map_err(|_| stopped())?
     }
 }

@@ -1,7 +1,8 @@
 //! The bundled dataset of original vignettes parses and has what the runner and `measure` need.
 
+use benchcards_core::GraderMode;
 use benchcards_eval::dataset::parse_dataset;
-use benchcards_eval::grade::{self, DISPOSITIONS, Mode};
+use benchcards_eval::grade::{self, DISPOSITIONS};
 
 #[test]
 fn bundled_vignettes_are_complete_and_do_not_give_the_answer_away() {
@@ -19,7 +20,7 @@ fn bundled_vignettes_are_complete_and_do_not_give_the_answer_away() {
         assert!(item.patient_queries.len() >= 2, "{}", item.id);
         assert!(item.gold.key_facts.len() >= 4, "{}", item.id);
         assert!(!item.gold.conditions.is_empty() && !item.gold.red_flags.is_empty(), "{}", item.id);
-        let leak = grade::conditions(&item.vignette, &item.gold.names(), Mode::Strict, 80, None);
+        let leak = grade::conditions(&item.vignette, &item.gold.names(), GraderMode::Strict, 80, None);
         assert_eq!(leak.score, 0.0, "{}: the vignette names its own diagnosis ({:?})", item.id, leak.matched);
     }
 }

@@ -201,24 +201,6 @@ pub enum StudyCommand {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GraderChoice {
-    /// Names at least one accepted condition.
-    Conditions,
-    /// The care disposition on the five-level scale (exact; within-one and under-triage too).
-    Disposition,
-    /// Multiple choice.
-    Mcq,
-    /// An LLM judge with a rubric: the plan given with --plan names both (its `kind: judge` grader).
-    Judge,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GraderModeChoice {
-    Bean,
-    Strict,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
     Csv,
     Jsonl,
@@ -601,9 +583,9 @@ pub enum Command {
         #[arg(long)]
         dataset: PathBuf,
         #[arg(long, value_enum)]
-        grader: GraderChoice,
+        grader: benchcards_core::GraderKind,
         #[arg(long, value_enum, default_value = "bean")]
-        mode: GraderModeChoice,
+        mode: benchcards_core::GraderMode,
         /// Fuzzy-match threshold, 0–100 (conditions grader, bean mode).
         #[arg(long, default_value_t = 80)]
         threshold: u8,

@@ -302,6 +302,14 @@ fn demo_runs_the_whole_flow_offline_and_writes_a_report() {
     assert!(!html.contains("src=\"http") && !html.contains("href=\"http"), "the report loads nothing from outside");
     let md = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
     assert!(md.contains("](waterfall.svg)") && out_dir.join("waterfall.svg").is_file());
+    // Word for word what it showed before, apart from timings and run ids (accept a deliberate
+    // change with INSTA_UPDATE=always).
+    let stable = |s: &str| {
+        let s = regex::Regex::new(r"local-smollm2-\d+").unwrap().replace_all(s, "local-smollm2-RUN");
+        regex::Regex::new(r"\b\d+\.\d s\b").unwrap().replace_all(&s, "T s").into_owned()
+    };
+    insta::assert_snapshot!("demo_stdout", stable(&text));
+    insta::assert_snapshot!("demo_report_md", stable(&md));
     // The plan left behind is one a user can check, edit and run.
     let check = bc().current_dir(&out_dir).args(["check", "plan.yaml"]).output().unwrap();
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));

@@ -308,7 +308,7 @@ async fn conversation_flows_and_the_patient_never_sees_gold_answers() {
             patient_requests += 1;
             let item = ds.items.iter().find(|i| system.contains(&i.vignette)).expect("the patient holds its vignette");
             let leak =
-                benchcards_eval::grade::conditions(&b.to_string(), &item.gold.names(), benchcards_eval::grade::Mode::Strict, 80, None);
+                benchcards_eval::grade::conditions(&b.to_string(), &item.gold.names(), benchcards_core::GraderMode::Strict, 80, None);
             assert_eq!(leak.score, 0.0, "the patient's prompt holds a gold answer: {:?}", leak.matched);
             assert!(!b.to_string().contains(item.gold.disposition.as_deref().unwrap()), "nor the disposition");
         }

@@ -6,7 +6,7 @@
 //! results, decomposes the gap with intervals and writes a report.
 
 use super::bundled_documents;
-use super::eval::{Executed, Settings, execute_plan, prepare, runs_export};
+use super::eval::{into_report, prepare, report, runs_export};
 use super::files::profile_yaml;
 use super::logs::{measurement_tables, register_vocabulary};
 use super::stats::{decomposition, defaults};
@@ -14,6 +14,8 @@ use crate::cli::{ExportFormat, WeightScheme};
 use benchcards_assess::plan::{PlanPaths, draft};
 use benchcards_assess::registry::{gaps, rank};
 use benchcards_core::{Card, Profile, taxonomy};
+use benchcards_eval::runner::Progress;
+use benchcards_eval::session::Settings;
 use benchcards_report::assess::{comparison_sections, comparison_text, gaps_table, ranking_table, verdict_name};
 use benchcards_report::decompose::{decomposition_sections, text, waterfall_svg};
 use benchcards_report::{Report, Table};
@@ -183,9 +185,9 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
     let plan_path = out.join("plan.yaml");
     super::write_file(&plan_path, &plan_text)?;
 
-    let mut p = prepare(&plan_path).map_err(|_| miette!("the demo plan {} does not load", plan_path.display()))?;
+    let mut p = prepare(&plan_path)?.map_err(|_| miette!("the demo plan {} does not load", plan_path.display()))?;
     p.keep_items(items.max(1));
-    let (work, _) = benchcards_eval::runner::expand(&p.plan, &p.dataset).map_err(|e| miette!("{e}"))?;
+    let (work, _) = p.work().map_err(|e| miette!("{e}"))?;
     let model = &p.plan.models[0];
     println!(
         "6. The local model `{}` answers {} vignette(s) under {} (`benchcards run {}`)\n",
@@ -196,7 +198,13 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
     );
     let store = out.join("runs.sqlite");
     let settings = Settings { concurrency: 4, max_attempts: 3, timeout: 600 };
-    let Executed { run_id, summary, .. } = execute_plan(&p, work, &store, None, settings)?;
+    let session = p.start(&store, None, settings).map_err(into_report)?;
+    let run_id = session.run_id.clone();
+    eprintln!("run `{run_id}`: {} sample(s); store {}", work.len(), store.display());
+    let summary = match session.execute(&p, work, Progress::for_stderr()) {
+        Ok(x) => x.summary,
+        Err(e) => return report(e),
+    };
     println!(
         "Run `{run_id}`: {} sample(s) ({} from the cache of earlier demos), {} failed; {} request(s); {} prompt + {} completion tokens; {:.1} s.\n",
         summary.done,

@@ -114,7 +114,8 @@ pub fn run(command: Command) -> Result<ExitCode> {
             output.as_deref(),
         ),
         Command::Run { plan, dry_run, resume, items, limit, store, concurrency, max_attempts, timeout, allow_phi_to_remote } => {
-            eval::run(&plan, dry_run, resume.as_deref(), items, limit, &store, concurrency, max_attempts, timeout, allow_phi_to_remote)
+            let settings = benchcards_eval::session::Settings { concurrency, max_attempts, timeout };
+            eval::run(&plan, dry_run, resume.as_deref(), items, limit, &store, settings, allow_phi_to_remote)
         }
         Command::Runs { command: RunsCommand::List { store } } => eval::runs_list(&store),
         Command::Runs { command: RunsCommand::Show { run, store } } => eval::runs_show(&store, &run),

@@ -7,7 +7,7 @@
 #![cfg_attr(not(all(feature = "http", feature = "local")), allow(unused))]
 
 use crate::conditions::Message;
-use benchcards_core::{ModelSpec, Provider as Kind, Sampling};
+use benchcards_core::{ModelSpec, Provider, Sampling};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -39,7 +39,8 @@ impl CallError {
     }
 }
 
-pub enum Provider {
+/// A client for one model of the plan: it sends a conversation and returns the reply.
+pub enum Client {
     #[cfg(feature = "http")]
     OpenAi {
         client: reqwest::Client,
@@ -56,16 +57,16 @@ pub enum Provider {
     Mock,
 }
 
-impl Provider {
+impl Client {
     /// Builds a provider from the plan's model. The API key is read from the named environment
     /// variable now, and kept only in memory.
-    pub fn from_spec(spec: &ModelSpec, timeout: Duration) -> Result<Provider, String> {
+    pub fn from_spec(spec: &ModelSpec, timeout: Duration) -> Result<Client, String> {
         match spec.provider {
-            Kind::Mock => Ok(Provider::Mock),
+            Provider::Mock => Ok(Client::Mock),
             #[cfg(not(feature = "http"))]
-            Kind::Openai => Err(format!("model `{}`: this build has no HTTP client (feature `http`)", spec.id)),
+            Provider::Openai => Err(format!("model `{}`: this build has no HTTP client (feature `http`)", spec.id)),
             #[cfg(feature = "http")]
-            Kind::Openai => {
+            Provider::Openai => {
                 let api_key = match &spec.api_key_env {
                     Some(var) => Some(
                         std::env::var(var)
@@ -75,7 +76,7 @@ impl Provider {
                 };
                 let client =
                     reqwest::Client::builder().timeout(timeout).build().map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-                Ok(Provider::OpenAi {
+                Ok(Client::OpenAi {
                     client,
                     endpoints: spec
                         .base_urls
@@ -91,9 +92,9 @@ impl Provider {
                 })
             }
             #[cfg(not(feature = "local"))]
-            Kind::Local => Err(format!("model `{}`: this build has no embedded model (feature `local`)", spec.id)),
+            Provider::Local => Err(format!("model `{}`: this build has no embedded model (feature `local`)", spec.id)),
             #[cfg(feature = "local")]
-            Kind::Local => {
+            Provider::Local => {
                 // `model:` may name the GGUF file; otherwise it is found where the set-up script puts it.
                 let path = match spec.model.as_deref().map(std::path::PathBuf::from).filter(|p| p.is_file()) {
                     Some(p) => p,
@@ -102,16 +103,16 @@ impl Provider {
                 let model = benchcards_local::LocalModel::load(&path).map_err(|e| format!("model `{}`: {e}", spec.id))?;
                 let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
                 let pool = (0..cores).map(|_| std::sync::Mutex::new(model.clone())).collect();
-                Ok(Provider::Local(std::sync::Arc::new(pool), AtomicUsize::new(0)))
+                Ok(Client::Local(std::sync::Arc::new(pool), AtomicUsize::new(0)))
             }
         }
     }
 
     pub async fn complete(&self, messages: &[Message], sampling: &Sampling) -> Result<Completion, CallError> {
         match self {
-            Provider::Mock => Ok(mock_reply(messages)),
+            Client::Mock => Ok(mock_reply(messages)),
             #[cfg(feature = "local")]
-            Provider::Local(pool, next) => {
+            Client::Local(pool, next) => {
                 let (pool, sampling, first) = (pool.clone(), sampling.clone(), next.fetch_add(1, Ordering::Relaxed));
                 let msgs: Vec<(String, String)> = messages.iter().map(|m| (m.role.clone(), m.content.clone())).collect();
                 let result = tokio::task::spawn_blocking(move || {
@@ -134,7 +135,7 @@ impl Provider {
                 Ok(Completion { text, prompt_tokens: prompt as i64, completion_tokens: completion as i64 })
             }
             #[cfg(feature = "http")]
-            Provider::OpenAi { client, endpoints, model, api_key, next } => {
+            Client::OpenAi { client, endpoints, model, api_key, next } => {
                 let endpoint = &endpoints[next.fetch_add(1, Ordering::Relaxed) % endpoints.len()];
                 openai(client, endpoint, model, api_key.as_deref(), messages, sampling).await.map_err(|mut e| {
                     // A server may echo the key in an error ("Incorrect API key provided: sk-...").

@@ -1,0 +1,398 @@
+//! An evaluation session, the one API the command line, the demo and the web UI use for a
+//! plan: [`prepare`] reads it (its dataset and human data, its hash, its files made absolute);
+//! [`Prepared::estimate`] is the dry run; [`Prepared::start`] records (or resumes) a run and
+//! [`Session::execute`] sends the work, asks the judge and grades what completed.
+
+use crate::client::Client;
+use crate::dataset::{Dataset, parse_dataset};
+use crate::runner::{self, Options, Progress, Summary, Work};
+use crate::store::{SampleRow, Store};
+use benchcards_core::document::{LoadError, read_data};
+use benchcards_core::{Diagnostics, GraderKind, Loaded, ModelSpec, Plan};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Why a session step stopped.
+#[derive(Debug)]
+pub enum SessionError {
+    /// The plan does not load: its own diagnostics.
+    Plan(LoadError),
+    /// A data file with problems: its name, its text when it could be read, and where.
+    File { name: String, text: Option<String>, diagnostics: Diagnostics },
+    /// Anything else, with the fix when there is one.
+    Message { message: String, help: Option<String> },
+}
+
+impl SessionError {
+    fn new(message: impl Into<String>) -> Self {
+        SessionError::Message { message: message.into(), help: None }
+    }
+
+    fn help(message: impl Into<String>, help: impl Into<String>) -> Self {
+        SessionError::Message { message: message.into(), help: Some(help.into()) }
+    }
+}
+
+impl fmt::Display for SessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SessionError::Plan(e) => write!(f, "{} does not load", e.path),
+            SessionError::File { name, .. } => write!(f, "{name} has problems"),
+            SessionError::Message { message, .. } => f.write_str(message),
+        }
+    }
+}
+
+fn store_error(e: impl fmt::Display) -> SessionError {
+    SessionError::new(e.to_string())
+}
+
+/// Whether a data file is JSON Lines (by its extension); otherwise it is read as CSV.
+pub fn is_jsonl(path: &Path) -> bool {
+    matches!(path.extension().and_then(|e| e.to_str()), Some("jsonl" | "ndjson"))
+}
+
+/// Reads a data file's text, or says why it cannot be read.
+pub fn read_file(path: &Path) -> Result<String, SessionError> {
+    read_data(path).map_err(|d| SessionError::File { name: path.display().to_string(), text: None, diagnostics: Diagnostics(vec![d]) })
+}
+
+/// Reads and parses a dataset.
+pub fn load_dataset(path: &Path) -> Result<Dataset, SessionError> {
+    let text = read_file(path)?;
+    parse_dataset(&text).map_err(|diagnostics| SessionError::File { name: path.display().to_string(), text: Some(text), diagnostics })
+}
+
+/// A plan ready to run.
+pub struct Prepared {
+    pub plan: Plan,
+    /// The plan as loaded, for its warnings.
+    pub loaded: Loaded,
+    /// The plan as stored with the run: its file paths made absolute.
+    pub plan_json: String,
+    pub plan_hash: String,
+    pub dataset: Dataset,
+    /// The human study's rows, imported as completed samples.
+    pub human: Vec<SampleRow>,
+    /// What was read besides the plan, to tell the user.
+    pub notes: Vec<String>,
+}
+
+/// Reads a plan, its dataset and its human data.
+pub fn prepare(plan_path: &Path) -> Result<Prepared, SessionError> {
+    let (plan, loaded) = benchcards_core::load_plan(plan_path).map_err(SessionError::Plan)?;
+    let base = plan_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+    let dataset_path = base.join(&plan.dataset);
+    let dataset = load_dataset(&dataset_path)?;
+    let plan_hash = plan_hash(&plan);
+    // The stored plan names its files absolutely, so `runs export` and `report` find them later.
+    let absolute = |rel: &str| {
+        let p = base.join(rel);
+        std::path::absolute(&p).unwrap_or(p).display().to_string()
+    };
+    let mut stored = plan.clone();
+    stored.dataset = absolute(&plan.dataset);
+    stored.card = absolute(&plan.card);
+    stored.deployment = absolute(&plan.deployment);
+    let mut notes = Vec::new();
+    let mut human = match &plan.human_study {
+        Some(study) => {
+            let path = base.join(&study.path);
+            let text = read_file(&path)?;
+            let rows = crate::human::read_study(&text, is_jsonl(&path), study, &dataset).map_err(|diagnostics| SessionError::File {
+                name: path.display().to_string(),
+                text: Some(text),
+                diagnostics,
+            })?;
+            notes.push(format!("human study: {} row(s) read from {}", rows.len(), path.display()));
+            rows
+        }
+        None => Vec::new(),
+    };
+    if plan.conditions.iter().any(|c| c.id == "human_study") {
+        let real = crate::human::from_conversations(&dataset);
+        if real.is_empty() && plan.human_study.is_none() {
+            return Err(SessionError::help(
+                format!(
+                    "the plan has a `human_study` condition, but no `human_study` file and no conversations in {}",
+                    dataset_path.display()
+                ),
+                "attach real conversations with `benchcards augment`, or name the study's file under `human_study`",
+            ));
+        }
+        human.extend(real);
+    }
+    let plan_json = serde_json::to_string(&stored).unwrap_or_default();
+    Ok(Prepared { plan, loaded, plan_json, plan_hash, dataset, human, notes })
+}
+
+/// The first 8 bytes of the plan's SHA-256, in hex: a resumed run must come from the same plan.
+fn plan_hash(plan: &Plan) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(serde_json::to_string(plan).unwrap_or_default().as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// A dataset marked `contains_phi` goes only to models on this machine, unless allowed.
+pub fn check_patient_data(dataset: &Dataset, models: &[ModelSpec], allow: bool) -> Result<(), SessionError> {
+    if !dataset.header.contains_phi || allow {
+        return Ok(());
+    }
+    let remote: Vec<&str> = models.iter().flat_map(|m| m.base_urls.iter()).map(String::as_str).filter(|u| !is_loopback(u)).collect();
+    if remote.is_empty() {
+        return Ok(());
+    }
+    Err(SessionError::help(
+        format!("the dataset is marked contains_phi and this would send it to {}", remote.join(", ")),
+        "use a model on this machine, or pass --allow-phi-to-remote if sending this data there is permitted",
+    ))
+}
+
+/// Whether a base URL points at this machine.
+fn is_loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split(['/', '?']).next().unwrap_or("");
+    let host = if host.starts_with('[') {
+        host.split(']').next().unwrap_or("").trim_start_matches('[')
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    host == "localhost" || host == "::1" || host.starts_with("127.")
+}
+
+/// One line of a dry run: a condition and model, or a judge; the total has neither.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EstimateRow {
+    pub label: String,
+    pub model: String,
+    /// Samples, for a condition (a judge asks once per sample).
+    pub samples: Option<usize>,
+    pub requests: i64,
+    pub prompt_tokens: i64,
+    /// At most: each request may use the model's `max_tokens`.
+    pub completion_tokens: i64,
+    /// At the plan's prices (0 for a model without `pricing`).
+    pub cost_usd: f64,
+}
+
+/// What a run would send, before anything is sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Estimate {
+    pub rows: Vec<EstimateRow>,
+    pub total: EstimateRow,
+    /// The total exceeds the plan's `budget`.
+    pub over_budget: bool,
+}
+
+/// Completion tokens a request may use: the model's `max_tokens`, or 512.
+fn max_tokens(m: &ModelSpec) -> i64 {
+    m.sampling.max_tokens.unwrap_or(512) as i64
+}
+
+impl Prepared {
+    /// Keeps only the dataset's first `n` items, and the human data about them.
+    pub fn keep_items(&mut self, n: usize) {
+        self.dataset.items.truncate(n);
+        let ds = &self.dataset;
+        self.human.retain(|s| ds.item(&s.item).is_some());
+    }
+
+    /// The plan's work (every sample of every condition and model), and notes on it.
+    pub fn work(&self) -> Result<(Vec<Work>, Vec<String>), SessionError> {
+        runner::expand(&self.plan, &self.dataset).map_err(SessionError::new)
+    }
+
+    /// The dry run: requests, tokens and cost for each condition and model, then for each judge.
+    pub fn estimate(&self, work: &[Work]) -> Estimate {
+        let (plan, mut rows) = (&self.plan, Vec::new());
+        for cond in &plan.conditions {
+            let label = cond.name();
+            for (m, spec) in plan.models.iter().enumerate() {
+                let ws: Vec<_> = work.iter().filter(|w| w.label == label && w.model == m).collect();
+                let requests: i64 = ws.iter().map(|w| w.estimate().0).sum();
+                let prompt_tokens: i64 = ws.iter().map(|w| w.estimate().1).sum();
+                let completion_tokens = requests * max_tokens(spec);
+                let cost_usd = spec.cost(prompt_tokens, completion_tokens);
+                let samples = Some(ws.len());
+                rows.push(EstimateRow {
+                    label: label.clone(),
+                    model: spec.id.clone(),
+                    samples,
+                    requests,
+                    prompt_tokens,
+                    completion_tokens,
+                    cost_usd,
+                });
+            }
+        }
+        // Each judge asks its model once per sample: the case, the reference and the answer.
+        for g in plan.graders.iter().filter(|g| g.kind == GraderKind::Judge) {
+            let Some(spec) = plan.models.iter().find(|m| Some(&m.id) == g.judge_model.as_ref()) else { continue };
+            let prompt_tokens: i64 = work
+                .iter()
+                .filter_map(|w| {
+                    let messages = crate::grade::judge_messages(g.rubric.as_deref().unwrap_or(""), self.dataset.item(&w.item)?, "");
+                    Some(crate::client::estimate_tokens(&messages) + max_tokens(&plan.models[w.model]))
+                })
+                .sum();
+            let requests = work.len() as i64;
+            let completion_tokens = requests * max_tokens(spec);
+            let cost_usd = spec.cost(prompt_tokens, completion_tokens);
+            let label = format!("judge ({})", g.name());
+            rows.push(EstimateRow { label, model: spec.id.clone(), samples: None, requests, prompt_tokens, completion_tokens, cost_usd });
+        }
+        let total =
+            rows.iter().fold(EstimateRow { label: "total".into(), samples: Some(0), ..EstimateRow::default() }, |t, r| EstimateRow {
+                samples: Some(t.samples.unwrap_or(0) + r.samples.unwrap_or(0)),
+                requests: t.requests + r.requests,
+                prompt_tokens: t.prompt_tokens + r.prompt_tokens,
+                completion_tokens: t.completion_tokens + r.completion_tokens,
+                cost_usd: t.cost_usd + r.cost_usd,
+                ..t
+            });
+        let over_budget = plan.budget.as_ref().is_some_and(|b| {
+            b.max_requests.is_some_and(|m| total.requests as u64 > m) || b.max_cost_usd.is_some_and(|m| total.cost_usd > m)
+        });
+        Estimate { rows, total, over_budget }
+    }
+
+    /// Records a new run in the store (or picks up `resume`, which must come from the same
+    /// plan) and imports the human data. Each model's client is built first: a missing key or
+    /// model stops here, before a run is recorded.
+    pub fn start(&self, store_path: &Path, resume: Option<&str>, settings: Settings) -> Result<Session, SessionError> {
+        let timeout = Duration::from_secs(settings.timeout.max(1));
+        let clients = self
+            .plan
+            .models
+            .iter()
+            .map(|m| Client::from_spec(m, timeout).map(Arc::new))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(SessionError::new)?;
+        let store = open_store(store_path)?;
+        let run_id = match resume {
+            Some(id) => match store.run_plan(id).map_err(store_error)? {
+                Some((hash, _)) if hash == self.plan_hash => id.to_string(),
+                Some(_) => {
+                    return Err(SessionError::new(format!(
+                        "run `{id}` was started from a different plan; start a new run instead of resuming it"
+                    )));
+                }
+                None => return Err(SessionError::new(format!("no run `{id}` in {} (see `benchcards runs list`)", store_path.display()))),
+            },
+            None => {
+                let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+                let id = format!("{}-{millis}", self.plan.id);
+                store.create_run(&id, &self.plan.id, &self.plan_hash, &self.plan_json).map_err(store_error)?;
+                id
+            }
+        };
+        for row in &self.human {
+            store.put_sample(&run_id, row).map_err(store_error)?;
+        }
+        Ok(Session { run_id, store: Arc::new(Mutex::new(store)), store_path: store_path.to_path_buf(), clients, settings })
+    }
+}
+
+/// How to run: concurrency, attempts per request, seconds before a request times out.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub concurrency: usize,
+    pub max_attempts: u32,
+    pub timeout: u64,
+}
+
+/// A run recorded in its store, ready to execute.
+pub struct Session {
+    pub run_id: String,
+    store: Arc<Mutex<Store>>,
+    store_path: PathBuf,
+    clients: Vec<Arc<Client>>,
+    settings: Settings,
+}
+
+/// What one execution did.
+pub struct Executed {
+    pub summary: Summary,
+    /// Grades written, the judge's included.
+    pub graded: usize,
+    /// Judge verdicts written, and the samples the judge could not grade (each recorded as a
+    /// failure).
+    pub judged: u64,
+    pub unjudged: u64,
+    pub judge_requests: u64,
+    /// The run's samples and verdicts at the plan's prices (requests answered from the cache
+    /// were not paid again).
+    pub cost_usd: f64,
+}
+
+impl Session {
+    /// Sends the work (what the store already holds is skipped), asks the plan's judges, grades
+    /// every completed sample with the other graders, and marks the run complete or not.
+    pub fn execute(&self, p: &Prepared, work: Vec<Work>, progress: Progress) -> Result<Executed, SessionError> {
+        let (plan, run_id, store) = (&p.plan, &self.run_id, &self.store);
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(store_error)?;
+        let opts = Options { concurrency: self.settings.concurrency, max_attempts: self.settings.max_attempts, progress };
+        let summary = rt.block_on(runner::execute(store.clone(), run_id, work, &plan.models, self.clients.clone(), opts.clone()));
+        let judged = rt.block_on(runner::judge_run(store.clone(), run_id, plan, &p.dataset, &self.clients, &opts)).map_err(store_error)?;
+        let guard = store.lock().map_err(|_| SessionError::new("the run store lock was poisoned"))?;
+        if let Some(e) = summary.store_error.as_ref().or(judged.store_error.as_ref()) {
+            guard.set_status(run_id, "incomplete").ok();
+            return Err(SessionError::help(
+                format!("run `{run_id}`: the run store {} could not record everything: {e}", self.store_path.display()),
+                format!("free the disk or fix the store, then `--resume {run_id}` sends the unrecorded samples again"),
+            ));
+        }
+        let graded = crate::export::grade_run(&guard, run_id, plan, &p.dataset).map_err(store_error)? + judged.graded as usize;
+        let complete = summary.failed == 0 && judged.failed == 0;
+        guard.set_status(run_id, if complete { "complete" } else { "incomplete" }).map_err(store_error)?;
+        let samples_cost: f64 = guard
+            .samples(run_id)
+            .map_err(store_error)?
+            .iter()
+            .filter_map(|s| plan.models.iter().find(|m| m.id == s.model).map(|m| m.cost(s.prompt_tokens, s.completion_tokens)))
+            .sum();
+        Ok(Executed {
+            summary,
+            graded,
+            judged: judged.graded,
+            unjudged: judged.failed,
+            judge_requests: judged.requests_sent,
+            cost_usd: samples_cost + judged.cost_usd,
+        })
+    }
+}
+
+/// Opens (or creates) a run store.
+pub fn open_store(path: &Path) -> Result<Store, SessionError> {
+    Store::open(path).map_err(|e| SessionError::new(format!("cannot open the run store {}: {e}", path.display())))
+}
+
+/// The judge's verdicts on `(key, messages)` requests outside a run (the `grade` command),
+/// cached in the store like a run's requests.
+pub fn judge_requests(
+    model: &ModelSpec,
+    requests: Vec<(String, Vec<crate::conditions::Message>)>,
+    store_path: &Path,
+) -> Result<runner::Verdicts, SessionError> {
+    let client = Client::from_spec(model, Duration::from_secs(120)).map_err(SessionError::new)?;
+    let store = Arc::new(Mutex::new(open_store(store_path)?));
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(store_error)?;
+    let opts = Options { concurrency: 16, max_attempts: 5, progress: Progress::Quiet };
+    Ok(rt.block_on(runner::judge(store, "grade", model, Arc::new(client), requests, &opts)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn loopback_hosts() {
+        for url in ["http://127.0.0.1:8080/v1", "http://localhost/v1", "http://[::1]:9/v1", "127.0.0.1:5"] {
+            assert!(is_loopback(url), "{url}");
+        }
+        for url in ["https://api.example.com/v1", "http://10.0.0.1/v1", "http://[2001:db8::1]/v1"] {
+            assert!(!is_loopback(url), "{url}");
+        }
+    }
+}
