@@ -131,6 +131,12 @@ fn read_text_limited(path: &Path, limit: u64, expected: &str, suggestion: &str) 
     if meta.is_dir() {
         return Err(Diagnostic::error(at, "this is a folder, not a file").suggest(Some("give the path of a file".into())));
     }
+    // Opening a FIFO waits for a writer, and a device may never end: only regular files are
+    // opened at all.
+    if !meta.is_file() {
+        return Err(Diagnostic::error(at, "this is not a regular file (a pipe, device or socket); it is not opened")
+            .suggest(Some("save the content to a file and give its path".into())));
+    }
     let over = |size: &str| {
         Diagnostic::error(at, format!("file is {size}, over the limit of {limit} bytes; not parsed"))
             .expected(expected)
@@ -139,8 +145,7 @@ fn read_text_limited(path: &Path, limit: u64, expected: &str, suggestion: &str) 
     if meta.len() > limit {
         return Err(over(&format!("{} bytes", meta.len())));
     }
-    // A pipe, a device or a file still growing says nothing true of its size: read at most one
-    // byte past the limit.
+    // A file still growing says nothing true of its size: read at most one byte past the limit.
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))

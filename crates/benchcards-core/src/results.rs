@@ -1,8 +1,12 @@
 //! Tabular data files — CSV with a header, or JSONL with one flat object per line — read with
-//! positions, and the results form of SPEC §4 (`unit, condition, score, pair, replicate,
-//! cluster, stratum, weight`, names mappable) read from them.
+//! positions, the results form of SPEC §4 (`unit, condition, score, pair, replicate,
+//! cluster, stratum, weight`, names mappable) read from them, and the condition metadata they
+//! state (`model, grader, unit_source, relaxes, proxy`).
 
 use crate::diag::{Diagnostic, Diagnostics, Pos, nearest};
+use crate::taxonomy::Taxonomy;
+use benchcards_stats::data::{ResultRow, relaxes};
+use benchcards_stats::decompose::ConditionMeta;
 use serde_json::Value as Json;
 
 /// A table read from CSV or JSONL: column names, and rows of optional text values.
@@ -19,11 +23,6 @@ pub struct TabRow {
     pub values: Vec<Option<String>>,
     /// 1-based character column where each value starts (1 for JSONL).
     pub columns: Vec<usize>,
-}
-
-/// The `relaxes` column of results and condition metadata: groups separated by `;`.
-pub fn split_relaxes(text: &str) -> Vec<String> {
-    text.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
 impl Tabular {
@@ -192,23 +191,17 @@ impl Default for ResultColumns {
     }
 }
 
-/// One observation of the results form, with the line it came from.
+/// A row of the results form with the 1-based line it was read from.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ResultRow {
+pub struct Located {
     pub line: usize,
-    pub unit: String,
-    pub condition: String,
-    pub score: f64,
-    pub pair: Option<String>,
-    pub replicate: Option<String>,
-    pub cluster: Option<String>,
-    pub stratum: Option<String>,
-    pub weight: Option<f64>,
+    pub row: ResultRow,
 }
 
-/// Reads the results form. `cluster_required` makes a missing cluster column an error (for the
-/// cluster bootstrap). Every bad value is reported with its line and column.
-pub fn read_results(t: &Tabular, cols: &ResultColumns, cluster_required: bool) -> Result<Vec<ResultRow>, Diagnostics> {
+/// Reads the results form (its condition metadata is per condition: see [`condition_meta`]).
+/// `cluster_required` makes a missing cluster column an error (for the cluster bootstrap).
+/// Every bad value is reported with its line and column.
+pub fn read_results(t: &Tabular, cols: &ResultColumns, cluster_required: bool) -> Result<Vec<Located>, Diagnostics> {
     let mut diags = Diagnostics::default();
     let idx = |name: &str, flag: &str, diags: &mut Diagnostics| match t.require(name, Some(flag)) {
         Ok(i) => Some(i),
@@ -283,19 +276,77 @@ pub fn read_results(t: &Tabular, cols: &ResultColumns, cluster_required: bool) -
             );
             continue;
         }
-        out.push(ResultRow {
+        out.push(Located {
             line: row.line,
-            unit: u,
-            condition: c,
-            score: s,
-            pair: get(pair),
-            replicate: get(replicate),
-            cluster: get(cluster),
-            stratum: get(stratum),
-            weight: w,
+            row: ResultRow {
+                unit: u,
+                condition: c,
+                score: s,
+                pair: get(pair),
+                replicate: get(replicate),
+                cluster: get(cluster),
+                stratum: get(stratum),
+                weight: w,
+                ..Default::default()
+            },
         });
     }
     if diags.has_errors() { Err(diags) } else { Ok(out) }
+}
+
+/// Each condition's metadata, in the order of `conditions`: the taxonomy's for a condition of
+/// the same id, then what the results table states in its own columns (when it has a `model`,
+/// `grader` or `relaxes` column), then what `file` states (a condition metadata table, its
+/// conditions in a `condition` column). A later value replaces an earlier one; an empty one
+/// replaces nothing, except in `relaxes`. Every relaxed group must be a taxonomy group.
+pub fn condition_meta(
+    t: &Taxonomy,
+    conditions: &[String],
+    results: &Tabular,
+    condition_col: &str,
+    file: Option<&Tabular>,
+) -> Result<Vec<ConditionMeta>, String> {
+    let mut meta: Vec<ConditionMeta> = conditions.iter().map(|c| t.condition_meta(&[c.as_str()])).collect();
+    let mut apply = |table: &Tabular, condition_col: &str| {
+        let col = |n: &str| table.column(n);
+        let Some(ci) = col(condition_col) else { return };
+        for row in &table.rows {
+            let get = |i: Option<usize>| i.and_then(|i| row.values.get(i).cloned().flatten());
+            let Some(c) = get(Some(ci)).and_then(|c| conditions.iter().position(|x| *x == c)) else { continue };
+            let m = &mut meta[c];
+            if let Some(v) = get(col("model")) {
+                m.model = Some(v);
+            }
+            if let Some(v) = get(col("grader")) {
+                m.grader = Some(v);
+            }
+            if let Some(v) = get(col("unit_source")) {
+                m.unit_source = Some(v);
+            }
+            if col("relaxes").is_some() {
+                m.relaxes = get(col("relaxes")).map(|v| relaxes::split(&v)).unwrap_or_default();
+            }
+            if let Some(v) = get(col("proxy")) {
+                m.proxy = v == "true" || v == "1";
+            }
+        }
+    };
+    if ["model", "relaxes", "grader"].iter().any(|c| results.column(c).is_some()) {
+        apply(results, condition_col);
+    }
+    if let Some(file) = file {
+        apply(file, "condition");
+    }
+    for (c, m) in meta.iter().enumerate() {
+        if let Some(g) = m.relaxes.iter().find(|g| t.group(g).is_none()) {
+            return Err(format!(
+                "condition `{}` relaxes unknown group `{g}` (groups: {})",
+                conditions[c],
+                t.groups.iter().map(|g| g.id.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+    Ok(meta)
 }
 
 #[cfg(test)]
@@ -324,11 +375,29 @@ mod tests {
     }
 
     #[test]
+    fn condition_metadata_taxonomy_then_results_then_file() {
+        let t = crate::taxonomy();
+        let conditions = ["vignette", "patient_decision", "mine"].map(String::from);
+        let results =
+            read_tabular("unit,condition,score,model,proxy\na,vignette,1,m1,\na,patient_decision,0,,\na,mine,1,m2,true\n", false).unwrap();
+        let file = read_tabular("condition,relaxes,grader\nmine,query_authorship;interaction_type,g\n", false).unwrap();
+        let meta = condition_meta(t, &conditions, &results, "condition", Some(&file)).unwrap();
+        assert_eq!((meta[0].model.as_deref(), meta[0].relaxes.len()), (Some("m1"), 0));
+        assert!(meta[1].proxy, "an empty proxy cell keeps the taxonomy's");
+        assert_eq!(meta[1].relaxes, ["decision_mediation"]);
+        assert_eq!((meta[2].model.as_deref(), meta[2].grader.as_deref(), meta[2].proxy), (Some("m2"), Some("g"), true));
+        assert_eq!(meta[2].relaxes, ["query_authorship", "interaction_type"]);
+        let bad = read_tabular("condition,relaxes\nmine,nonsense\n", false).unwrap();
+        let e = condition_meta(t, &conditions, &results, "condition", Some(&bad)).unwrap_err();
+        assert!(e.starts_with("condition `mine` relaxes unknown group `nonsense`"), "{e}");
+    }
+
+    #[test]
     fn jsonl_and_ragged_csv() {
         let t = read_tabular("{\"unit\": \"a\", \"condition\": \"x\", \"score\": 1}\n{\"unit\": \"b\", \"condition\": \"x\", \"score\": 0, \"stratum\": \"s\"}\n", true).unwrap();
         let r = read_results(&t, &ResultColumns::default(), false).unwrap();
         assert_eq!(r.len(), 2);
-        assert_eq!(r[1].stratum.as_deref(), Some("s"));
+        assert_eq!(r[1].row.stratum.as_deref(), Some("s"));
         let e = read_tabular("{\"unit\": \"a\"}\n{oops\n", true).unwrap_err();
         assert_eq!(e.0[0].line, 2);
         let e = read_tabular("a,b\n1,2\n1,2,3\n", false).unwrap_err();

@@ -3,6 +3,7 @@
 
 use crate::de::from_node;
 use crate::yaml::{Limits, Offset, parse};
+use benchcards_stats::decompose::ConditionMeta;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
@@ -136,13 +137,6 @@ pub struct ConditionDef {
     pub definition: String,
 }
 
-impl ConditionDef {
-    /// The groups this condition relaxes relative to `vignette` (none for the benchmark itself).
-    pub fn relaxed_groups(&self) -> Vec<String> {
-        if self.relaxes == "none" { Vec::new() } else { vec![self.relaxes.clone()] }
-    }
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerdictScores {
@@ -243,6 +237,32 @@ impl Taxonomy {
     pub fn condition(&self, id: &str) -> Option<&ConditionDef> {
         self.conditions.iter().find(|c| c.id == id)
     }
+    /// The metadata the taxonomy gives a condition composed of `parts` (the condition, then
+    /// those applied on top of it), where the results do not state their own: the groups any part
+    /// relaxes relative to `vignette`, and whether the condition itself is a proxy. Ids the
+    /// taxonomy does not define add nothing.
+    pub fn condition_meta(&self, parts: &[&str]) -> ConditionMeta {
+        let mut relaxes: Vec<String> = Vec::new();
+        for p in parts.iter().filter_map(|id| self.condition(id)) {
+            if p.relaxes != "none" && !relaxes.contains(&p.relaxes) {
+                relaxes.push(p.relaxes.clone());
+            }
+        }
+        let proxy = parts.first().and_then(|id| self.condition(id)).is_some_and(|d| d.proxy);
+        ConditionMeta { relaxes, proxy, ..Default::default() }
+    }
+
+    /// Where the units of a condition composed of `parts` come from: a part's source replaces
+    /// the clinician's vignette (as `withheld` does).
+    pub fn unit_source(&self, parts: &[&str]) -> Option<String> {
+        let sources = parts.iter().filter_map(|id| self.condition(id)).map(|p| p.query.as_str());
+        let source = sources.fold(None, |acc: Option<&str>, q| match acc {
+            None | Some("clinician_vignette") => Some(q),
+            Some(a) => Some(a),
+        });
+        source.map(str::to_string)
+    }
+
     /// The groups whose assumptions only people can test.
     pub fn outcome_groups(&self) -> Vec<String> {
         self.groups.iter().filter(|g| g.kind == Kind::Outcome).map(|g| g.id.clone()).collect()
@@ -501,6 +521,21 @@ mod tests {
         assert!(t.check_next_step("run_condition:withheld").is_ok());
         assert!(t.check_next_step("run_condition:witheld").unwrap_err().suggestion.is_some());
         assert!(t.check_next_step("behavioral_study").is_err());
+    }
+
+    #[test]
+    fn metadata_of_composed_conditions() {
+        let t = taxonomy();
+        let cell = t.condition_meta(&["conversation", "withheld"]);
+        assert_eq!(cell.relaxes, ["interaction_type", "information_completeness"]);
+        assert!(!cell.proxy && cell.unit_source.is_none());
+        assert_eq!(t.condition_meta(&["vignette"]).relaxes, Vec::<String>::new());
+        assert!(t.condition_meta(&["patient_decision"]).proxy);
+        assert_eq!(t.condition_meta(&["no_such_condition"]), ConditionMeta::default());
+        // A part's source replaces the vignette's, not another source.
+        assert_eq!(t.unit_source(&["vignette", "withheld"]).as_deref(), Some("withheld_facts"));
+        assert_eq!(t.unit_source(&["conversation", "withheld"]).as_deref(), Some("simulated_patient"));
+        assert_eq!(t.unit_source(&["no_such_condition"]), None);
     }
 
     #[test]

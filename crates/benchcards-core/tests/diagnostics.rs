@@ -167,10 +167,18 @@ fn a_data_file_over_256_mib_is_refused_without_being_read() {
 }
 
 #[test]
-fn a_file_that_never_ends_is_read_only_up_to_the_limit() {
-    // A device reports size 0 and never runs out: reading stops one byte past the limit.
-    let d = read_text(Path::new("/dev/zero")).unwrap_err();
-    assert_eq!(d.message, format!("file is longer than its size said, over the limit of {MAX_FILE_BYTES} bytes; not parsed"));
+fn only_regular_files_are_opened() {
+    // A device never runs out, and opening a FIFO waits for a writer forever: both are refused
+    // before they are opened.
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("card.yaml");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    for path in [Path::new("/dev/zero"), fifo.as_path()] {
+        let d = read_text(path).unwrap_err();
+        assert_eq!(d.message, "this is not a regular file (a pipe, device or socket); it is not opened", "{}", path.display());
+        assert!(read_data(path).is_err());
+    }
 }
 
 #[test]

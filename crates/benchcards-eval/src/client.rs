@@ -39,6 +39,22 @@ impl CallError {
     }
 }
 
+/// What bounds one request: its time, and the size of its reply.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    pub timeout: Duration,
+    pub max_reply_bytes: usize,
+}
+
+/// The longest reply read by default: 4 MB, some hundred times a long answer.
+pub const DEFAULT_MAX_REPLY_BYTES: usize = 4_000_000;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { timeout: Duration::from_secs(120), max_reply_bytes: DEFAULT_MAX_REPLY_BYTES }
+    }
+}
+
 /// A client for one model of the plan: it sends a conversation and returns the reply.
 pub enum Client {
     #[cfg(feature = "http")]
@@ -48,6 +64,8 @@ pub enum Client {
         endpoints: Vec<reqwest::Url>,
         model: String,
         api_key: Option<String>,
+        /// The longest reply read; a longer one is a failure.
+        max_reply_bytes: usize,
         next: AtomicUsize,
     },
     /// The embedded model: one clone per core (clones share the weights), each generating one
@@ -58,9 +76,9 @@ pub enum Client {
 }
 
 impl Client {
-    /// Builds a provider from the plan's model. The API key is read from the named environment
+    /// Builds a client for the plan's model. The API key is read from the named environment
     /// variable now, and kept only in memory.
-    pub fn from_spec(spec: &ModelSpec, timeout: Duration) -> Result<Client, String> {
+    pub fn from_spec(spec: &ModelSpec, limits: Limits) -> Result<Client, String> {
         match spec.provider {
             Provider::Mock => Ok(Client::Mock),
             #[cfg(not(feature = "http"))]
@@ -74,8 +92,13 @@ impl Client {
                     ),
                     None => None,
                 };
-                let client =
-                    reqwest::Client::builder().timeout(timeout).build().map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+                // A redirect is never followed: it could carry the request (and patient text)
+                // to another host, or turn the POST into a GET whose reply would be scored.
+                let client = reqwest::Client::builder()
+                    .timeout(limits.timeout)
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
                 Ok(Client::OpenAi {
                     client,
                     endpoints: spec
@@ -83,11 +106,21 @@ impl Client {
                         .iter()
                         .map(|u| {
                             let url = format!("{}/chat/completions", u.trim_end_matches('/'));
-                            reqwest::Url::parse(&url).map_err(|e| format!("model `{}`: base URL `{u}` is not a URL: {e}", spec.id))
+                            let url =
+                                reqwest::Url::parse(&url).map_err(|e| format!("model `{}`: base URL `{u}` is not a URL: {e}", spec.id))?;
+                            if !url.username().is_empty() || url.password().is_some() {
+                                return Err(format!(
+                                    "model `{}`: base URL `{}` carries a user name or password before `@`; put the key in the environment variable `api_key_env` names",
+                                    spec.id,
+                                    url.host_str().unwrap_or("")
+                                ));
+                            }
+                            Ok(url)
                         })
                         .collect::<Result<_, _>>()?,
                     model: spec.model.clone().unwrap_or_else(|| spec.id.clone()),
                     api_key,
+                    max_reply_bytes: limits.max_reply_bytes,
                     next: AtomicUsize::new(0),
                 })
             }
@@ -135,15 +168,10 @@ impl Client {
                 Ok(Completion { text, prompt_tokens: prompt as i64, completion_tokens: completion as i64 })
             }
             #[cfg(feature = "http")]
-            Client::OpenAi { client, endpoints, model, api_key, next } => {
+            Client::OpenAi { client, endpoints, model, api_key, max_reply_bytes, next } => {
                 let endpoint = &endpoints[next.fetch_add(1, Ordering::Relaxed) % endpoints.len()];
-                openai(client, endpoint, model, api_key.as_deref(), messages, sampling).await.map_err(|mut e| {
-                    // A server may echo the key in an error ("Incorrect API key provided: sk-...").
-                    if let Some(k) = api_key.as_deref().filter(|k| !k.is_empty()) {
-                        e.reason = e.reason.replace(k, "[redacted]");
-                    }
-                    e
-                })
+                let request = Request { client, endpoint, model, api_key: api_key.as_deref(), max_reply_bytes: *max_reply_bytes };
+                openai(&request, messages, sampling).await
             }
         }
     }
@@ -161,17 +189,19 @@ fn causes(e: &dyn std::error::Error) -> String {
     out
 }
 
-/// One chat-completions request to one endpoint of a fleet.
+/// One chat-completions request to one endpoint of a fleet, and what bounds its reply.
 #[cfg(feature = "http")]
-async fn openai(
-    client: &reqwest::Client,
-    endpoint: &reqwest::Url,
-    model: &str,
-    api_key: Option<&str>,
-    messages: &[Message],
-    sampling: &Sampling,
-) -> Result<Completion, CallError> {
-    let mut body = json!({"model": model, "messages": messages});
+struct Request<'a> {
+    client: &'a reqwest::Client,
+    endpoint: &'a reqwest::Url,
+    model: &'a str,
+    api_key: Option<&'a str>,
+    max_reply_bytes: usize,
+}
+
+#[cfg(feature = "http")]
+async fn openai(r: &Request<'_>, messages: &[Message], sampling: &Sampling) -> Result<Completion, CallError> {
+    let mut body = json!({"model": r.model, "messages": messages});
     if let Some(t) = sampling.temperature {
         body["temperature"] = json!(t);
     }
@@ -184,11 +214,12 @@ async fn openai(
     if let Some(s) = sampling.seed {
         body["seed"] = json!(s);
     }
-    let mut req = client.post(endpoint.clone()).json(&body);
-    if let Some(k) = api_key {
+    let mut req = r.client.post(r.endpoint.clone()).json(&body);
+    if let Some(k) = r.api_key {
         req = req.bearer_auth(k);
     }
-    let resp = req.send().await.map_err(|e| {
+    let clean = |text: &str| clean(text, r.api_key);
+    let mut resp = req.send().await.map_err(|e| {
         let kind = if e.is_timeout() {
             "timed out"
         } else if e.is_connect() {
@@ -196,26 +227,57 @@ async fn openai(
         } else {
             "request failed"
         };
-        CallError::retry(format!("{kind}: {}", redact(&causes(&e))))
+        CallError::retry(format!("{kind}: {}", clean(&causes(&e))))
     })?;
     let status = resp.status();
+    if status.is_redirection() {
+        let to = resp.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("nowhere");
+        return Err(CallError::fatal(format!(
+            "{} redirect to {}: redirects are not followed; put the final address in the plan's base_urls",
+            status.as_u16(),
+            clean(to)
+        )));
+    }
     let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok());
-    let text = resp.text().await.map_err(|e| CallError::retry(format!("body truncated: {}", redact(&causes(&e)))))?;
     if status.as_u16() == 429 {
         return Err(CallError { reason: "429 rate limited".into(), retryable: true, retry_after, rate_limited: true });
     }
     if status.is_server_error() {
         return Err(CallError { reason: format!("{} server error", status.as_u16()), retryable: true, retry_after, rate_limited: false });
     }
+    // Read at most `max_reply_bytes`, chunk by chunk: a reply that never ends costs no memory.
+    let too_long = || {
+        CallError::fatal(format!(
+            "reply over {} bytes: not read further (raise --max-reply-bytes if answers this long are expected)",
+            r.max_reply_bytes
+        ))
+    };
+    if resp.content_length().is_some_and(|n| n > r.max_reply_bytes as u64) {
+        return Err(too_long());
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| CallError::retry(format!("body truncated: {}", clean(&causes(&e)))))? {
+        if bytes.len() + chunk.len() > r.max_reply_bytes {
+            return Err(too_long());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        CallError::retry(format!("the reply is not valid UTF-8 (byte {}); it is not read as an answer", e.utf8_error().valid_up_to()))
+    })?;
     if !status.is_success() {
-        return Err(CallError::fatal(format!("{} {}", status.as_u16(), snippet(&text))));
+        return Err(CallError::fatal(format!("{} {}", status.as_u16(), clean(&text))));
     }
     let v: Value =
-        serde_json::from_str(&text).map_err(|_| CallError::retry(format!("malformed JSON in the response: {}", snippet(&text))))?;
-    let content = v["choices"]
-        .get(0)
-        .and_then(|c| c["message"]["content"].as_str())
-        .ok_or_else(|| CallError::retry("the response has no choices"))?;
+        serde_json::from_str(&text).map_err(|_| CallError::retry(format!("malformed JSON in the response: {}", clean(&text))))?;
+    let choice = v["choices"].get(0).ok_or_else(|| CallError::retry("the response has no choices"))?;
+    let finish = choice["finish_reason"].as_str().unwrap_or("not given");
+    let content = match &choice["message"]["content"] {
+        Value::String(c) if !c.trim().is_empty() => c.as_str(),
+        Value::String(_) => return Err(CallError::retry(format!("the reply is empty (finish_reason: {})", clean(finish)))),
+        Value::Null => return Err(CallError::retry(format!("the reply's content is null (finish_reason: {})", clean(finish)))),
+        _ => return Err(CallError::retry("the reply's content is not text")),
+    };
     Ok(Completion {
         text: content.to_string(),
         prompt_tokens: v["usage"]["prompt_tokens"].as_i64().unwrap_or_else(|| estimate_tokens(messages)),
@@ -223,26 +285,28 @@ async fn openai(
     })
 }
 
+/// Outside text as a failure's reason: the key (a server may echo it: "Incorrect API key
+/// provided: sk-...") and anything like a token redacted first, control characters made
+/// spaces, then cut to 200 characters, so no cut ever leaves part of a secret.
 #[cfg(feature = "http")]
-fn snippet(s: &str) -> String {
-    let s: String = s.chars().take(200).collect();
-    s.replace('\n', " ")
-}
-
-/// Error texts from the HTTP client can carry the URL; they never carry headers, but strip
-/// anything that looks like a bearer token anyway.
-#[cfg(feature = "http")]
-fn redact(s: &str) -> String {
-    s.split_whitespace()
+fn clean(text: &str, key: Option<&str>) -> String {
+    let text = match key.filter(|k| !k.is_empty()) {
+        Some(k) => text.replace(k, "[redacted]"),
+        None => text.to_string(),
+    };
+    let redacted = text
+        .split_whitespace()
         .map(|w| {
-            if w.starts_with("sk-") || w.len() > 40 && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            let bare = w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_');
+            if bare.starts_with("sk-") || bare.len() > 40 && bare.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
                 "[redacted]"
             } else {
                 w
             }
         })
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    redacted.chars().map(|c| if c.is_control() { ' ' } else { c }).take(200).collect()
 }
 
 fn words(s: &str) -> i64 {

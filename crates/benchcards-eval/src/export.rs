@@ -6,7 +6,7 @@ use crate::dataset::Dataset;
 use crate::grade;
 use crate::store::Store;
 use benchcards_core::{GraderSpec, Plan, Taxonomy};
-use serde::Serialize;
+use benchcards_stats::data::ResultRow;
 
 pub fn grader_name(g: &GraderSpec) -> String {
     g.name()
@@ -32,22 +32,9 @@ fn grade_samples(store: &Store, run: &str, plan: &Plan, dataset: &Dataset) -> ru
     Ok(n)
 }
 
-/// One row of the results form.
-#[derive(Debug, Clone, Serialize)]
-pub struct ResultRow {
-    pub unit: String,
-    pub condition: String,
-    pub score: f64,
-    pub pair: String,
-    pub replicate: i64,
-    pub stratum: String,
-    pub model: String,
-    pub grader: String,
-    pub unit_source: String,
-    pub relaxes: String,
-    pub proxy: bool,
-}
-
+/// A run's graded samples (by `grader`) as rows of the results form, each with its condition's
+/// metadata: a plan cell's from the taxonomy's conditions it composes, a label the plan does not
+/// list (the human data's) from its condition alone.
 pub fn results(store: &Store, run: &str, plan: &Plan, dataset: &Dataset, t: &Taxonomy, grader: &str) -> rusqlite::Result<Vec<ResultRow>> {
     let grades: std::collections::HashMap<String, f64> =
         store.grades(run)?.into_iter().filter(|(_, g, _, _)| g == grader).map(|(k, _, s, _)| (k, s)).collect();
@@ -55,48 +42,31 @@ pub fn results(store: &Store, run: &str, plan: &Plan, dataset: &Dataset, t: &Tax
     let mut out = Vec::new();
     for s in store.samples(run)?.into_iter().filter(|s| s.status == "done") {
         let Some(score) = grades.get(&s.key) else { continue };
-        let def = t.condition(&s.condition);
         let human = s.condition == "human_study";
-        let (relaxes, unit_source) = match plan.conditions.iter().find(|c| c.name() == s.label) {
-            Some(spec) => cell_meta(spec, t),
-            None => (def.map(|d| d.relaxed_groups().join(";")).unwrap_or_default(), def.map_or_else(String::new, |d| d.query.clone())),
+        let parts: Vec<&str> = match plan.conditions.iter().find(|c| c.name() == s.label) {
+            Some(spec) => std::iter::once(&spec.id).chain(&spec.with).map(String::as_str).collect(),
+            None => vec![s.condition.as_str()],
         };
+        let meta = t.condition_meta(&parts);
         out.push(ResultRow {
             unit: s.unit.clone(),
             condition: s.label.clone(),
             score: *score,
             // Units of one item (e.g. its patient queries, or its participants) pair with the
             // item's other conditions.
-            pair: if multi_model && !human { format!("{}|{}", s.item, s.model) } else { s.item.clone() },
-            replicate: s.epoch,
-            stratum: dataset.item(&s.item).and_then(|i| i.stratum.clone()).unwrap_or_default(),
+            pair: Some(if multi_model && !human { format!("{}|{}", s.item, s.model) } else { s.item.clone() }),
+            replicate: Some(s.epoch.to_string()),
+            stratum: dataset.item(&s.item).and_then(|i| i.stratum.clone()),
             // A participant answers instead of a model by design: not a model change to flag.
-            model: if human { String::new() } else { s.model.clone() },
-            grader: grader.to_string(),
-            unit_source,
-            relaxes,
-            proxy: def.is_some_and(|d| d.proxy),
+            model: (!human).then(|| s.model.clone()),
+            grader: Some(grader.to_string()),
+            unit_source: t.unit_source(&parts),
+            relaxes: meta.relaxes,
+            proxy: meta.proxy,
+            ..Default::default()
         });
     }
     Ok(out)
-}
-
-/// A condition's metadata: the assumptions it relaxes (its own and those of its `with` parts,
-/// `;`-separated) and where its units come from (a part's source replaces the clinician's
-/// vignette, as `withheld` does).
-fn cell_meta(spec: &benchcards_core::ConditionSpec, t: &Taxonomy) -> (String, String) {
-    let parts: Vec<_> = std::iter::once(&spec.id).chain(&spec.with).filter_map(|id| t.condition(id)).collect();
-    let mut relaxes: Vec<&str> = Vec::new();
-    for p in &parts {
-        if p.relaxes != "none" && !relaxes.contains(&p.relaxes.as_str()) {
-            relaxes.push(&p.relaxes);
-        }
-    }
-    let source = parts.iter().map(|p| p.query.as_str()).fold(None, |acc: Option<&str>, q| match acc {
-        None | Some("clinician_vignette") => Some(q),
-        Some(a) => Some(a),
-    });
-    (relaxes.join(";"), source.unwrap_or_default().to_string())
 }
 
 /// Decomposes a run's results along `path` with the defaults `decompose` has (pooled weights,
@@ -108,35 +78,13 @@ pub fn decompose_results(
     reference: Option<&str>,
     t: &Taxonomy,
 ) -> Result<benchcards_stats::decompose::Decomposition, String> {
-    use benchcards_stats::data::{Observation, gather};
+    use benchcards_stats::data::gather;
     use benchcards_stats::decompose::{ConditionMeta, DecomposeSpec, decompose};
-    let text = |s: &str| (!s.is_empty()).then(|| s.to_string());
-    let observations: Vec<Observation> = rows
-        .iter()
-        .map(|r| Observation {
-            unit: r.unit.clone(),
-            condition: r.condition.clone(),
-            score: r.score,
-            pair: text(&r.pair),
-            replicate: Some(r.replicate.to_string()),
-            cluster: None,
-            stratum: text(&r.stratum),
-            weight: None,
-        })
-        .collect();
-    let data = gather(&observations).map_err(|e| e.message)?;
+    let data = gather(rows).map_err(|e| e.message)?;
     let meta = data
         .conditions
         .iter()
-        .map(|c| {
-            rows.iter().find(|r| &r.condition == c).map_or_else(ConditionMeta::default, |r| ConditionMeta {
-                model: text(&r.model),
-                grader: text(&r.grader),
-                unit_source: text(&r.unit_source),
-                relaxes: benchcards_core::results::split_relaxes(&r.relaxes),
-                proxy: r.proxy,
-            })
-        })
+        .map(|c| rows.iter().find(|r| &r.condition == c).map_or_else(ConditionMeta::default, ResultRow::condition_meta))
         .collect();
     let spec = DecomposeSpec { reference: reference.map(str::to_string), ..DecomposeSpec::new(path.to_vec(), meta, t.outcome_groups()) };
     decompose(&data, &spec).map_err(|e| e.to_string())

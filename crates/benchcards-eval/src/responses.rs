@@ -122,9 +122,37 @@ impl GradedResponses {
     }
 }
 
+/// A cell as written to CSV: text that a spreadsheet would run as a formula (starting with
+/// `= + - @`, a tab or a carriage return) gets a leading `'`, as OWASP recommends; numbers are
+/// left as they are.
+pub fn csv_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if formula && cell.trim().parse::<f64>().is_err() { format!("'{cell}").into() } else { cell.into() }
+}
+
 /// The plan's judge: its grader and the model that judges.
 pub fn plan_judge(plan: &benchcards_core::Plan) -> Result<(GraderSpec, benchcards_core::ModelSpec), String> {
     let g = plan.graders.iter().find(|g| g.kind == GraderKind::Judge).cloned().ok_or("the plan has no grader with `kind: judge`")?;
     let m = plan.models.iter().find(|m| Some(&m.id) == g.judge_model.as_ref()).cloned().ok_or("the judge's model is not in the plan")?;
     Ok((g, m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_cell;
+
+    #[test]
+    fn formulas_are_guarded_and_numbers_kept() {
+        for (cell, written) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1+1", "'\t=1+1"),
+            ("-0.5", "-0.5"),
+            ("1", "1"),
+            ("plain text", "plain text"),
+        ] {
+            assert_eq!(csv_cell(cell), written);
+        }
+    }
 }

@@ -3,7 +3,7 @@
 //! [`Prepared::estimate`] is the dry run; [`Prepared::start`] records (or resumes) a run and
 //! [`Session::execute`] sends the work, asks the judge and grades what completed.
 
-use crate::client::Client;
+use crate::client::{Client, Limits};
 use crate::dataset::{Dataset, parse_dataset};
 use crate::runner::{self, Options, Progress, Summary, Work};
 use crate::store::{SampleRow, Store};
@@ -12,7 +12,6 @@ use benchcards_core::{Diagnostics, GraderKind, Loaded, ModelSpec, Plan};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 /// Why a session step stopped.
 #[derive(Debug)]
@@ -139,26 +138,36 @@ pub fn check_patient_data(dataset: &Dataset, models: &[ModelSpec], allow: bool) 
     if !dataset.header.contains_phi || allow {
         return Ok(());
     }
-    let remote: Vec<&str> = models.iter().flat_map(|m| m.base_urls.iter()).map(String::as_str).filter(|u| !is_loopback(u)).collect();
+    let remote: Vec<&str> = models.iter().flat_map(|m| m.base_urls.iter()).map(String::as_str).filter(|u| !on_this_machine(u)).collect();
     if remote.is_empty() {
         return Ok(());
     }
     Err(SessionError::help(
         format!("the dataset is marked contains_phi and this would send it to {}", remote.join(", ")),
-        "use a model on this machine, or pass --allow-phi-to-remote if sending this data there is permitted",
+        "use a model on this machine (an address like http://127.0.0.1:PORT/v1 or http://localhost:PORT/v1), or pass --allow-phi-to-remote if sending this data there is permitted",
     ))
 }
 
-/// Whether a base URL points at this machine.
-fn is_loopback(url: &str) -> bool {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let host = rest.split(['/', '?']).next().unwrap_or("");
-    let host = if host.starts_with('[') {
-        host.split(']').next().unwrap_or("").trim_start_matches('[')
-    } else {
-        host.rsplit_once(':').map_or(host, |(h, _)| h)
-    };
-    host == "localhost" || host == "::1" || host.starts_with("127.")
+/// Whether a base URL surely points at this machine: parsed as the HTTP client parses it, with
+/// no user name or password, its host a loopback address, or `localhost` when every address it
+/// resolves to is loopback. Any other name counts as elsewhere, whatever it resolves to now.
+/// (Redirects are never followed, so the address checked is the address sent to.)
+pub fn on_this_machine(base_url: &str) -> bool {
+    let Ok(url) = url::Url::parse(base_url) else { return false };
+    if !matches!(url.scheme(), "http" | "https") || !url.username().is_empty() || url.password().is_some() {
+        return false;
+    }
+    match url.host() {
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => a.is_loopback(),
+        Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => {
+            let port = url.port_or_known_default().unwrap_or(80);
+            std::net::ToSocketAddrs::to_socket_addrs(&("localhost", port))
+                .map(|addrs| addrs.collect::<Vec<_>>())
+                .is_ok_and(|addrs| !addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback()))
+        }
+        _ => false,
+    }
 }
 
 /// One line of a dry run: a condition and model, or a judge; the total has neither.
@@ -261,12 +270,11 @@ impl Prepared {
     /// plan) and imports the human data. Each model's client is built first: a missing key or
     /// model stops here, before a run is recorded.
     pub fn start(&self, store_path: &Path, resume: Option<&str>, settings: Settings) -> Result<Session, SessionError> {
-        let timeout = Duration::from_secs(settings.timeout.max(1));
         let clients = self
             .plan
             .models
             .iter()
-            .map(|m| Client::from_spec(m, timeout).map(Arc::new))
+            .map(|m| Client::from_spec(m, settings.limits).map(Arc::new))
             .collect::<Result<Vec<_>, _>>()
             .map_err(SessionError::new)?;
         let store = open_store(store_path)?;
@@ -294,12 +302,12 @@ impl Prepared {
     }
 }
 
-/// How to run: concurrency, attempts per request, seconds before a request times out.
+/// How to run: concurrency, attempts per request, and what bounds each request.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
     pub concurrency: usize,
     pub max_attempts: u32,
-    pub timeout: u64,
+    pub limits: Limits,
 }
 
 /// A run recorded in its store, ready to execute.
@@ -375,7 +383,7 @@ pub fn judge_requests(
     requests: Vec<(String, Vec<crate::conditions::Message>)>,
     store_path: &Path,
 ) -> Result<runner::Verdicts, SessionError> {
-    let client = Client::from_spec(model, Duration::from_secs(120)).map_err(SessionError::new)?;
+    let client = Client::from_spec(model, Limits::default()).map_err(SessionError::new)?;
     let store = Arc::new(Mutex::new(open_store(store_path)?));
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(store_error)?;
     let opts = Options { concurrency: 16, max_attempts: 5, progress: Progress::Quiet };
@@ -384,15 +392,28 @@ pub fn judge_requests(
 
 #[cfg(test)]
 mod tests {
-    use super::is_loopback;
+    use super::on_this_machine;
 
     #[test]
-    fn loopback_hosts() {
-        for url in ["http://127.0.0.1:8080/v1", "http://localhost/v1", "http://[::1]:9/v1", "127.0.0.1:5"] {
-            assert!(is_loopback(url), "{url}");
+    fn only_loopback_addresses_and_localhost_are_this_machine() {
+        for url in ["http://127.0.0.1:8080/v1", "http://localhost/v1", "http://LOCALHOST:9/v1", "http://[::1]:9/v1", "https://127.3.4.5/v1"]
+        {
+            assert!(on_this_machine(url), "{url}");
         }
-        for url in ["https://api.example.com/v1", "http://10.0.0.1/v1", "http://[2001:db8::1]/v1"] {
-            assert!(!is_loopback(url), "{url}");
+        for url in [
+            "https://api.example.com/v1",
+            "http://10.0.0.1/v1",
+            "http://[2001:db8::1]/v1",
+            // A string prefix would have taken each of these for this machine.
+            "http://127.0.0.1@10.1.2.3/v1",
+            "https://127.0.0.1.nip.io/v1",
+            "http://127.example.com/v1",
+            "http://127.9.9.9:1@127.0.0.1:8080/v1",
+            "http://localhost.example.com/v1",
+            "127.0.0.1:5",
+            "file:///etc/passwd",
+        ] {
+            assert!(!on_this_machine(url), "{url}");
         }
     }
 }

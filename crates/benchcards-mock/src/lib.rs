@@ -55,11 +55,25 @@ pub enum Fault {
     Hang,
     /// The connection is reset (a TCP RST) before any byte of the reply.
     Reset,
+    /// A 200 whose chunked body never ends (the mock stops after 1 GiB).
+    Endless,
+    /// A well-formed reply whose answer is 8 MB long.
+    Huge,
+    /// A reply whose answer is not valid UTF-8.
+    BadUtf8,
+    /// Empty content, `finish_reason: content_filter`.
+    Filtered,
+    /// `content: null`.
+    NullContent,
+    /// A redirect with this status to the same path; a GET there is answered, so a client that
+    /// follows it (turning the POST into a GET) gets a reply to a request it never made.
+    Redirect(u16),
 }
 
 impl std::str::FromStr for Fault {
     type Err = String;
-    /// `500`, `429:2` (with Retry-After: 2), `malformed`, `empty`, `truncated`, `hang`, `reset`.
+    /// `500`, `429:2` (with Retry-After: 2), `malformed`, `empty`, `truncated`, `hang`, `reset`,
+    /// `endless`, `huge`, `bad-utf8`, `filtered`, `null`, `redirect:307`.
     fn from_str(s: &str) -> Result<Fault, String> {
         Ok(match s {
             "malformed" => Fault::Malformed,
@@ -67,11 +81,19 @@ impl std::str::FromStr for Fault {
             "truncated" => Fault::Truncated,
             "hang" => Fault::Hang,
             "reset" => Fault::Reset,
+            "endless" => Fault::Endless,
+            "huge" => Fault::Huge,
+            "bad-utf8" => Fault::BadUtf8,
+            "filtered" => Fault::Filtered,
+            "null" => Fault::NullContent,
+            _ if s.starts_with("redirect:") => {
+                Fault::Redirect(s[9..].parse().map_err(|_| format!("`{s}`: redirect:STATUS, e.g. redirect:307"))?)
+            }
             _ => {
                 let (code, after) = s.split_once(':').map_or((s, None), |(c, a)| (c, Some(a)));
                 let bad = || {
                     format!(
-                        "`{s}` is not a fault: use a status (500, 429:2 with Retry-After 2), malformed, empty, truncated, hang or reset"
+                        "`{s}` is not a fault: use a status (500, 429:2 with Retry-After 2), malformed, empty, truncated, hang, reset, endless, huge, bad-utf8, filtered, null or redirect:STATUS"
                     )
                 };
                 let code = code.parse().map_err(|_| bad())?;
@@ -142,7 +164,7 @@ pub async fn start(config: MockConfig, port: u16) -> std::io::Result<MockServer>
     let addr = listener.local_addr()?;
     let counters = Arc::new(Counters::default());
     let state = Arc::new(AppState { config, counters: counters.clone() });
-    let app = Router::new().route("/v1/chat/completions", post(chat)).with_state(state);
+    let app = Router::new().route("/v1/chat/completions", post(chat).get(redirected)).with_state(state);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         let _ = axum::serve(Resettable(listener), app.into_make_service_with_connect_info::<ResetHandle>())
@@ -258,11 +280,19 @@ async fn chat(
     let text = c.reply.as_ref().map_or_else(|| format!("echo: {last_user}"), |r| r.replace("{n}", &n.to_string()));
     let prompt_tokens: usize = messages.iter().filter_map(|m| m["content"].as_str()).map(|s| s.split_whitespace().count()).sum();
     let completion_tokens = text.split_whitespace().count();
+    completion(&text, prompt_tokens, completion_tokens)
+}
+
+/// What a client that followed a redirect gets: an answer to a question it never sent.
+async fn redirected() -> Response {
+    completion("an answer to a GET", 0, 4)
+}
+
+fn completion(content: &str, prompt_tokens: usize, completion_tokens: usize) -> Response {
     Json(json!({
-        "id": format!("mock-{n}"),
+        "id": "mock",
         "object": "chat.completion",
-        "model": body.get("model").cloned().unwrap_or(json!("mock")),
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens}
     }))
     .into_response()
@@ -300,6 +330,31 @@ async fn fault(f: Fault, auth: &str, conn: &ResetHandle) -> Response {
             conn.0.store(true, Ordering::SeqCst);
             // Never written: the connection fails its first write.
             StatusCode::OK.into_response()
+        }
+        Fault::Endless => {
+            let head = axum::body::Bytes::from_static(b"{\"choices\": [{\"message\": {\"role\": \"assistant\", \"content\": \"");
+            let chunk = axum::body::Bytes::from(vec![b'a'; 64 * 1024]);
+            let body =
+                futures_util::stream::iter(std::iter::once(head).chain(std::iter::repeat_n(chunk, 16 * 1024)).map(Ok::<_, std::io::Error>));
+            ([("content-type", "application/json")], axum::body::Body::from_stream(body)).into_response()
+        }
+        Fault::Huge => completion(&"word ".repeat(8_000_000 / 5), 1, 1_600_000),
+        Fault::BadUtf8 => {
+            let mut body = br#"{"choices": [{"message": {"role": "assistant", "content": "caf"#.to_vec();
+            body.extend_from_slice(b"\xe9 au lait\"}, \"finish_reason\": \"stop\"}]}");
+            ([("content-type", "application/json")], body).into_response()
+        }
+        Fault::Filtered => {
+            Json(json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": ""}, "finish_reason": "content_filter"}]}))
+                .into_response()
+        }
+        Fault::NullContent => {
+            Json(json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": null}, "finish_reason": "stop"}]}))
+                .into_response()
+        }
+        Fault::Redirect(code) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::FOUND);
+            (status, [("location", "/v1/chat/completions")]).into_response()
         }
     }
 }

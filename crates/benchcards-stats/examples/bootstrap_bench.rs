@@ -2,7 +2,7 @@
 //! × 4 conditions with real-valued scores in 10 strata. `bench/bootstrap.sh` runs it in release.
 
 use benchcards_stats::bootstrap::{BootstrapSpec, IntervalMethod, Scheme, available_threads, resample};
-use benchcards_stats::data::{Observation, StratumWeights, gather};
+use benchcards_stats::data::{ResultRow, StratumWeights, gather};
 use benchcards_stats::rng::Rng;
 use std::time::Instant;
 
@@ -10,19 +10,16 @@ fn main() {
     let units: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let resamples: usize = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let mut rng = Rng::new(1);
-    let rows: Vec<Observation> = (0..units)
+    let rows: Vec<ResultRow> = (0..units)
         .flat_map(|u| {
             let stratum = format!("s{}", u % 10);
             (0..4)
-                .map(|c| Observation {
+                .map(|c| ResultRow {
                     unit: u.to_string(),
                     condition: format!("c{c}"),
                     score: rng.uniform(),
-                    pair: None,
-                    replicate: None,
-                    cluster: None,
                     stratum: Some(stratum.clone()),
-                    weight: None,
+                    ..Default::default()
                 })
                 .collect::<Vec<_>>()
         })

@@ -5,23 +5,29 @@
 //! interval from them, by percentile or BCa.
 
 use crate::data::{Data, StratumSums, StratumWeights, scores_from};
-use crate::proportion::normal;
+use crate::proportion::{CONFIDENCE, normal};
 use crate::rng::Rng;
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
+/// On a command line the values are listed by name only (`help = None` keeps these docs out).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum Scheme {
     /// Units resampled within each stratum (estimand: these strata, e.g. these scenarios).
+    #[cfg_attr(feature = "clap", value(help = None))]
     Stratified,
     /// Whole clusters resampled intact (estimand: a population of clusters like these).
+    #[cfg_attr(feature = "clap", value(help = None))]
     Cluster,
     /// Clusters, then units within each drawn cluster. Double-counts within-cluster variance.
+    #[cfg_attr(feature = "clap", value(help = None))]
     TwoStage,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum IntervalMethod {
     Percentile,
@@ -47,7 +53,7 @@ impl Default for BootstrapSpec {
             resamples: 2000,
             seed: 20260101,
             interval: IntervalMethod::Bca,
-            confidence: 0.95,
+            confidence: CONFIDENCE,
             threads: available_threads(),
         }
     }
@@ -383,24 +389,22 @@ pub fn interval(estimate: f64, values: &[f64], jack: Option<&[f64]>, method: Int
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{Observation, gather};
+    use crate::data::{ResultRow, gather};
 
     fn data(n: usize, seed: u64) -> Data {
         let mut rng = Rng::new(seed);
-        let rows: Vec<Observation> = (0..n)
+        let rows: Vec<ResultRow> = (0..n)
             .flat_map(|u| {
                 let s = format!("s{}", u % 3);
                 let a = rng.bernoulli(0.7) as u8 as f64;
                 let b = rng.bernoulli(0.4) as u8 as f64;
-                [("a", a), ("b", b)].map(|(c, v)| Observation {
+                [("a", a), ("b", b)].map(|(c, v)| ResultRow {
                     unit: format!("u{u}"),
                     condition: c.into(),
                     score: v,
-                    pair: None,
-                    replicate: None,
                     cluster: Some(format!("k{}", u / 5)),
                     stratum: Some(s.clone()),
-                    weight: None,
+                    ..Default::default()
                 })
             })
             .collect();
@@ -421,17 +425,14 @@ mod tests {
     fn pairs_move_together_and_stratum_sizes_are_kept() {
         // With every unit scoring the same under both conditions, the difference is 0 in every
         // resample: pairs were never split.
-        let rows: Vec<Observation> = (0..50)
+        let rows: Vec<ResultRow> = (0..50)
             .flat_map(|u| {
-                ["a", "b"].map(|c| Observation {
+                ["a", "b"].map(|c| ResultRow {
                     unit: format!("u{u}"),
                     condition: c.into(),
                     score: (u % 2) as f64,
-                    pair: None,
-                    replicate: None,
-                    cluster: None,
                     stratum: Some(format!("s{}", u % 2)),
-                    weight: None,
+                    ..Default::default()
                 })
             })
             .collect();

@@ -2,20 +2,76 @@
 //! (`pair`, defaulting to `unit`), holding one score per condition, each the mean of its
 //! replicates. Units are sorted by stratum, then cluster, so resampling works on ranges.
 
-use serde::Serialize;
+use crate::decompose::ConditionMeta;
+use serde::{Serialize, Serializer};
 use std::collections::HashMap;
 
-/// One observation in the results form of SPEC §4.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Observation {
+/// One row of the results form of SPEC §4 (`unit, condition, score, pair, replicate, cluster,
+/// stratum, weight`) with its condition's metadata, serialized in the column order `runs export`
+/// writes: an absent text as empty, `cluster` and `weight` only when present.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ResultRow {
     pub unit: String,
     pub condition: String,
     pub score: f64,
+    #[serde(serialize_with = "text")]
     pub pair: Option<String>,
+    /// A label; a whole number is written as a number.
+    #[serde(serialize_with = "replicate")]
     pub replicate: Option<String>,
+    #[serde(serialize_with = "text", skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
+    #[serde(serialize_with = "text")]
     pub stratum: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub weight: Option<f64>,
+    #[serde(serialize_with = "text")]
+    pub model: Option<String>,
+    #[serde(serialize_with = "text")]
+    pub grader: Option<String>,
+    #[serde(serialize_with = "text")]
+    pub unit_source: Option<String>,
+    /// Assumption groups the condition relaxes relative to the benchmark.
+    #[serde(serialize_with = "relaxes::serialize")]
+    pub relaxes: Vec<String>,
+    pub proxy: bool,
+}
+
+impl ResultRow {
+    /// The row's condition metadata.
+    pub fn condition_meta(&self) -> ConditionMeta {
+        ConditionMeta {
+            model: self.model.clone(),
+            grader: self.grader.clone(),
+            unit_source: self.unit_source.clone(),
+            relaxes: self.relaxes.clone(),
+            proxy: self.proxy,
+        }
+    }
+}
+
+fn text<S: Serializer>(value: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(value.as_deref().unwrap_or(""))
+}
+
+fn replicate<S: Serializer>(value: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match value.as_deref().map(|v| (v, v.parse::<i64>())) {
+        Some((v, Ok(n))) if n.to_string() == v => s.serialize_i64(n),
+        _ => text(value, s),
+    }
+}
+
+/// The `relaxes` column: assumption groups joined by `;`.
+pub mod relaxes {
+    use serde::Serializer;
+
+    pub fn split(text: &str) -> Vec<String> {
+        text.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+    }
+
+    pub fn serialize<S: Serializer>(groups: &[String], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&groups.join(";"))
+    }
 }
 
 /// A problem with the data as a whole, pointing at the first row concerned (0-based).
@@ -102,7 +158,7 @@ struct Acc {
 
 /// Gathers observations into units. Errors: a score outside [0, 1] or not finite, a negative
 /// weight, a unit placed in two strata or two clusters, no observations.
-pub fn gather(rows: &[Observation]) -> Result<Data, DataError> {
+pub fn gather(rows: &[ResultRow]) -> Result<Data, DataError> {
     if rows.is_empty() {
         return Err(DataError { row: 0, message: "no observations".into() });
     }
@@ -214,6 +270,25 @@ pub enum Weights {
     CaseMix(Vec<(String, f64)>),
 }
 
+/// On a command line `case-mix` names the scheme alone: its weights come from elsewhere (a
+/// deployment profile), so the value parsed holds none.
+#[cfg(feature = "clap")]
+impl clap::ValueEnum for Weights {
+    fn value_variants<'a>() -> &'a [Self] {
+        static VARIANTS: [Weights; 3] = [Weights::Pooled, Weights::Equal, Weights::CaseMix(Vec::new())];
+        &VARIANTS
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        use clap::builder::PossibleValue;
+        Some(match self {
+            Weights::Pooled => PossibleValue::new("pooled").help("Each unit counts once (the paper's convention)"),
+            Weights::Equal => PossibleValue::new("equal").help("Each stratum counts equally"),
+            Weights::CaseMix(_) => PossibleValue::new("case-mix").help("The deployment's case mix (`--case-mix PROFILE`)"),
+        })
+    }
+}
+
 /// Per-stratum weighted sums for each condition: `sum[s * C + c]`, `n[s * C + c]`.
 #[derive(Debug, Clone)]
 pub struct StratumSums {
@@ -302,17 +377,8 @@ impl Weights {
 mod tests {
     use super::*;
 
-    fn obs(unit: &str, cond: &str, score: f64, stratum: &str) -> Observation {
-        Observation {
-            unit: unit.into(),
-            condition: cond.into(),
-            score,
-            pair: None,
-            replicate: None,
-            cluster: None,
-            stratum: Some(stratum.into()),
-            weight: None,
-        }
+    fn obs(unit: &str, cond: &str, score: f64, stratum: &str) -> ResultRow {
+        ResultRow { unit: unit.into(), condition: cond.into(), score, stratum: Some(stratum.into()), ..Default::default() }
     }
 
     #[test]
@@ -325,6 +391,22 @@ mod tests {
         assert!(!d.binary);
         assert_eq!(d.stratum_ranges(), vec![0..1, 1..2]);
         assert_eq!(d.n_both(0, 1), 1);
+    }
+
+    #[test]
+    fn a_row_is_written_in_the_export_columns() {
+        let mut r = obs("u1", "a", 1.0, "s");
+        r.replicate = Some("0".into());
+        r.relaxes = vec!["query_authorship".into(), "interaction_type".into()];
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(
+            json,
+            r#"{"unit":"u1","condition":"a","score":1.0,"pair":"","replicate":0,"stratum":"s","model":"","grader":"","unit_source":"","relaxes":"query_authorship;interaction_type","proxy":false}"#
+        );
+        r.replicate = Some("007".into());
+        r.cluster = Some("k".into());
+        assert!(serde_json::to_string(&r).unwrap().contains(r#""replicate":"007","cluster":"k","stratum""#));
+        assert_eq!(relaxes::split(" a; ;b "), ["a", "b"]);
     }
 
     #[test]

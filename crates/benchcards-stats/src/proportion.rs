@@ -5,6 +5,9 @@
 use serde::Serialize;
 use statrs::distribution::{Binomial, ChiSquared, ContinuousCDF, Discrete, DiscreteCDF, Normal};
 
+/// The confidence level of intervals when none is asked for.
+pub const CONFIDENCE: f64 = 0.95;
+
 /// The two-sided normal quantile for a confidence level (1.959964 for 0.95).
 pub fn z_for(confidence: f64) -> f64 {
     normal().inverse_cdf(1.0 - (1.0 - confidence) / 2.0)

@@ -2,9 +2,11 @@
 //! measured drop within the deployment's tolerance?), power for the studies that follow, and the
 //! calibration of simulated against human results.
 
-use crate::proportion::{McNemar, Rate, mcnemar, normal, rate};
+use crate::data::{Data, ResultRow};
+use crate::proportion::{McNemar, Rate, mcnemar, newcombe_unpaired, normal, odds_ratio, rate, two_proportion_test};
 use serde::Serialize;
 use statrs::distribution::ContinuousCDF;
+use std::collections::BTreeMap;
 
 /// Paired outcomes of the model's answer and the person's decision on the same units.
 #[derive(Debug, Clone, Serialize)]
@@ -34,6 +36,25 @@ pub fn uptake(pairs: &[(bool, bool)], confidence: f64) -> Uptake {
         person_right_given_model_wrong: rate(t[2] as f64, (t[2] + t[3]) as f64, confidence),
         mcnemar: mcnemar(t[1] as u64, t[2] as u64),
     }
+}
+
+/// The uptake table of two conditions graded right/wrong on the same units: the model's answer
+/// under `model`, the person's decision under `person`.
+pub fn uptake_between(data: &Data, model: &str, person: &str, confidence: f64) -> Result<Uptake, String> {
+    let index = |c: &str| data.condition_index(c).ok_or_else(|| format!("no condition `{c}`"));
+    let (mi, pi) = (index(model)?, index(person)?);
+    let k = data.n_conditions();
+    let pairs: Vec<(bool, bool)> = (0..data.n_units())
+        .filter(|u| data.has[u * k + mi] > 0.0 && data.has[u * k + pi] > 0.0)
+        .map(|u| (data.score[u * k + mi] >= 0.5, data.score[u * k + pi] >= 0.5))
+        .collect();
+    if pairs.is_empty() {
+        return Err(format!("no unit has both `{model}` and `{person}`: the uptake table needs the same units graded under both"));
+    }
+    if !data.binary {
+        return Err("the uptake table needs right/wrong (0/1) scores".into());
+    }
+    Ok(uptake(&pairs, confidence))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -184,6 +205,91 @@ pub fn design_effect(cluster_size: f64, icc: f64) -> f64 {
     1.0 + (cluster_size - 1.0) * icc
 }
 
+/// A design to plan a stage-4 study (or a stage-3 comparison) for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum PowerDesign {
+    /// Two independent proportions (Cohen's h, normal approximation).
+    Independent,
+    /// Paired proportions, McNemar's test (Connor 1987).
+    Paired,
+    /// Non-inferiority of two independent proportions (one-sided).
+    Noninferiority,
+}
+
+/// What a power calculation solves for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Solve {
+    /// The n that gives this power.
+    N { power: f64 },
+    /// The power of this n.
+    Power { n: f64 },
+}
+
+/// The answer of a power calculation, with the n a clustered design needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct PowerAnalysis {
+    pub design: PowerDesign,
+    pub alpha: f64,
+    pub power: f64,
+    pub n: f64,
+    pub n_rounded_up: f64,
+    /// What n counts: units per group, or pairs.
+    pub unit: &'static str,
+    pub design_effect: Option<f64>,
+    /// The n solved for times the design effect (a given n is already every unit), rounded up.
+    pub n_with_design_effect: Option<f64>,
+    /// The independent design's effect size.
+    #[serde(skip)]
+    pub cohens_h: Option<f64>,
+}
+
+/// Power or n for `design`. `p` is (p1, p2), the new arm first, or for the paired design
+/// (p10, p01); `margin` is the non-inferiority margin (unused otherwise).
+pub fn power_analysis(
+    design: PowerDesign,
+    p: [f64; 2],
+    margin: f64,
+    alpha: f64,
+    solve: Solve,
+    design_effect: Option<f64>,
+) -> PowerAnalysis {
+    let [a, b] = p;
+    let h = cohens_h(a, b);
+    let (n, power) = match solve {
+        Solve::N { power } => {
+            let n = match design {
+                PowerDesign::Independent => n_independent(h, alpha, power),
+                PowerDesign::Paired => n_paired(a, b, alpha, power),
+                PowerDesign::Noninferiority => n_noninferiority(a, b, margin, alpha, power),
+            };
+            (n, power)
+        }
+        Solve::Power { n } => {
+            let effective = n / design_effect.unwrap_or(1.0);
+            let power = match design {
+                PowerDesign::Independent => power_independent(h, effective, alpha),
+                PowerDesign::Paired => power_paired(a, b, effective, alpha),
+                PowerDesign::Noninferiority => power_noninferiority(a, b, margin, effective, alpha),
+            };
+            (n, power)
+        }
+    };
+    let clustered = |d: f64| if matches!(solve, Solve::N { .. }) { n * d } else { n };
+    PowerAnalysis {
+        design,
+        alpha,
+        power,
+        n,
+        n_rounded_up: n.ceil(),
+        unit: if design == PowerDesign::Paired { "pairs" } else { "units per group" },
+        design_effect,
+        n_with_design_effect: design_effect.map(|d| clustered(d).ceil()),
+        cohens_h: (design == PowerDesign::Independent).then_some(h),
+    }
+}
+
 fn solve_increasing(f: impl Fn(f64) -> f64, mut lo: f64, mut hi: f64) -> f64 {
     if f(lo) >= 0.0 {
         return lo;
@@ -232,6 +338,130 @@ pub fn calibration(simulated: &[f64], human: &[f64]) -> Option<Calibration> {
     let (rx, ry) = (ranks(simulated), ranks(human));
     let spearman = pearson(&rx, &ry);
     Some(Calibration { scenarios: n, slope, slope_se, intercept, spearman })
+}
+
+/// A behavioural study's graded answers (right or wrong), counted per arm and scenario.
+#[derive(Debug, Clone, Default)]
+pub struct StudyCounts {
+    /// (arm, scenario) → (right, n).
+    cells: BTreeMap<(String, String), (f64, f64)>,
+}
+
+/// A study's rates per arm, each arm tested against the control arm, and per arm and scenario.
+/// Rows are treated as independent.
+#[derive(Debug, Clone, Serialize)]
+pub struct StudyAnalysis {
+    pub arms: Vec<ArmRate>,
+    pub scenarios: Vec<ScenarioRate>,
+}
+
+/// One arm's rate of right answers.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArmRate {
+    pub arm: String,
+    pub x: f64,
+    pub n: f64,
+    pub rate: f64,
+    pub ci: [f64; 2],
+    pub control: bool,
+    /// Absent for the control arm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vs_control: Option<VsControl>,
+}
+
+/// An arm against the control arm: χ², the odds ratio (control over arm) and the difference in rates.
+#[derive(Debug, Clone, Serialize)]
+pub struct VsControl {
+    pub chi2: f64,
+    pub p: f64,
+    pub odds_ratio_control_over_arm: f64,
+    pub or_ci: [f64; 2],
+    pub or_corrected: bool,
+    pub difference_ci: [f64; 2],
+}
+
+/// One arm's rate in one scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioRate {
+    pub arm: String,
+    pub scenario: String,
+    pub x: f64,
+    pub n: f64,
+    pub rate: f64,
+    pub ci: [f64; 2],
+}
+
+impl StudyCounts {
+    /// Counts one graded answer.
+    pub fn add(&mut self, arm: String, scenario: String, right: bool) {
+        let e = self.cells.entry((arm, scenario)).or_insert((0.0, 0.0));
+        e.0 += f64::from(u8::from(right));
+        e.1 += 1.0;
+    }
+
+    /// Per arm (each other arm against `control`) and per arm and scenario, in name order.
+    pub fn analyze(&self, control: &str, confidence: f64) -> Result<StudyAnalysis, String> {
+        let mut arms: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
+        for ((arm, _), (x, n)) in &self.cells {
+            let e = arms.entry(arm).or_insert((0.0, 0.0));
+            e.0 += x;
+            e.1 += n;
+        }
+        let Some(&(cx, cn)) = arms.get(control) else {
+            return Err(format!("no arm `{control}` in the data (arms: {})", arms.keys().copied().collect::<Vec<_>>().join(", ")));
+        };
+        let arms = arms
+            .into_iter()
+            .map(|(arm, (x, n))| {
+                let r = rate(x, n, confidence);
+                let vs_control = (arm != control).then(|| {
+                    let test = two_proportion_test(x, n, cx, cn);
+                    let or = odds_ratio(cx, cn, x, n, confidence);
+                    VsControl {
+                        chi2: test.chi2,
+                        p: test.chi2_p,
+                        odds_ratio_control_over_arm: or.or,
+                        or_ci: or.ci,
+                        or_corrected: or.corrected,
+                        difference_ci: newcombe_unpaired(x, n, cx, cn, confidence),
+                    }
+                });
+                ArmRate { arm: arm.to_string(), x, n, rate: r.p, ci: r.ci, control: arm == control, vs_control }
+            })
+            .collect();
+        let scenarios = self
+            .cells
+            .iter()
+            .map(|((arm, scenario), &(x, n))| {
+                let r = rate(x, n, confidence);
+                ScenarioRate { arm: arm.clone(), scenario: scenario.clone(), x, n, rate: r.p, ci: r.ci }
+            })
+            .collect();
+        Ok(StudyAnalysis { arms, scenarios })
+    }
+
+    /// Calibration of simulated people's per-scenario rates (a row's `stratum` is its scenario)
+    /// against the rates of the arms other than `control`, over the scenarios both have.
+    pub fn calibration(&self, control: &str, simulated: &[ResultRow]) -> Option<Calibration> {
+        let mut sim: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
+        for r in simulated {
+            let e = sim.entry(r.stratum.as_deref().unwrap_or_default()).or_insert((0.0, 0.0));
+            e.0 += r.score;
+            e.1 += 1.0;
+        }
+        let mut human: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
+        for ((arm, scenario), (x, n)) in &self.cells {
+            if arm != control {
+                let e = human.entry(scenario).or_insert((0.0, 0.0));
+                e.0 += x;
+                e.1 += n;
+            }
+        }
+        let common: Vec<&str> = sim.keys().copied().filter(|s| human.contains_key(s)).collect();
+        let xs: Vec<f64> = common.iter().map(|s| sim[s].0 / sim[s].1).collect();
+        let ys: Vec<f64> = common.iter().map(|s| human[s].0 / human[s].1).collect();
+        calibration(&xs, &ys)
+    }
 }
 
 fn ranks(v: &[f64]) -> Vec<f64> {
@@ -303,6 +533,41 @@ mod tests {
         assert!((design_effect(20.0, 0.1) - 2.9).abs() < 1e-12);
         let ni = n_noninferiority(0.8, 0.8, 0.1, 0.025, 0.9);
         assert!((power_noninferiority(0.8, 0.8, 0.1, ni, 0.025) - 0.9).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_study_per_arm_against_the_control_and_calibrated_per_scenario() {
+        let mut counts = StudyCounts::default();
+        for (arm, scenario, right, n) in [("llm", "s1", 1, 4), ("llm", "s2", 3, 4), ("llm", "s3", 2, 4), ("control", "s1", 2, 4)] {
+            for i in 0..n {
+                counts.add(arm.into(), scenario.into(), i < right);
+            }
+        }
+        let a = counts.analyze("control", 0.95).unwrap();
+        assert_eq!(
+            a.arms.iter().map(|r| (r.arm.as_str(), r.x, r.n, r.control)).collect::<Vec<_>>(),
+            [("control", 2.0, 4.0, true), ("llm", 6.0, 12.0, false)]
+        );
+        assert!(a.arms[0].vs_control.is_none() && a.arms[1].vs_control.is_some());
+        assert_eq!(a.scenarios.len(), 4);
+        assert_eq!(counts.analyze("none", 0.95).unwrap_err(), "no arm `none` in the data (arms: control, llm)");
+        // Simulated rates 0.5, 1, 0.75 against human 0.25, 0.75, 0.5: human = simulated − 0.25.
+        let sim: Vec<ResultRow> = [("s1", 0.5), ("s2", 1.0), ("s3", 0.75), ("s9", 1.0)]
+            .iter()
+            .map(|(s, score)| ResultRow { stratum: Some(s.to_string()), score: *score, ..Default::default() })
+            .collect();
+        let c = counts.calibration("control", &sim).unwrap();
+        assert!(c.scenarios == 3 && (c.slope - 1.0).abs() < 1e-12 && (c.intercept + 0.25).abs() < 1e-12, "{c:?}");
+    }
+
+    #[test]
+    fn power_analysis_inflates_only_a_solved_n() {
+        let solved = power_analysis(PowerDesign::Paired, [0.2, 0.1], 0.0, 0.05, Solve::N { power: 0.8 }, Some(2.0));
+        assert_eq!((solved.unit, solved.n_rounded_up, solved.n_with_design_effect), ("pairs", 234.0, Some((solved.n * 2.0).ceil())));
+        let given = power_analysis(PowerDesign::Independent, [0.5, 0.35], 0.0, 0.05, Solve::Power { n: 200.0 }, Some(2.0));
+        assert_eq!(given.n_with_design_effect, Some(200.0));
+        assert!((given.power - power_independent(cohens_h(0.5, 0.35), 100.0, 0.05)).abs() < 1e-15);
+        assert!(given.cohens_h.is_some() && solved.cohens_h.is_none());
     }
 
     #[test]

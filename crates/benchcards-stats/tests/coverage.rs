@@ -7,12 +7,12 @@
 //! super-population difference p1 − p3.
 
 use benchcards_stats::bootstrap::{BootstrapSpec, IntervalMethod, Scheme};
-use benchcards_stats::data::{Observation, Weights, gather};
+use benchcards_stats::data::{ResultRow, Weights, gather};
 use benchcards_stats::decompose::{ConditionMeta, DecomposeSpec, decompose};
 use benchcards_stats::rng::Rng;
 use statrs::distribution::{Beta, ContinuousCDF, Normal};
 
-fn dataset(rng: &mut Rng, clusters: usize, p: [f64; 3], icc: f64) -> Vec<Observation> {
+fn dataset(rng: &mut Rng, clusters: usize, p: [f64; 3], icc: f64) -> Vec<ResultRow> {
     let s = (1.0 - icc) / icc;
     let betas: Vec<Beta> = p.iter().map(|p| Beta::new(p * s, (1.0 - p) * s).unwrap()).collect();
     let nd = Normal::new(0.0, 1.0).unwrap();
@@ -22,15 +22,12 @@ fn dataset(rng: &mut Rng, clusters: usize, p: [f64; 3], icc: f64) -> Vec<Observa
         let probs: Vec<f64> = betas.iter().map(|b| b.inverse_cdf(u)).collect();
         for unit in 0..20 {
             for (c, prob) in probs.iter().enumerate() {
-                rows.push(Observation {
+                rows.push(ResultRow {
                     unit: format!("k{k}u{unit}"),
                     condition: format!("c{c}"),
                     score: rng.bernoulli(*prob) as u8 as f64,
-                    pair: None,
-                    replicate: None,
                     cluster: Some(format!("k{k}")),
-                    stratum: None,
-                    weight: None,
+                    ..Default::default()
                 });
             }
         }

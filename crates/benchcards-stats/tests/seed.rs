@@ -2,26 +2,23 @@
 //! weights, with the equal-weight figures computed independently here.
 
 use benchcards_stats::bootstrap::{BootstrapSpec, IntervalMethod, Scheme};
-use benchcards_stats::data::{Observation, Weights, gather};
+use benchcards_stats::data::{ResultRow, Weights, gather};
 use benchcards_stats::decompose::{ConditionMeta, DecomposeSpec, StepKind, decompose};
 use std::collections::BTreeMap;
 
-fn seed_rows() -> Vec<Observation> {
+fn seed_rows() -> Vec<ResultRow> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/results/bean-seed.csv");
     let text = std::fs::read_to_string(path).unwrap();
     text.lines()
         .skip(1)
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
-            Observation {
+            ResultRow {
                 unit: f[0].into(),
                 condition: f[1].into(),
                 score: f[2].parse().unwrap(),
-                pair: None,
-                replicate: None,
-                cluster: None,
                 stratum: Some(f[3].into()),
-                weight: None,
+                ..Default::default()
             }
         })
         .collect()
@@ -125,18 +122,14 @@ fn equal_weights_match_a_hand_computation() {
 fn shapley_over_a_full_factorial_and_refusal_when_a_cell_is_missing() {
     // Four cells over two assumptions, 100 units each (paired): ∅ 0.9, {q} 0.8, {i} 0.6, {q,i} 0.4.
     let cells = [("base", 90, vec![]), ("q", 80, vec!["q"]), ("i", 60, vec!["i"]), ("qi", 40, vec!["q", "i"])];
-    let rows: Vec<Observation> = cells
+    let rows: Vec<ResultRow> = cells
         .iter()
         .flat_map(|(c, x, _)| {
-            (0..100).map(move |u| Observation {
+            (0..100).map(move |u| ResultRow {
                 unit: format!("u{u}"),
                 condition: c.to_string(),
                 score: (u < *x) as u8 as f64,
-                pair: None,
-                replicate: None,
-                cluster: None,
-                stratum: None,
-                weight: None,
+                ..Default::default()
             })
         })
         .collect();
@@ -176,7 +169,7 @@ fn shapley_over_a_full_factorial_and_refusal_when_a_cell_is_missing() {
 fn a_stratum_of_one_unit_gets_no_interval_rather_than_one_of_width_zero() {
     // The common cold keeps one unit per condition; the other scenarios keep all theirs.
     let mut seen = std::collections::HashSet::new();
-    let rows: Vec<Observation> =
+    let rows: Vec<ResultRow> =
         seed_rows().into_iter().filter(|r| r.stratum.as_deref() != Some("common_cold") || seen.insert(r.condition.clone())).collect();
     let data = gather(&rows).unwrap();
     let d = decompose(&data, &spec(&data, Weights::Pooled)).unwrap();

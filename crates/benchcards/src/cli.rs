@@ -1,5 +1,10 @@
 //! Every command and flag, defined in one place.
 
+use benchcards_core::results::ResultColumns;
+use benchcards_stats::bootstrap::{BootstrapSpec, IntervalMethod, Scheme};
+use benchcards_stats::data::Weights;
+use benchcards_stats::proportion::CONFIDENCE;
+use benchcards_stats::study::PowerDesign;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -55,23 +60,23 @@ pub const FAIL_ON_EXIT: u8 = 3;
 pub struct ResultsArgs {
     /// Results in the long form: CSV with a header, or JSONL (by extension).
     pub results: PathBuf,
-    #[arg(long, default_value = "unit")]
+    #[arg(long, default_value_t = ResultColumns::default().unit)]
     pub unit_col: String,
-    #[arg(long, default_value = "condition")]
+    #[arg(long, default_value_t = ResultColumns::default().condition)]
     pub condition_col: String,
-    #[arg(long, default_value = "score")]
+    #[arg(long, default_value_t = ResultColumns::default().score)]
     pub score_col: String,
     /// Pairing key: rows of different conditions with the same pair are paired (default: unit).
-    #[arg(long, default_value = "pair")]
+    #[arg(long, default_value_t = ResultColumns::default().pair)]
     pub pair_col: String,
-    #[arg(long, default_value = "replicate")]
+    #[arg(long, default_value_t = ResultColumns::default().replicate)]
     pub replicate_col: String,
     /// Cluster column; naming it selects the cluster bootstrap (whole clusters resampled).
     #[arg(long)]
     pub cluster_col: Option<String>,
-    #[arg(long, default_value = "stratum")]
+    #[arg(long, default_value_t = ResultColumns::default().stratum)]
     pub stratum_col: String,
-    #[arg(long, default_value = "weight")]
+    #[arg(long, default_value_t = ResultColumns::default().weight)]
     pub weight_col: String,
     /// Condition metadata (CSV: condition, model, grader, unit_source, relaxes, proxy);
     /// default: those columns in the results file, then the taxonomy's condition definitions.
@@ -83,54 +88,21 @@ pub struct ResultsArgs {
 pub struct BootstrapArgs {
     /// Resampling scheme (default: cluster when --cluster-col is given, else stratified).
     #[arg(long, value_enum)]
-    pub bootstrap: Option<BootstrapScheme>,
-    #[arg(long, default_value_t = benchcards_stats::bootstrap::BootstrapSpec::default().resamples)]
+    pub bootstrap: Option<Scheme>,
+    #[arg(long, default_value_t = BootstrapSpec::default().resamples)]
     pub resamples: usize,
-    #[arg(long, default_value_t = benchcards_stats::bootstrap::BootstrapSpec::default().seed)]
+    #[arg(long, default_value_t = BootstrapSpec::default().seed)]
     pub seed: u64,
-    #[arg(long, value_enum, default_value = "bca")]
-    pub interval: IntervalKind,
-    #[arg(long, default_value_t = 0.95)]
+    #[arg(long, value_enum, default_value_t = BootstrapSpec::default().interval)]
+    pub interval: IntervalMethod,
+    #[arg(long, default_value_t = CONFIDENCE)]
     pub confidence: f64,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BootstrapScheme {
-    Stratified,
-    Cluster,
-    TwoStage,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum IntervalKind {
-    Percentile,
-    Bca,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum WeightScheme {
-    /// Each unit counts once (the paper's convention).
-    Pooled,
-    /// Each stratum counts equally.
-    Equal,
-    /// The deployment's case mix (`--case-mix PROFILE`).
-    CaseMix,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum GateFailOn {
     /// Some group's drop is above its tolerance.
     GateFail,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PowerDesign {
-    /// Two independent proportions (Cohen's h, normal approximation).
-    Independent,
-    /// Paired proportions, McNemar's test (Connor 1987).
-    Paired,
-    /// Non-inferiority of two independent proportions (one-sided).
-    Noninferiority,
 }
 
 #[derive(Subcommand)]
@@ -193,7 +165,7 @@ pub enum StudyCommand {
         /// The condition of the simulated results to use.
         #[arg(long)]
         simulated_condition: Option<String>,
-        #[arg(long, default_value_t = 0.95)]
+        #[arg(long, default_value_t = CONFIDENCE)]
         confidence: f64,
         #[arg(long, value_enum, default_value = "table")]
         format: TableFormat,
@@ -415,8 +387,8 @@ pub enum Command {
         /// A counterfactual condition drawn as a line (e.g. a control arm without the model).
         #[arg(long)]
         reference: Option<String>,
-        #[arg(long, value_enum, default_value = "pooled")]
-        weights: WeightScheme,
+        #[arg(long, value_enum, default_value_t = Weights::Pooled)]
+        weights: Weights,
         /// Deployment profile whose `case_mix` gives stratum weights.
         #[arg(long)]
         case_mix: Option<PathBuf>,
@@ -479,6 +451,9 @@ pub enum Command {
         /// Seconds before a request times out.
         #[arg(long, default_value_t = 120)]
         timeout: u64,
+        /// The longest reply read, in bytes; a longer one is recorded as a failure.
+        #[arg(long, default_value_t = benchcards_eval::client::DEFAULT_MAX_REPLY_BYTES)]
+        max_reply_bytes: usize,
         /// Send a dataset marked `contains_phi` to endpoints that are not on this machine.
         #[arg(long)]
         allow_phi_to_remote: bool,

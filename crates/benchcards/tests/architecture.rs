@@ -60,11 +60,8 @@ fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
-#[test]
-fn files_are_written_only_by_the_atomic_writer() {
-    // A file is written through `commands::write_file` (temporary file, then rename), so a
-    // failure never leaves half a file; any other way of writing one is listed here.
-    let writes = ["fs::write(", "File::create(", "OpenOptions::new(", "fs::copy("];
+/// Every `.rs` file under a crate's `src`.
+fn all_sources() -> Vec<std::path::PathBuf> {
     let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut files = Vec::new();
     for krate in std::fs::read_dir(&crates).unwrap() {
@@ -74,6 +71,15 @@ fn files_are_written_only_by_the_atomic_writer() {
         }
     }
     assert!(files.len() > 30, "the source files were found: {}", files.len());
+    files
+}
+
+#[test]
+fn files_are_written_only_by_the_atomic_writer() {
+    // A file is written through `commands::write_file` (temporary file, then rename), so a
+    // failure never leaves half a file; any other way of writing one is listed here.
+    let writes = ["fs::write(", "File::create(", "OpenOptions::new(", "fs::copy("];
+    let files = all_sources();
     let mut stray = Vec::new();
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
@@ -93,4 +99,26 @@ fn files_are_written_only_by_the_atomic_writer() {
         }
     }
     assert!(stray.is_empty(), "files written outside the atomic writer: {stray:#?}");
+}
+
+#[test]
+fn files_are_read_only_by_the_guarded_reader() {
+    // `benchcards_core::document` reads every file: regular files only (a FIFO or a device is
+    // refused before it is opened), within a size limit, as UTF-8. The one other reader is the
+    // embedded model's weights, a regular file whose hash is checked.
+    let reads = ["read_to_string(", "fs::read(", "File::open("];
+    let files = all_sources();
+    let allowed = ["benchcards-core/src/document.rs", "benchcards-local/src/lib.rs"];
+    let mut stray = Vec::new();
+    for file in files.iter().filter(|f| !allowed.iter().any(|a| f.ends_with(a))) {
+        let text = std::fs::read_to_string(file).unwrap();
+        // Unit tests may read what they wrote.
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        for (i, line) in code.lines().enumerate() {
+            if reads.iter().any(|r| line.contains(r)) && !line.trim_start().starts_with("//") {
+                stray.push(format!("{}:{}: {}", file.display(), i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(stray.is_empty(), "files read outside the guarded reader: {stray:#?}");
 }

@@ -267,15 +267,113 @@ fn phi_is_not_sent_to_remote_endpoints_without_the_flag() {
     );
     assert!(text.contains("\"contains_phi\": true"));
     std::fs::write(dir.path().join("phi.jsonl"), text).unwrap();
-    let p = plan(dir.path(), &["https://api.example.com/v1".to_string()], &["vignette"], None);
-    let t = std::fs::read_to_string(&p).unwrap().replace(
-        &root.join("examples/datasets/symptoms-uk.jsonl").display().to_string(),
-        &dir.path().join("phi.jsonl").display().to_string(),
-    );
-    std::fs::write(&p, t).unwrap();
-    let (code, _, err) = run_blocking(dir.path(), &["run", p.to_str().unwrap()]);
-    assert_eq!(code, 1);
-    assert!(err.contains("contains_phi") && err.contains("api.example.com"), "{err}");
+    // A string prefix took each of the last four for this machine; the last one connected to
+    // 127.0.0.1 and sent `127.9.9.9:1` as Basic credentials.
+    for url in [
+        "https://api.example.com/v1",
+        "http://127.0.0.1@10.1.2.3/v1",
+        "https://127.0.0.1.nip.io/v1",
+        "http://127.example.com/v1",
+        "http://127.9.9.9:1@127.0.0.1:9/v1",
+    ] {
+        let p = plan(dir.path(), &[url.to_string()], &["vignette"], None);
+        let t = std::fs::read_to_string(&p).unwrap().replace(
+            &root.join("examples/datasets/symptoms-uk.jsonl").display().to_string(),
+            &dir.path().join("phi.jsonl").display().to_string(),
+        );
+        std::fs::write(&p, t).unwrap();
+        let (code, _, err) = run_blocking(dir.path(), &["run", p.to_str().unwrap()]);
+        assert_eq!(code, 1, "{url}");
+        // The message names the address (wrapped to the terminal's width).
+        let unwrapped: String = err.split_whitespace().filter(|w| *w != "│").collect();
+        assert!(err.contains("contains_phi") && unwrapped.contains(url), "{url}: {err}");
+        assert!(!dir.path().join("benchcards-runs.sqlite").exists(), "{url}: nothing recorded, nothing sent");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn broken_replies_are_failures_with_their_reason_never_graded_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    // Each fault on every request: the sample fails after its attempts, nothing is graded.
+    let faults: [(Fault, &str); 7] = [
+        (Fault::Endless, "reply over 4000000 bytes"),
+        (Fault::Huge, "reply over 4000000 bytes"),
+        (Fault::BadUtf8, "not valid UTF-8"),
+        (Fault::Filtered, "the reply is empty (finish_reason: content_filter)"),
+        (Fault::NullContent, "the reply's content is null"),
+        // Followed, a 302 turned the POST into a GET whose answer was scored.
+        (Fault::Redirect(302), "302 redirect to /v1/chat/completions: redirects are not followed"),
+        (Fault::Redirect(307), "307 redirect to /v1/chat/completions: redirects are not followed"),
+    ];
+    for (i, (fault, reason)) in faults.into_iter().enumerate() {
+        let s = server(MockConfig { fail_every: 1, fault, ..Default::default() }).await;
+        let p = plan(dir.path(), &[s.base_url()], &["vignette"], Some(1));
+        let store = dir.path().join(format!("store-{i}.sqlite"));
+        let (d, pp, st) = (dir.path().to_path_buf(), p.to_str().unwrap().to_string(), store.to_str().unwrap().to_string());
+        let (code, _, err) =
+            tokio::task::spawn_blocking(move || run_blocking(&d, &["run", &pp, "--store", &st, "--max-attempts", "2"])).await.unwrap();
+        assert_eq!(code, 1, "{fault:?}: {err}");
+        let st = benchcards_eval::store::Store::open(&store).unwrap();
+        let run = &st.runs().unwrap()[0].id;
+        let samples = st.samples(run).unwrap();
+        assert!(samples.iter().all(|x| x.status == "failed"), "{fault:?}: {samples:?}");
+        assert!(st.grades(run).unwrap().is_empty(), "{fault:?}: nothing graded");
+        let recorded = st.failures(run).unwrap();
+        assert!(!recorded.is_empty() && recorded.iter().all(|(_, _, r)| r.contains(reason)), "{fault:?}: {recorded:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_endless_reply_costs_a_run_little_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = server(MockConfig { fail_every: 1, fault: Fault::Endless, ..Default::default() }).await;
+    let p = plan(dir.path(), &[s.base_url()], &["vignette"], Some(4));
+    let exe = assert_cmd::cargo::cargo_bin("benchcards");
+    // The peak resident memory of the run, as the kernel counts it for a finished child.
+    let measure = "import resource, subprocess, sys\nsubprocess.run(sys.argv[1:], capture_output=True)\nprint(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)";
+    let (d, pp) = (dir.path().to_path_buf(), p.to_str().unwrap().to_string());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("python3")
+            .current_dir(&d)
+            .args(["-c", measure, exe.to_str().unwrap(), "run", &pp, "--max-attempts", "2", "--concurrency", "4"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let kib: u64 =
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    assert!(s.requests() >= 4, "the replies were asked for: {}", s.requests());
+    assert!(kib < 100 * 1024, "peak memory {} MiB against endless replies", kib / 1024);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_echoed_in_an_error_never_reaches_the_store_even_in_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = server(MockConfig { fail_every: 1, fault: Fault::Status { code: 401, retry_after: None }, ..Default::default() }).await;
+    let p = plan(dir.path(), &[s.base_url()], &["vignette"], Some(1));
+    let text = std::fs::read_to_string(&p)
+        .unwrap()
+        .replace("      model: test-model\n", "      model: test-model\n      api_key_env: BENCHCARDS_TEST_KEY\n");
+    std::fs::write(&p, text).unwrap();
+    // Long enough that the 200-character cut of the echoed error falls inside it.
+    let key = format!("sk-SENTINEL-{}", "XY".repeat(100));
+    let (d, pp) = (dir.path().to_path_buf(), p.to_str().unwrap().to_string());
+    let out = tokio::task::spawn_blocking(move || {
+        let run = bc(&d).env("BENCHCARDS_TEST_KEY", key).args(["run", &pp]).output().unwrap();
+        let store = benchcards_eval::store::Store::open(&d.join("benchcards-runs.sqlite")).unwrap();
+        let id = store.runs().unwrap()[0].id.clone();
+        let show = bc(&d).args(["runs", "show", &id]).output().unwrap();
+        (run, show, store.failures(&id).unwrap())
+    })
+    .await
+    .unwrap();
+    let (run, show, failures) = out;
+    assert_eq!(run.status.code(), Some(1));
+    assert!(!failures.is_empty() && failures.iter().all(|(_, _, r)| r.contains("401") && r.contains("[redacted]")), "{failures:?}");
+    for text in [String::from_utf8_lossy(&run.stderr), String::from_utf8_lossy(&show.stdout), format!("{failures:?}").into()] {
+        assert!(!text.contains("SENTINEL"), "{text}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

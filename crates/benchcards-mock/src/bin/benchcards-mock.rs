@@ -19,7 +19,8 @@ struct Args {
     /// Every n-th request meets the fault (0: never).
     #[arg(long, default_value_t = 0)]
     fail_every: u64,
-    /// A status (500, or 429:2 for Retry-After: 2), malformed, empty, truncated, hang or reset.
+    /// A status (500, or 429:2 for Retry-After: 2), malformed, empty, truncated, hang, reset,
+    /// endless, huge, bad-utf8, filtered, null, or redirect:STATUS.
     #[arg(long, default_value = "500")]
     fault: benchcards_mock::Fault,
     /// Stop by itself after this many seconds.

@@ -9,8 +9,8 @@ use super::bundled_documents;
 use super::eval::{into_report, prepare, report, runs_export};
 use super::files::profile_yaml;
 use super::logs::{measurement_tables, register_vocabulary};
-use super::stats::{decomposition, defaults};
-use crate::cli::{ExportFormat, WeightScheme};
+use super::stats::decomposition;
+use crate::cli::{ExportFormat, ResultsArgs};
 use benchcards_assess::plan::{PlanPaths, draft};
 use benchcards_assess::registry::{gaps, rank};
 use benchcards_core::{Card, Profile, taxonomy};
@@ -19,6 +19,8 @@ use benchcards_eval::session::Settings;
 use benchcards_report::assess::{comparison_sections, comparison_text, gaps_table, ranking_table, verdict_name};
 use benchcards_report::decompose::{decomposition_sections, text, waterfall_svg};
 use benchcards_report::{Report, Table};
+use benchcards_stats::bootstrap::{BootstrapSpec, IntervalMethod};
+use benchcards_stats::data::Weights;
 use miette::{IntoDiagnostic, Result, miette};
 use std::io::IsTerminal;
 use std::path::Path;
@@ -197,7 +199,8 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
         plan_path.display()
     );
     let store = out.join("runs.sqlite");
-    let settings = Settings { concurrency: 4, max_attempts: 3, timeout: 600 };
+    let limits = benchcards_eval::client::Limits { timeout: std::time::Duration::from_secs(600), ..Default::default() };
+    let settings = Settings { concurrency: 4, max_attempts: 3, limits };
     let session = p.start(&store, None, settings).map_err(into_report)?;
     let run_id = session.run_id.clone();
     eprintln!("run `{run_id}`: {} sample(s); store {}", work.len(), store.display());
@@ -228,9 +231,9 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
         let grader = benchcards_eval::export::grader_name(g);
         let file = out.join(if i == 0 { "results.csv".to_string() } else { format!("results-{}.csv", grader.replace([':', '@'], "-")) });
         runs_export(&store, &run_id, ExportFormat::Csv, Some(&grader), Some(&file))?;
-        let args = defaults(&file)?;
-        let (_, _, d) = decomposition(&args.input, &path, None, WeightScheme::Pooled, None, None, &args.boot)?
-            .map_err(|_| miette!("cannot decompose {}", file.display()))?;
+        let (_, spec, d) =
+            decomposition(&ResultsArgs::new(file.clone()), &path, None, Weights::Pooled, None, None, BootstrapSpec::default())?
+                .map_err(|_| miette!("cannot decompose {}", file.display()))?;
         for c in &d.conditions {
             let pct = |x: f64| format!("{:.1}%", x * 100.0);
             scores.row(vec![
@@ -242,9 +245,9 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
                 c.method.to_string(),
             ]);
         }
-        first.get_or_insert((file, args, d));
+        first.get_or_insert((file, spec.bootstrap, d));
     }
-    let (results, args, d) = first.ok_or_else(|| miette!("the demo plan has no grader"))?;
+    let (results, boot, d) = first.ok_or_else(|| miette!("the demo plan has no grader"))?;
     println!("{}", scores.to_text());
     println!("7. Where the score goes (`benchcards decompose {} --path {}`)\n", results.display(), path.join(","));
     print!("{}", text(&d, None));
@@ -267,9 +270,9 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
         format!("model `{}` ({:?}), sampling {}", model.id, model.provider, serde_json::to_string(&model.sampling).unwrap_or_default()),
         format!(
             "bootstrap: {} resamples, seed {}, {} intervals",
-            args.boot.resamples,
-            args.boot.seed,
-            if args.boot.interval == crate::cli::IntervalKind::Bca { "BCa" } else { "percentile" }
+            boot.resamples,
+            boot.seed,
+            if boot.interval == IntervalMethod::Bca { "BCa" } else { "percentile" }
         ),
         format!("estimand: {}", d.estimand.statement),
     ]);

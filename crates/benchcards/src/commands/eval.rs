@@ -6,8 +6,10 @@ use crate::diagnostics::{print_diagnostics, print_loaded};
 use benchcards_core::results::read_tabular;
 use benchcards_core::{GraderKind, GraderMode, GraderSpec};
 use benchcards_eval::dataset::Dataset;
-use benchcards_eval::responses::{HEADER, ResponseColumns, grade_responses, plan_judge};
+use benchcards_eval::responses::{HEADER, ResponseColumns, csv_cell, grade_responses, plan_judge};
 use benchcards_eval::session::{self, Estimate, Prepared, SessionError, Settings, is_jsonl, read_file};
+use benchcards_stats::data::ResultRow;
+use benchcards_stats::proportion::CONFIDENCE;
 use miette::{IntoDiagnostic, Result, miette};
 use std::path::Path;
 use std::process::ExitCode;
@@ -137,7 +139,7 @@ pub fn grade(
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(HEADER).into_diagnostic()?;
     for r in &graded.rows {
-        out.write_record(&r.cells).into_diagnostic()?;
+        out.write_record(r.cells.iter().map(|c| csv_cell(c).into_owned())).into_diagnostic()?;
     }
     let bytes = out.into_inner().map_err(|e| miette!("{e}"))?;
     write_output(output, &String::from_utf8_lossy(&bytes))?;
@@ -346,11 +348,7 @@ pub(super) fn run_plan(store: &benchcards_eval::store::Store, run: &str) -> Resu
 }
 
 /// The graded results of one run (by `grader`, default the plan's first), and the grader's name.
-pub(super) fn run_results(
-    store: &benchcards_eval::store::Store,
-    run: &str,
-    grader: Option<&str>,
-) -> Result<(Vec<benchcards_eval::export::ResultRow>, String)> {
+pub(super) fn run_results(store: &benchcards_eval::store::Store, run: &str, grader: Option<&str>) -> Result<(Vec<ResultRow>, String)> {
     let plan = run_plan(store, run)?;
     let grader = grader
         .map(str::to_string)
@@ -364,47 +362,12 @@ pub(super) fn run_results(
 }
 
 pub fn runs_compare(store_path: &Path, a: &str, b: &str, grader: Option<&str>, format: crate::cli::TableFormat) -> Result<ExitCode> {
-    use benchcards_stats::proportion::{Paired, mcnemar, newcombe_paired};
     let store = open_store(store_path)?;
     let (ra, grader_name) = run_results(&store, a, grader)?;
     let (rb, _) = run_results(&store, b, Some(&grader_name))?;
-    let key = |r: &benchcards_eval::export::ResultRow| (r.condition.clone(), r.unit.clone(), r.replicate);
-    let bmap: std::collections::HashMap<_, f64> = rb.iter().map(|r| (key(r), r.score)).collect();
-    let mut by: std::collections::BTreeMap<String, Vec<(f64, f64)>> = Default::default();
-    for r in &ra {
-        if let Some(sb) = bmap.get(&key(r)) {
-            by.entry(r.condition.clone()).or_default().push((r.score, *sb));
-        }
-    }
-    if by.is_empty() {
+    let rows = benchcards_stats::paired::compare(&ra, &rb, CONFIDENCE);
+    if rows.is_empty() {
         return Err(miette::miette!("the two runs share no graded samples (same condition, unit and epoch)"));
-    }
-    let mut rows = Vec::new();
-    for (cond, pairs) in &by {
-        let n = pairs.len() as f64;
-        let (ma, mb) = (pairs.iter().map(|p| p.0).sum::<f64>() / n, pairs.iter().map(|p| p.1).sum::<f64>() / n);
-        let binary = pairs.iter().all(|(x, y)| (*x == 0.0 || *x == 1.0) && (*y == 0.0 || *y == 1.0));
-        let (ci, mc) = if binary {
-            let mut t = Paired { both: 0.0, a_only: 0.0, b_only: 0.0, neither: 0.0 };
-            for (x, y) in pairs {
-                match (*x > 0.5, *y > 0.5) {
-                    (true, true) => t.both += 1.0,
-                    (true, false) => t.a_only += 1.0,
-                    (false, true) => t.b_only += 1.0,
-                    (false, false) => t.neither += 1.0,
-                }
-            }
-            (newcombe_paired(t, 0.95), Some(mcnemar(t.a_only as u64, t.b_only as u64)))
-        } else {
-            let d: Vec<f64> = pairs.iter().map(|(x, y)| x - y).collect();
-            let mean = d.iter().sum::<f64>() / n;
-            let sd = (d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
-            let half = 1.959963984540054 * sd / n.sqrt();
-            ([mean - half, mean + half], None)
-        };
-        rows.push(serde_json::json!({"condition": cond, "n": pairs.len(), "score_a": ma, "score_b": mb, "difference": ma - mb, "ci": ci,
-            "method": if binary { "newcombe_paired" } else { "normal (mean of paired differences)" },
-            "mcnemar_exact_p": mc.map(|m| m.exact_p), "mcnemar_mid_p": mc.map(|m| m.mid_p)}));
     }
     match format {
         crate::cli::TableFormat::Json => println!(
@@ -424,19 +387,14 @@ pub fn runs_compare(store_path: &Path, a: &str, b: &str, grader: Option<&str>, f
             ])
             .titled(format!("`{a}` vs `{b}`, graded by `{grader_name}`"));
             for r in &rows {
-                let f = |k: &str| r[k].as_f64().unwrap_or(f64::NAN);
                 t.row(vec![
-                    r["condition"].as_str().unwrap_or("").into(),
-                    r["n"].to_string(),
-                    format!("{:.1}%", f("score_a") * 100.0),
-                    format!("{:.1}%", f("score_b") * 100.0),
-                    format!("{:.1}", f("difference") * 100.0),
-                    format!(
-                        "{:.1} to {:.1}",
-                        r["ci"][0].as_f64().unwrap_or(f64::NAN) * 100.0,
-                        r["ci"][1].as_f64().unwrap_or(f64::NAN) * 100.0
-                    ),
-                    match (r["mcnemar_exact_p"].as_f64(), r["mcnemar_mid_p"].as_f64()) {
+                    r.condition.clone(),
+                    r.n.to_string(),
+                    format!("{:.1}%", r.score_a * 100.0),
+                    format!("{:.1}%", r.score_b * 100.0),
+                    format!("{:.1}", r.difference * 100.0),
+                    format!("{:.1} to {:.1}", r.ci[0] * 100.0, r.ci[1] * 100.0),
+                    match (r.mcnemar_exact_p, r.mcnemar_mid_p) {
                         (Some(e), Some(m)) => format!("{e:.4}; {m:.4}"),
                         _ => "—".into(),
                     },
@@ -449,7 +407,7 @@ pub fn runs_compare(store_path: &Path, a: &str, b: &str, grader: Option<&str>, f
 }
 
 /// The results form as CSV, one row per graded sample.
-fn write_results_csv(rows: &[benchcards_eval::export::ResultRow]) -> Result<String> {
+fn write_results_csv(rows: &[ResultRow]) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in rows {
         w.serialize(r).into_diagnostic()?;

@@ -119,7 +119,7 @@ pub fn schema(out: &Path, check_only: bool) -> Result<ExitCode> {
         let path = out.join(file_name(kind));
         let text = schema_text(kind);
         if check_only {
-            if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            if benchcards_core::document::read_text(&path).ok().as_deref() != Some(text.as_str()) {
                 stale.push(path.display().to_string());
             }
         } else {

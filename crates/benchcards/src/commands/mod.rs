@@ -113,8 +113,21 @@ pub fn run(command: Command) -> Result<ExitCode> {
             eval::JudgeWith { plan: plan.as_deref(), store: &store, allow_phi: allow_phi_to_remote },
             output.as_deref(),
         ),
-        Command::Run { plan, dry_run, resume, items, limit, store, concurrency, max_attempts, timeout, allow_phi_to_remote } => {
-            let settings = benchcards_eval::session::Settings { concurrency, max_attempts, timeout };
+        Command::Run {
+            plan,
+            dry_run,
+            resume,
+            items,
+            limit,
+            store,
+            concurrency,
+            max_attempts,
+            timeout,
+            max_reply_bytes,
+            allow_phi_to_remote,
+        } => {
+            let limits = benchcards_eval::client::Limits { timeout: std::time::Duration::from_secs(timeout.max(1)), max_reply_bytes };
+            let settings = benchcards_eval::session::Settings { concurrency, max_attempts, limits };
             eval::run(&plan, dry_run, resume.as_deref(), items, limit, &store, settings, allow_phi_to_remote)
         }
         Command::Runs { command: RunsCommand::List { store } } => eval::runs_list(&store),

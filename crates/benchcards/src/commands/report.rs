@@ -2,11 +2,13 @@
 //! (no external assets; prints well) or its Markdown twin; `--audience clinician` gives the
 //! one-page brief.
 
-use super::stats::{decomposition, defaults, uptake_table};
+use super::stats::{decomposition, uptake_table};
 use super::{today, write_output};
-use crate::cli::{Audience, WeightScheme};
+use crate::cli::{Audience, ResultsArgs};
 use benchcards_core::{load_card, load_profile};
 use benchcards_report::readiness::{Inputs, clinician_brief, team_report};
+use benchcards_stats::bootstrap::BootstrapSpec;
+use benchcards_stats::data::Weights;
 use benchcards_web::view::run_inputs;
 use miette::{Result, miette};
 use std::path::{Path, PathBuf};
@@ -68,8 +70,8 @@ pub fn report(source: Source, store_path: &Path, output: &Path, audience: Audien
             Inputs { card: Some(card), profile: Some(profile), ..Default::default() }
         }
         Source::Decompose(results, path, uptake) => {
-            let args = defaults(&results)?;
-            let (loaded, spec, d) = match decomposition(&args.input, &path, None, WeightScheme::Pooled, None, None, &args.boot)? {
+            let input = ResultsArgs::new(results);
+            let (loaded, spec, d) = match decomposition(&input, &path, None, Weights::Pooled, None, None, BootstrapSpec::default())? {
                 Ok(x) => x,
                 Err(code) => return Ok(code),
             };
@@ -77,8 +79,8 @@ pub fn report(source: Source, store_path: &Path, output: &Path, audience: Audien
                 uptake: uptake.map(|pair| uptake_table(&loaded, &pair, spec.bootstrap.confidence)).transpose()?,
                 decomposition: Some(d),
                 provenance: vec![
-                    format!("results {}", results.display()),
-                    format!("bootstrap: {} resamples, seed {}", args.boot.resamples, args.boot.seed),
+                    format!("results {}", input.results.display()),
+                    format!("bootstrap: {} resamples, seed {}", spec.bootstrap.resamples, spec.bootstrap.seed),
                 ],
                 ..Default::default()
             }
