@@ -607,7 +607,7 @@ pub async fn judge_run(
         let (Some(rubric), Some(m)) = (&g.rubric, plan.models.iter().position(|m| Some(&m.id) == g.judge_model.as_ref())) else {
             continue;
         };
-        let name = crate::export::grader_name(g);
+        let name = g.name();
         let requests: Vec<(String, Vec<Message>)> = {
             let st = store.lock().expect("store lock");
             let graded: std::collections::HashSet<String> =

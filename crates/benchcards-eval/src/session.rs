@@ -279,7 +279,7 @@ impl Prepared {
             .map_err(SessionError::new)?;
         let store = open_store(store_path)?;
         let run_id = match resume {
-            Some(id) => match store.run_plan(id).map_err(store_error)? {
+            Some(id) => match store.plan_record(id).map_err(store_error)? {
                 Some((hash, _)) if hash == self.plan_hash => id.to_string(),
                 Some(_) => {
                     return Err(SessionError::new(format!(
@@ -351,7 +351,7 @@ impl Session {
                 format!("free the disk or fix the store, then `--resume {run_id}` sends the unrecorded samples again"),
             ));
         }
-        let graded = crate::export::grade_run(&guard, run_id, plan, &p.dataset).map_err(store_error)? + judged.graded as usize;
+        let graded = grade_run(&guard, run_id, plan, &p.dataset).map_err(store_error)? + judged.graded as usize;
         let complete = summary.failed == 0 && judged.failed == 0;
         guard.set_status(run_id, if complete { "complete" } else { "incomplete" }).map_err(store_error)?;
         let samples_cost: f64 = guard
@@ -369,6 +369,26 @@ impl Session {
             cost_usd: samples_cost + judged.cost_usd,
         })
     }
+}
+
+/// Grades every completed sample of a run; returns how many grades were written.
+pub fn grade_run(store: &Store, run: &str, plan: &Plan, dataset: &Dataset) -> rusqlite::Result<usize> {
+    store.transaction(|store| grade_samples(store, run, plan, dataset))
+}
+
+fn grade_samples(store: &Store, run: &str, plan: &Plan, dataset: &Dataset) -> rusqlite::Result<usize> {
+    let mut n = 0;
+    for s in store.samples(run)?.into_iter().filter(|s| s.status == "done") {
+        let Some(item) = dataset.item(&s.item) else { continue };
+        for g in &plan.graders {
+            // The judge grades in `runner::judge_run`; an item without the gold a grader reads
+            // is not graded by it.
+            let Ok(graded) = crate::grade::grade(g, item, s.response.as_deref().unwrap_or("")) else { continue };
+            store.put_grade(run, &s.key, &g.name(), graded.grade.score, &graded.grade.detail)?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// Opens (or creates) a run store.

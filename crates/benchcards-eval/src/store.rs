@@ -97,7 +97,7 @@ impl Store {
         Ok(())
     }
 
-    pub fn run_plan(&self, id: &str) -> rusqlite::Result<Option<(String, String)>> {
+    pub fn plan_record(&self, id: &str) -> rusqlite::Result<Option<(String, String)>> {
         self.conn.query_row("SELECT plan_hash, plan_json FROM runs WHERE id = ?1", params![id], |r| Ok((r.get(0)?, r.get(1)?))).optional()
     }
 

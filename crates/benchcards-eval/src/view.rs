@@ -8,8 +8,8 @@ use benchcards_core::Plan;
 use std::path::Path;
 
 /// The plan a run was started from, as stored with it.
-pub fn run_plan(store: &Store, run: &str) -> Result<(String, Plan), String> {
-    let (hash, json) = store.run_plan(run).map_err(|e| e.to_string())?.ok_or_else(|| format!("no run `{run}` in the store"))?;
+pub fn stored_plan(store: &Store, run: &str) -> Result<(String, Plan), String> {
+    let (hash, json) = store.plan_record(run).map_err(|e| e.to_string())?.ok_or_else(|| format!("no run `{run}` in the store"))?;
     Ok((hash, serde_json::from_str(&json).map_err(|e| format!("the run's plan cannot be read: {e}"))?))
 }
 

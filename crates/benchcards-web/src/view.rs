@@ -4,16 +4,16 @@
 //! page; the store is only read.
 
 use benchcards_core::{load_card, load_profile, taxonomy};
-use benchcards_eval::export::{decompose_results, decomposition_path, grader_name, results};
+use benchcards_eval::results::{decompose_results, decomposition_path, results};
 use benchcards_eval::store::Store;
-use benchcards_eval::view::{run_dataset, run_plan};
+use benchcards_eval::view::{run_dataset, stored_plan};
 use benchcards_report::readiness::{Inputs, Transcript};
 use std::path::Path;
 
 /// Everything a report shows of one run. `store_label` names the store in the provenance.
 pub fn run_inputs(store: &Store, store_label: &str, run: &str, transcripts: bool) -> Result<Inputs, String> {
     let t = taxonomy();
-    let (hash, plan) = run_plan(store, run)?;
+    let (hash, plan) = stored_plan(store, run)?;
     let mut inputs = Inputs::default();
     match load_card(Path::new(&plan.card)) {
         Ok((c, _)) => inputs.card = Some(c),
@@ -23,7 +23,7 @@ pub fn run_inputs(store: &Store, store_label: &str, run: &str, transcripts: bool
         Ok((p, _)) => inputs.profile = Some(p),
         Err(_) => inputs.notes.push(format!("the plan's deployment {} could not be read: no readiness section", plan.deployment)),
     }
-    let grader = plan.graders.first().map(grader_name).ok_or("the plan has no grader")?;
+    let grader = plan.graders.first().map(benchcards_core::GraderSpec::name).ok_or("the plan has no grader")?;
     let dataset = run_dataset(&plan)?;
     let rows = results(store, run, &plan, &dataset, t, &grader).map_err(|e| e.to_string())?;
     let (path, reference) = decomposition_path(&plan, &rows);

@@ -228,7 +228,7 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
     let mut scores = Table::new(&["Grader", "Condition", "n", "Score", "95% CI", "Interval method"]).titled("Scores by grader");
     let mut first = None;
     for (i, g) in p.plan.graders.iter().enumerate() {
-        let grader = benchcards_eval::export::grader_name(g);
+        let grader = g.name();
         let file = out.join(if i == 0 { "results.csv".to_string() } else { format!("results-{}.csv", grader.replace([':', '@'], "-")) });
         runs_export(&store, &run_id, ExportFormat::Csv, Some(&grader), Some(&file))?;
         let (_, spec, d) =

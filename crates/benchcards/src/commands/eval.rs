@@ -284,11 +284,11 @@ pub fn runs_list(store_path: &Path) -> Result<ExitCode> {
 
 pub fn runs_show(store_path: &Path, run: &str) -> Result<ExitCode> {
     let store = open_store(store_path)?;
-    if store.run_plan(run).map_err(|e| miette::miette!("{e}"))?.is_none() {
+    if store.plan_record(run).map_err(|e| miette::miette!("{e}"))?.is_none() {
         return Err(miette::miette!("no run `{run}` in {}", store_path.display()));
     }
     let samples = store.samples(run).map_err(|e| miette::miette!("{e}"))?;
-    let plan = run_plan(&store, run)?;
+    let plan = stored_plan(&store, run)?;
     let model_cost =
         |model: &str, prompt: i64, completion: i64| plan.models.iter().find(|m| m.id == model).map_or(0.0, |m| m.cost(prompt, completion));
     /// Per (condition, model): done, failed, tokens, requests sent, summed latency, cost.
@@ -343,20 +343,20 @@ pub fn runs_show(store_path: &Path, run: &str) -> Result<ExitCode> {
 }
 
 /// The plan a run was started from, as stored with it.
-pub(super) fn run_plan(store: &benchcards_eval::store::Store, run: &str) -> Result<benchcards_core::Plan> {
-    benchcards_eval::view::run_plan(store, run).map(|(_, p)| p).map_err(|e| miette::miette!(help = "see `benchcards runs list`", "{e}"))
+pub(super) fn stored_plan(store: &benchcards_eval::store::Store, run: &str) -> Result<benchcards_core::Plan> {
+    benchcards_eval::view::stored_plan(store, run).map(|(_, p)| p).map_err(|e| miette::miette!(help = "see `benchcards runs list`", "{e}"))
 }
 
 /// The graded results of one run (by `grader`, default the plan's first), and the grader's name.
 pub(super) fn run_results(store: &benchcards_eval::store::Store, run: &str, grader: Option<&str>) -> Result<(Vec<ResultRow>, String)> {
-    let plan = run_plan(store, run)?;
+    let plan = stored_plan(store, run)?;
     let grader = grader
         .map(str::to_string)
-        .or_else(|| plan.graders.first().map(benchcards_eval::export::grader_name))
+        .or_else(|| plan.graders.first().map(GraderSpec::name))
         .ok_or_else(|| miette::miette!("the plan has no grader"))?;
     // Strata come from the dataset, read again from where the run found it.
     let ds = benchcards_eval::view::run_dataset(&plan).map_err(|e| miette::miette!("{e}"))?;
-    let rows = benchcards_eval::export::results(store, run, &plan, &ds, benchcards_core::taxonomy(), &grader)
+    let rows = benchcards_eval::results::results(store, run, &plan, &ds, benchcards_core::taxonomy(), &grader)
         .map_err(|e| miette::miette!("{e}"))?;
     Ok((rows, grader))
 }

@@ -1,7 +1,7 @@
 //! Stage 2 from logs and the protocol update: `measure`, `augment` and `card derive`. None of
 //! them makes a network call.
 
-use super::eval::{load_dataset, run_plan, run_results};
+use super::eval::{load_dataset, run_results, stored_plan};
 use super::files::{card_yaml, profile_yaml};
 use super::today;
 use super::write_output;
@@ -220,10 +220,10 @@ pub fn derive(base: &Path, dataset: &Path, runs: &[String], store_path: &Path, o
         let store = benchcards_eval::store::Store::open(store_path)
             .map_err(|e| miette!("cannot open the run store {}: {e}", store_path.display()))?;
         for run in runs {
-            let plan = run_plan(&store, run)?;
+            let plan = stored_plan(&store, run)?;
             let (rows, grader) = run_results(&store, run, None)?;
-            let (path, reference) = benchcards_eval::export::decomposition_path(&plan, &rows);
-            let d = benchcards_eval::export::decompose_results(&rows, &path, reference.as_deref(), benchcards_core::taxonomy())
+            let (path, reference) = benchcards_eval::results::decomposition_path(&plan, &rows);
+            let d = benchcards_eval::results::decompose_results(&rows, &path, reference.as_deref(), benchcards_core::taxonomy())
                 .map_err(|e| miette!("cannot decompose run `{run}`: {e}"))?;
             measured.push(RunSteps {
                 run: run.clone(),

@@ -1,36 +1,11 @@
-//! After a run: grade every completed sample with the plan's graders, and export the results
-//! form `decompose` reads, carrying each condition's metadata (model, grader, unit source, the
-//! assumption it relaxes, proxy) so confounded steps can be flagged.
+//! A run's results: its graded samples as rows of the results form `decompose` reads, carrying
+//! each condition's metadata (model, grader, unit source, the assumption it relaxes, proxy) so
+//! confounded steps can be flagged; the path its decomposition follows; and that decomposition.
 
 use crate::dataset::Dataset;
-use crate::grade;
 use crate::store::Store;
-use benchcards_core::{GraderSpec, Plan, Taxonomy};
+use benchcards_core::{Plan, Taxonomy};
 use benchcards_stats::data::ResultRow;
-
-pub fn grader_name(g: &GraderSpec) -> String {
-    g.name()
-}
-
-/// Grades every completed sample of a run; returns how many grades were written.
-pub fn grade_run(store: &Store, run: &str, plan: &Plan, dataset: &Dataset) -> rusqlite::Result<usize> {
-    store.transaction(|store| grade_samples(store, run, plan, dataset))
-}
-
-fn grade_samples(store: &Store, run: &str, plan: &Plan, dataset: &Dataset) -> rusqlite::Result<usize> {
-    let mut n = 0;
-    for s in store.samples(run)?.into_iter().filter(|s| s.status == "done") {
-        let Some(item) = dataset.item(&s.item) else { continue };
-        for g in &plan.graders {
-            // The judge grades in `runner::judge_run`; an item without the gold a grader reads
-            // is not graded by it.
-            let Ok(graded) = grade::grade(g, item, s.response.as_deref().unwrap_or("")) else { continue };
-            store.put_grade(run, &s.key, &g.name(), graded.grade.score, &graded.grade.detail)?;
-            n += 1;
-        }
-    }
-    Ok(n)
-}
 
 /// A run's graded samples (by `grader`) as rows of the results form, each with its condition's
 /// metadata: a plan cell's from the taxonomy's conditions it composes, a label the plan does not
