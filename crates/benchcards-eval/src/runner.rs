@@ -164,8 +164,11 @@ pub struct Summary {
     pub completion_tokens: u64,
     pub elapsed: Duration,
     pub final_concurrency: usize,
-    /// Writes the store could not record (their samples are sent again on resume).
+    /// The first write the store could not record; the run stopped sending requests then.
     pub store_error: Option<String>,
+    /// Samples of this run the store does not hold at the end (not sent, or not recorded):
+    /// a resumed run sends them.
+    pub unrecorded: u64,
 }
 
 /// Additive-increase, multiplicative-decrease concurrency over a semaphore.
@@ -448,8 +451,13 @@ pub async fn execute(
     // decision) after, so they find the conversation's requests in the cache.
     let mut todo = todo;
     todo.sort_by_key(|w| w.flow.phase());
+    let keys: Vec<String> = todo.iter().map(|w| w.key.clone()).collect();
     let mut phase = 0;
     for w in todo {
+        // After a failed write nothing more is sent: its answer could not be kept.
+        if sh.writer.failed() {
+            break;
+        }
         if w.flow.phase() != phase {
             // The next phase replays this one's requests; each answer is committed before its
             // request ends, so they are in the cache once the tasks are done.
@@ -527,6 +535,8 @@ pub async fn execute(
     let mut s = summary.lock().expect("summary lock").clone();
     // The writer keeps its first error: one flush at the end reports it.
     s.store_error = sh.writer.flush().await.err();
+    let recorded = store.lock().expect("store lock").recorded_keys(run).unwrap_or_default();
+    s.unrecorded = keys.iter().filter(|k| !recorded.contains(*k)).count() as u64;
     s.requests_sent = sh.counters.sent.load(Ordering::Relaxed);
     s.retries = sh.counters.retries.load(Ordering::Relaxed);
     s.elapsed = start.elapsed();

@@ -288,13 +288,16 @@ impl Prepared {
                 }
                 None => return Err(SessionError::new(format!("no run `{id}` in {} (see `benchcards runs list`)", store_path.display()))),
             },
-            None => {
-                let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
-                let id = format!("{}-{millis}", self.plan.id);
-                store.create_run(&id, &self.plan.id, &self.plan_hash, &self.plan_json).map_err(store_error)?;
-                id
-            }
+            None => store.create_run(&self.plan.id, &self.plan_hash, &self.plan_json).map_err(store_error)?,
         };
+        if let Err(pid) = store.lock_run(&run_id).map_err(store_error)? {
+            return Err(SessionError::help(
+                format!(
+                    "run `{run_id}` is being run now by process {pid} on this machine; two runs of it at once would send every request twice"
+                ),
+                format!("wait for it to finish (or stop it), then `--resume {run_id}`"),
+            ));
+        }
         for row in &self.human {
             store.put_sample(&run_id, row).map_err(store_error)?;
         }
@@ -317,6 +320,15 @@ pub struct Session {
     store_path: PathBuf,
     clients: Vec<Arc<Client>>,
     settings: Settings,
+}
+
+impl Drop for Session {
+    /// The run's lock goes back when the session ends, however it ends.
+    fn drop(&mut self) {
+        if let Ok(store) = self.store.lock() {
+            store.unlock_run(&self.run_id).ok();
+        }
+    }
 }
 
 /// What one execution did.
@@ -347,7 +359,11 @@ impl Session {
         if let Some(e) = summary.store_error.as_ref().or(judged.store_error.as_ref()) {
             guard.set_status(run_id, "incomplete").ok();
             return Err(SessionError::help(
-                format!("run `{run_id}`: the run store {} could not record everything: {e}", self.store_path.display()),
+                format!(
+                    "run `{run_id}`: the run store {} could not record {} sample(s), so the run stopped sending requests: {e}",
+                    self.store_path.display(),
+                    summary.unrecorded
+                ),
                 format!("free the disk or fix the store, then `--resume {run_id}` sends the unrecorded samples again"),
             ));
         }

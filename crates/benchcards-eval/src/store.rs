@@ -9,6 +9,8 @@
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde::Serialize;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 
 pub struct Store {
@@ -56,6 +58,12 @@ pub struct Cached {
     pub completion_tokens: i64,
 }
 
+/// Whether a process with this id runs on this machine (Linux's `/proc`; elsewhere a lock is
+/// never held against a later run).
+fn process_alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
 fn now() -> String {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     format!("{secs}")
@@ -72,7 +80,8 @@ impl Store {
              CREATE TABLE IF NOT EXISTS samples (run_id TEXT NOT NULL, key TEXT NOT NULL, unit TEXT NOT NULL, item TEXT NOT NULL, condition TEXT NOT NULL, label TEXT NOT NULL, model TEXT NOT NULL, epoch INTEGER NOT NULL, status TEXT NOT NULL, response TEXT, transcript TEXT NOT NULL, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, latency_ms INTEGER NOT NULL, attempts INTEGER NOT NULL, requests_sent INTEGER NOT NULL, error TEXT, created TEXT NOT NULL, PRIMARY KEY (run_id, key));
              CREATE TABLE IF NOT EXISTS failures (run_id TEXT NOT NULL, key TEXT NOT NULL, attempt INTEGER NOT NULL, reason TEXT NOT NULL, created TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS grades (run_id TEXT NOT NULL, key TEXT NOT NULL, grader TEXT NOT NULL, score REAL NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (run_id, key, grader));
-             CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, text TEXT NOT NULL, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, created TEXT NOT NULL);",
+             CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, text TEXT NOT NULL, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, created TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS locks (run_id TEXT PRIMARY KEY, pid INTEGER NOT NULL, since TEXT NOT NULL);",
         )?;
         Ok(Store { conn, path: path.to_path_buf() })
     }
@@ -85,10 +94,47 @@ impl Store {
         Ok(Store { conn, path: path.to_path_buf() })
     }
 
-    pub fn create_run(&self, id: &str, plan_id: &str, plan_hash: &str, plan_json: &str) -> rusqlite::Result<()> {
-        self.conn
-            .prepare_cached("INSERT INTO runs (id, created, plan_id, plan_hash, plan_json, status) VALUES (?1, ?2, ?3, ?4, ?5, 'running')")?
-            .execute(params![id, now(), plan_id, plan_hash, plan_json])?;
+    /// Records a new run with an id made of the plan's id, the time and a number unique among
+    /// the store's runs (a start at the same millisecond as another draws again); returns the id.
+    pub fn create_run(&self, plan_id: &str, plan_hash: &str, plan_json: &str) -> rusqlite::Result<String> {
+        static STARTS: AtomicU64 = AtomicU64::new(0);
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let mut draw = u64::from(std::process::id()) ^ u64::from(now.subsec_nanos()) ^ STARTS.fetch_add(1, Ordering::Relaxed) << 20;
+        loop {
+            // A splitmix64 step per draw: four digits that differ between processes and tries.
+            draw = draw.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mixed = (draw ^ (draw >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            let id = format!("{plan_id}-{}{:04}", now.as_millis(), (mixed ^ (mixed >> 31)) % 10_000);
+            let inserted = self
+                .conn
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO runs (id, created, plan_id, plan_hash, plan_json, status) VALUES (?1, ?2, ?3, ?4, ?5, 'running')",
+                )?
+                .execute(params![id, now.as_secs().to_string(), plan_id, plan_hash, plan_json])?;
+            if inserted == 1 {
+                return Ok(id);
+            }
+        }
+    }
+
+    /// Takes the run's lock for this process, unless a live process holds it: then its id.
+    /// A lock left by a process that no longer exists (a run killed mid-way) is taken over.
+    pub fn lock_run(&self, run: &str) -> rusqlite::Result<Result<(), u32>> {
+        let me = std::process::id();
+        // Immediate: two processes never both read "no holder" and both take the lock.
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)?;
+        let holder: Option<u32> = tx.query_row("SELECT pid FROM locks WHERE run_id = ?1", params![run], |r| r.get(0)).optional()?;
+        if let Some(pid) = holder.filter(|&pid| pid != me && process_alive(pid)) {
+            return Ok(Err(pid));
+        }
+        tx.execute("INSERT OR REPLACE INTO locks (run_id, pid, since) VALUES (?1, ?2, ?3)", params![run, me, now()])?;
+        tx.commit()?;
+        Ok(Ok(()))
+    }
+
+    /// Gives the run's lock back (only this process's own).
+    pub fn unlock_run(&self, run: &str) -> rusqlite::Result<()> {
+        self.conn.execute("DELETE FROM locks WHERE run_id = ?1 AND pid = ?2", params![run, std::process::id()])?;
         Ok(())
     }
 
@@ -119,6 +165,13 @@ impl Store {
                 samples_failed: r.get(6)?,
             })
         })?;
+        rows.collect()
+    }
+
+    /// Keys of the samples a run holds, done or failed.
+    pub fn recorded_keys(&self, run: &str) -> rusqlite::Result<std::collections::HashSet<String>> {
+        let mut st = self.conn.prepare("SELECT key FROM samples WHERE run_id = ?1")?;
+        let rows = st.query_map(params![run], |r| r.get::<_, String>(0))?;
         rows.collect()
     }
 
@@ -251,6 +304,8 @@ enum ToWriter {
 /// committing what was sent.
 pub struct Writer {
     tx: mpsc::Sender<ToWriter>,
+    /// Set by the writer thread at its first failed write (or when it could not open the store).
+    failed: Arc<AtomicBool>,
 }
 
 /// Most writes in one transaction.
@@ -262,9 +317,12 @@ impl Writer {
     pub fn start(store: &Store, run: &str) -> Writer {
         let (tx, rx) = mpsc::channel::<ToWriter>();
         let (run, path) = (run.to_string(), store.path.clone());
+        let failed = Arc::new(AtomicBool::new(false));
+        let flag = failed.clone();
         std::thread::spawn(move || {
             let store = Store::open(&path).map_err(|e| format!("cannot open {} to record the run: {e}", path.display()));
             let mut error = store.as_ref().err().cloned();
+            flag.store(error.is_some(), Ordering::SeqCst);
             while let Ok(first) = rx.recv() {
                 let (mut writes, mut acks) = (Vec::new(), Vec::new());
                 for m in std::iter::once(first).chain(rx.try_iter().take(BATCH - 1)) {
@@ -277,13 +335,19 @@ impl Writer {
                     && let Err(e) = commit(st, &run, &writes)
                 {
                     error.get_or_insert(e);
+                    flag.store(true, Ordering::SeqCst);
                 }
                 for ack in acks {
                     let _ = ack.send(error.clone().map_or(Ok(()), Err));
                 }
             }
         });
-        Writer { tx }
+        Writer { tx, failed }
+    }
+
+    /// Whether a write has failed: the run should stop sending requests.
+    pub fn failed(&self) -> bool {
+        self.failed.load(Ordering::SeqCst)
     }
 
     /// Queues a write. If the writer has stopped, the next `flush` says so.
@@ -379,5 +443,73 @@ mod tests {
         let mut kept: Vec<String> = store.done_keys("r").unwrap().into_iter().collect();
         kept.sort();
         assert_eq!(kept, ["a", "b", "before"], "the batch's other writes are recorded");
+    }
+
+    #[test]
+    fn a_run_is_locked_by_a_live_process_and_taken_over_from_a_dead_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("runs.sqlite")).unwrap();
+        let run = store.create_run("p", "h", "{}").unwrap();
+        let mut other = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        let hold = |pid: u32| store.conn.execute("INSERT OR REPLACE INTO locks VALUES (?1, ?2, '0')", params![run, pid]).unwrap();
+        hold(other.id());
+        assert_eq!(store.lock_run(&run).unwrap(), Err(other.id()), "a live holder keeps the run");
+        other.kill().unwrap();
+        other.wait().unwrap();
+        assert_eq!(store.lock_run(&run).unwrap(), Ok(()), "a dead holder's lock is taken over");
+        assert_eq!(store.lock_run(&run).unwrap(), Ok(()), "this process may take its own lock again");
+        store.unlock_run(&run).unwrap();
+        assert_eq!(store.conn.query_row("SELECT COUNT(*) FROM locks", [], |r| r.get::<_, i64>(0)).unwrap(), 0);
+    }
+
+    #[test]
+    fn runs_started_at_once_get_different_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runs.sqlite");
+        Store::open(&path).unwrap();
+        // Eight connections, as eight processes would have, starting 25 runs each at once.
+        let ids: Vec<String> = std::thread::scope(|s| {
+            let starts: Vec<_> = (0..8)
+                .map(|_| {
+                    s.spawn(|| {
+                        let store = Store::open(&path).unwrap();
+                        (0..25).map(|_| store.create_run("same-plan", "h", "{}").unwrap()).collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            starts.into_iter().flat_map(|t| t.join().unwrap()).collect()
+        });
+        let unique: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(unique.len(), 200);
+        assert_eq!(Store::open(&path).unwrap().runs().unwrap().len(), 200);
+    }
+
+    #[test]
+    fn after_a_failed_write_a_run_stops_sending_and_counts_what_it_did_not_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("runs.sqlite")).unwrap();
+        // The disk "fills" after three samples.
+        store
+            .conn
+            .execute_batch(
+                "CREATE TRIGGER full BEFORE INSERT ON samples WHEN (SELECT COUNT(*) FROM samples) >= 3 BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
+            )
+            .unwrap();
+        let plan_text = "plan:\n  version: 1\n  id: full\n  epochs: 40\n  card: c.yaml\n  deployment: d.yaml\n  dataset: d.jsonl\n  models:\n    - {id: m, provider: mock}\n  conditions:\n    - id: vignette\n  graders:\n    - kind: conditions\n";
+        let loaded = benchcards_core::document::load_text("plan.yaml", plan_text.into(), None, false);
+        let Some(benchcards_core::Document::Plan(plan)) = loaded.document else { panic!("{:?}", loaded.diagnostics) };
+        let dataset = crate::dataset::parse_dataset(include_str!("../../../examples/datasets/symptoms-uk.jsonl")).unwrap();
+        let (work, _) = crate::runner::expand(&plan, &dataset).unwrap();
+        let total = work.len() as u64;
+        assert!(total > 1000);
+        let run = store.create_run("full", "h", "{}").unwrap();
+        let clients = vec![Arc::new(crate::client::Client::Mock)];
+        let opts = crate::runner::Options { concurrency: 1, max_attempts: 1, progress: crate::runner::Progress::Quiet };
+        let store = Arc::new(std::sync::Mutex::new(store));
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+        let s = rt.block_on(crate::runner::execute(store, &run, work, &plan.models, clients, opts));
+        assert!(s.store_error.as_deref().is_some_and(|e| e.contains("disk is full")), "{s:?}");
+        assert!(s.done + s.failed < total / 2, "it stopped sending: {} of {total} samples tried", s.done + s.failed);
+        assert_eq!(s.unrecorded, total - 3, "every sample the store does not hold is counted");
     }
 }

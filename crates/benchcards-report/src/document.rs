@@ -3,6 +3,11 @@
 
 use crate::{Table, escape_html, escape_md as md, html_page, inline_html};
 
+/// Outside text on one Markdown line (a heading, an item, a quote): its breaks become spaces.
+fn md_line(text: &str) -> String {
+    md(text).replace('\n', " ")
+}
+
 pub struct Report {
     title: String,
     md: String,
@@ -15,7 +20,7 @@ impl Report {
     pub fn new(title: &str) -> Report {
         Report {
             title: title.to_string(),
-            md: format!("# {}\n\n", md(title)),
+            md: format!("# {}\n\n", md_line(title)),
             html: format!("<h1>{}</h1>\n", inline_html(title)),
             compact: false,
         }
@@ -29,7 +34,7 @@ impl Report {
     /// A section heading (level 2 or 3).
     pub fn heading(&mut self, level: usize, text: &str) {
         let level = level.clamp(2, 3);
-        self.md.push_str(&format!("{} {}\n\n", "#".repeat(level), md(text)));
+        self.md.push_str(&format!("{} {}\n\n", "#".repeat(level), md_line(text)));
         self.html.push_str(&format!("<h{level}>{}</h{level}>\n", inline_html(text)));
     }
 
@@ -40,13 +45,13 @@ impl Report {
 
     /// A callout that must not be missed (shown as a quote in Markdown).
     pub fn warning(&mut self, text: &str) {
-        self.md.push_str(&format!("> **{}**\n\n", md(text)));
+        self.md.push_str(&format!("> **{}**\n\n", md_line(text)));
         self.html.push_str(&format!("<p role=\"note\" class=\"warning\"><strong>{}</strong></p>\n", inline_html(text)));
     }
 
     pub fn list(&mut self, items: &[String]) {
         for i in items {
-            self.md.push_str(&format!("- {}\n", md(i)));
+            self.md.push_str(&format!("- {}\n", md_line(i)));
         }
         self.md.push('\n');
         self.html.push_str("<ul>\n");
@@ -83,10 +88,10 @@ impl Report {
             Some(false) => "✗",
             None => "·",
         };
-        self.md.push_str(&format!("- {mark} {}\n", md(summary)));
+        self.md.push_str(&format!("- {mark} {}\n", md_line(summary)));
         for (role, text) in messages {
             // Markdown renderers pass inline HTML through: message text is escaped here too.
-            self.md.push_str(&format!("  > **{}:** {}\n", md(role), md(&text.replace('\n', " "))));
+            self.md.push_str(&format!("  > **{}:** {}\n", md_line(role), md_line(text)));
         }
         self.md.push('\n');
         let class = match passed {

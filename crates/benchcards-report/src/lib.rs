@@ -27,10 +27,40 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
-/// Text for Markdown: `<` escaped, so a renderer that passes HTML through never takes text from a
-/// card or transcript for a tag.
+/// Text for Markdown, which may come from a model, card, profile, dataset or transcript: `<`
+/// escaped (no tag), `[` and `]` escaped (no link, no remote image), every kind of line break
+/// made a line feed (renderers honour a lone `\r`), and a line that would open a block
+/// (heading, quote, list, fence, rule, table) escaped at its first character.
 pub fn escape_md(text: &str) -> String {
-    text.replace('<', "&lt;")
+    escape_inline_md(text)
+        .split('\n')
+        .map(|line| {
+            let rest = line.trim_start();
+            // A marker opens a block when a space or the line's end follows it.
+            let marker = |m: &str| rest.strip_prefix(m).is_some_and(|after| after.is_empty() || after.starts_with([' ', '\t']));
+            let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            let ordered = digits > 0 && (marker(&format!("{}.", &rest[..digits])) || marker(&format!("{})", &rest[..digits])));
+            let underline = !rest.is_empty() && (rest.trim_end().chars().all(|c| c == '=') || rest.trim_end().chars().all(|c| c == '-'));
+            let opens_block = rest.starts_with(['#', '>', '|'])
+                || rest.starts_with("```")
+                || rest.starts_with("~~~")
+                || ["-", "*", "+"].iter().any(|m| marker(m))
+                || ordered
+                || underline;
+            if opens_block { format!("{}\\{rest}", &line[..line.len() - rest.len()]) } else { line.to_string() }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Text inside a Markdown construct that holds no line (a table cell): as `escape_md`, but
+/// breaks are left as line feeds for the caller to render.
+fn escape_inline_md(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .replace(['\r', '\u{2028}', '\u{2029}', '\u{85}'], "\n")
+        .replace('<', "&lt;")
+        .replace('[', "\\[")
+        .replace(']', "\\]")
 }
 
 /// Escapes text for HTML and shows `code` spans (paired backticks) as `<code>`, as the
@@ -74,6 +104,20 @@ const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;color:#1b1b1b;margi
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn outside_text_opens_no_block_link_image_or_tag_in_markdown() {
+        use super::escape_md;
+        assert_eq!(escape_md("fine\r# heading"), "fine\n\\# heading");
+        assert_eq!(escape_md("a\r\n> quote\n- item\n1. first\n```\n==="), "a\n\\> quote\n\\- item\n\\1. first\n\\```\n\\===");
+        assert_eq!(
+            escape_md("[x](javascript:alert(1)) ![](http://t.example/p.png)"),
+            "\\[x\\](javascript:alert(1)) !\\[\\](http://t.example/p.png)"
+        );
+        assert_eq!(escape_md("<img src=x>"), "&lt;img src=x>");
+        // What is not a block marker stays as it is.
+        assert_eq!(escape_md("-0.5 points; `code` first; 2026 cases; *emphasis*"), "-0.5 points; `code` first; 2026 cases; *emphasis*");
+    }
+
     use super::*;
 
     #[test]

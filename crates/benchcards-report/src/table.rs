@@ -1,7 +1,7 @@
 //! The one output layer: a table rendered as aligned text, Markdown or HTML. Every command
 //! that shows rows builds a `Table`; JSON output is the command's own serde value.
 
-use crate::{escape_html, escape_md, inline_html};
+use crate::{escape_html, escape_inline_md, inline_html};
 
 #[derive(Debug, Clone, Default)]
 pub struct Table {
@@ -37,8 +37,10 @@ impl Table {
     pub fn to_text_styled(&self, style: impl Fn(usize, &str) -> Option<&'static str>) -> String {
         let ncols = self.columns.len();
         let max = self.max_cell;
+        // Control characters from outside text (an endpoint's ESC, BEL or backspace) never
+        // reach the terminal: each shows as a space, as a line break does.
         let clean = |s: &str| {
-            let s = s.replace('\n', " ");
+            let s: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
             if max > 1 && s.chars().count() > max { format!("{}…", s.chars().take(max - 1).collect::<String>()) } else { s }
         };
         let mut widths: Vec<usize> = self.columns.iter().map(|c| c.chars().count()).collect();
@@ -90,8 +92,8 @@ impl Table {
 
     /// A GitHub-flavoured Markdown table; `<`, pipes and line breaks inside cells are escaped.
     pub fn to_markdown(&self) -> String {
-        // `<` is escaped so a renderer never takes text for a tag; pipes and breaks keep the table.
-        let cell = |s: &str| escape_md(s).replace('|', "\\|").replace('\n', "<br>");
+        // Nothing in a cell becomes a tag, link or image; pipes and breaks keep the table.
+        let cell = |s: &str| escape_inline_md(s).replace('|', "\\|").replace('\n', "<br>");
         let mut out = String::new();
         if let Some(t) = &self.title {
             out.push_str(&format!("**{}**\n\n", cell(t)));
@@ -158,6 +160,15 @@ mod tests {
         t.row(vec!["query_author".into(), "clinician | exam".into()]);
         t.row(vec!["é".into(), "<b>x</b>".into()]);
         t
+    }
+
+    #[test]
+    fn text_shows_no_control_character() {
+        let mut t = Table::new(&["Reason"]);
+        t.row(vec!["500 \x1b[2J\x07erased\x08\r".into()]);
+        let text = t.to_text();
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+        assert!(text.contains("500  [2J erased"), "{text:?}");
     }
 
     #[test]

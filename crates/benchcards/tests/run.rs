@@ -813,3 +813,28 @@ async fn an_api_key_never_reaches_an_output_a_file_or_the_run_store() {
     let reasons: Vec<String> = st.failures(&run).unwrap().into_iter().map(|(_, _, r)| r).collect();
     assert!(reasons.iter().any(|r| r.contains("401") && r.contains("Bearer [redacted]")), "{reasons:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_being_run_cannot_be_resumed_twice_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = server(MockConfig::default()).await;
+    let p = plan(dir.path(), &[s.base_url()], &["vignette"], Some(2));
+    let (d, pp) = (dir.path().to_path_buf(), p.to_str().unwrap().to_string());
+    let (code, out, err) = tokio::task::spawn_blocking(move || run_blocking(&d, &["run", &pp])).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    let run = out.trim().to_string();
+    // This test process holds the run, as a first `run --resume` still running would.
+    let store = benchcards_eval::store::Store::open(&dir.path().join("benchcards-runs.sqlite")).unwrap();
+    assert_eq!(store.lock_run(&run).unwrap(), Ok(()));
+    let (d, pp, r) = (dir.path().to_path_buf(), p.to_str().unwrap().to_string(), run.clone());
+    let (code, _, err) = tokio::task::spawn_blocking(move || run_blocking(&d, &["run", &pp, "--resume", &r])).await.unwrap();
+    assert_eq!(code, 1);
+    assert!(err.contains(&format!("is being run now by process {}", std::process::id())), "{err}");
+    // Once it is given back, the resume proceeds (and sends nothing: every sample is done).
+    store.unlock_run(&run).unwrap();
+    let before = s.requests();
+    let (d, pp, r) = (dir.path().to_path_buf(), p.to_str().unwrap().to_string(), run.clone());
+    let (code, _, err) = tokio::task::spawn_blocking(move || run_blocking(&d, &["run", &pp, "--resume", &r])).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(s.requests(), before);
+}
