@@ -195,6 +195,10 @@ fn set_of(v: &[String]) -> BTreeSet<String> {
     v.iter().cloned().collect()
 }
 
+/// The most resamples a decomposition draws: each holds a score per condition, so more only
+/// costs memory.
+pub const MAX_RESAMPLES: usize = 1_000_000;
+
 /// Runs the decomposition. Errors are the user's to fix (unknown condition, path too short,
 /// a case mix missing a stratum) and are said plainly.
 pub fn decompose(data: &Data, spec: &DecomposeSpec) -> Result<Decomposition, String> {
@@ -207,6 +211,16 @@ pub fn decompose(data: &Data, spec: &DecomposeSpec) -> Result<Decomposition, Str
             .ok_or_else(|| format!("condition `{name}` is not in the results (they have: {})", data.conditions.join(", ")))
     };
     let path: Vec<usize> = spec.path.iter().map(|p| index(p)).collect::<Result<_, _>>()?;
+    let b = &spec.bootstrap;
+    if !(b.confidence > 0.0 && b.confidence < 1.0) {
+        return Err(format!("the confidence level must be between 0 and 1, e.g. 0.95 (not {})", b.confidence));
+    }
+    if b.resamples > MAX_RESAMPLES {
+        return Err(format!(
+            "{} resamples is more than the {MAX_RESAMPLES} allowed (2,000 already gives stable 95% intervals; 10,000 for the third decimal)",
+            b.resamples
+        ));
+    }
     let reference = spec.reference.as_deref().map(index).transpose()?;
     let weights = spec.weights.resolve(data)?;
     let mut warnings = Vec::new();
@@ -231,6 +245,28 @@ pub fn decompose(data: &Data, spec: &DecomposeSpec) -> Result<Decomposition, Str
     }
     let mut estimate = vec![0.0; k];
     scores_from(&data.sums(), data.strata.len(), k, &weights, &mut estimate);
+    if let Some(&c) = path.iter().chain(&reference).find(|&&c| !estimate[c].is_finite()) {
+        return Err(format!(
+            "condition `{}` has no score: the weights of its units (or of their strata) sum to zero; give some of them a positive weight",
+            data.conditions[c]
+        ));
+    }
+    // A step between conditions that share some units but not all mixes a paired comparison
+    // with units scored under one side only.
+    for w in path.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let both = data.n_both(a, b);
+        let only = data.n_for(a) + data.n_for(b) - 2 * both;
+        if both > 0 && only > 0 {
+            let first = (0..data.n_units())
+                .find(|u| (data.has[u * k + a] > 0.0) != (data.has[u * k + b] > 0.0))
+                .map_or("", |u| data.keys[u].as_str());
+            warnings.push(format!(
+                "{only} unit(s) have a score under only one of `{}` and `{}` (e.g. `{first}`), though {both} have both: the step mixes paired and unpaired units; check for missing rows",
+                data.conditions[a], data.conditions[b]
+            ));
+        }
+    }
     let keep_strata = data.strata.len() > 1 && data.strata.len() <= 200;
     let reps = resample(data, &weights, &spec.bootstrap, keep_strata);
     let jack = (spec.bootstrap.interval == IntervalMethod::Bca).then(|| jackknife(data, &weights, spec.bootstrap.scheme));

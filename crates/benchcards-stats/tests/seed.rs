@@ -181,3 +181,38 @@ fn a_stratum_of_one_unit_gets_no_interval_rather_than_one_of_width_zero() {
     assert!(other.conditions.iter().all(|(n, _, ci)| *n > 1 && ci.is_some_and(|[lo, hi]| lo < hi)), "{:?}", other.conditions);
     assert!(other.steps.iter().all(|(_, ci)| ci.is_some()), "{:?}", other.steps);
 }
+
+#[test]
+fn bad_settings_are_refused_and_partly_paired_steps_are_named() {
+    let data = gather(&seed_rows()).unwrap();
+    let with = |f: &dyn Fn(&mut DecomposeSpec)| {
+        let mut s = spec(&data, Weights::Pooled);
+        f(&mut s);
+        decompose(&data, &s)
+    };
+    for confidence in [1.5, 0.0, f64::NAN] {
+        let e = with(&|s| s.bootstrap.confidence = confidence).unwrap_err();
+        assert!(e.contains("between 0 and 1"), "{confidence}: {e}");
+    }
+    let e = with(&|s| s.bootstrap.resamples = 4_000_000_000).unwrap_err();
+    assert!(e.contains("more than the 1000000 allowed"), "{e}");
+    let zero: Vec<(String, f64)> = data.strata.iter().map(|s| (s.clone(), 0.0)).collect();
+    let e = with(&|s| s.weights = Weights::CaseMix(zero.clone())).unwrap_err();
+    assert!(e.contains("sum to zero"), "{e}");
+    // The seed's vignette arm has its own units: unpaired by design, no warning.
+    let d = with(&|_| {}).unwrap();
+    assert!(!d.warnings.iter().any(|w| w.contains("only one of")), "{:?}", d.warnings);
+    // One participant's row lost from a paired condition: the step says so.
+    let mut rows = seed_rows();
+    let lost = rows.iter().position(|r| r.condition == "chat_model_messages").unwrap();
+    let unit = rows.remove(lost).unit;
+    let data = gather(&rows).unwrap();
+    let d = decompose(&data, &spec(&data, Weights::Pooled)).unwrap();
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| w.contains("1 unit(s) have a score under only one of `patient_query` and `chat_model_messages`") && w.contains(&unit)),
+        "{:?}",
+        d.warnings
+    );
+}
