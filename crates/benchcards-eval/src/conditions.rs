@@ -1,8 +1,8 @@
 //! Conditions as compositions (SPEC §5): where the query comes from × how the interaction runs
 //! × whose answer is scored. This module turns a condition and a dataset item into the units to
-//! run and their first messages. Single-turn compositions are built here; the ones that need a
-//! model to produce their input (a lay rewrite, a simulated patient, a summary) are reported as
-//! not yet supported by the runner rather than run wrongly.
+//! run and the `Flow` of each: one request, a lay rewrite by the model then the question, or a
+//! conversation with a simulated patient followed by what is scored; the runner carries flows
+//! out.
 
 use crate::dataset::Item;
 use crate::grade::fold;
