@@ -95,8 +95,17 @@ pub struct BootstrapArgs {
     pub seed: u64,
     #[arg(long, value_enum, default_value_t = BootstrapSpec::default().interval)]
     pub interval: IntervalMethod,
-    #[arg(long, default_value_t = CONFIDENCE)]
+    /// The intervals' confidence level, between 0 and 1.
+    #[arg(long, default_value_t = CONFIDENCE, value_parser = confidence_level)]
     pub confidence: f64,
+}
+
+/// A confidence level: a number strictly between 0 and 1.
+fn confidence_level(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(c) if c > 0.0 && c < 1.0 => Ok(c),
+        _ => Err(format!("`{s}` is not a confidence level: give a number between 0 and 1, e.g. 0.95")),
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -165,7 +174,7 @@ pub enum StudyCommand {
         /// The condition of the simulated results to use.
         #[arg(long)]
         simulated_condition: Option<String>,
-        #[arg(long, default_value_t = CONFIDENCE)]
+        #[arg(long, default_value_t = CONFIDENCE, value_parser = confidence_level)]
         confidence: f64,
         #[arg(long, value_enum, default_value = "table")]
         format: TableFormat,

@@ -313,3 +313,23 @@ fn study_analyze_with_control_and_calibration() {
     assert!((c["slope"].as_f64().unwrap() - 1.0).abs() < 1e-9, "human rates are the simulated ones minus 0.3: {c}");
     assert!((c["spearman"].as_f64().unwrap() - 1.0).abs() < 1e-12);
 }
+
+#[test]
+fn impossible_settings_are_refused_with_a_reason_never_a_panic() {
+    // `--confidence 1.5` or `NaN` used to panic inside the normal quantile; a huge resample
+    // count allocated until the process was killed.
+    for confidence in ["1.5", "NaN", "0"] {
+        for args in [
+            vec!["decompose", "examples/results/bean-seed.csv", "--path", "vignette,patient_query", "--confidence", confidence],
+            vec!["study", "analyze", "examples/results/bean-seed.csv", "--control", "control_arm", "--confidence", confidence],
+        ] {
+            let (code, _, err) = run(&args);
+            assert_eq!(code, 2, "{args:?}: {err}");
+            assert!(err.contains("is not a confidence level") && !err.contains("panicked"), "{err}");
+        }
+    }
+    let (code, _, err) =
+        run(&["decompose", "examples/results/bean-seed.csv", "--path", "vignette,patient_query", "--resamples", "4000000000"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("more than the 1000000 allowed"), "{err}");
+}
