@@ -33,6 +33,9 @@ pub struct Diagnostic {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expected: Option<String>,
     pub suggestion: Option<String>,
+    /// The offending text is a secret: the diagnostic is shown without its snippet.
+    #[serde(skip)]
+    pub conceal: bool,
 }
 
 impl Diagnostic {
@@ -51,6 +54,7 @@ impl Diagnostic {
             message: message.into(),
             expected: None,
             suggestion: None,
+            conceal: false,
         }
     }
     pub fn expected(mut self, expected: impl Into<String>) -> Self {

@@ -469,6 +469,7 @@ pub fn validate_plan(plan: &Plan, root: &Node, t: &Taxonomy, base: Option<&Path>
                 d.expected = Some("the variable's name, e.g. `OPENAI_API_KEY`".into());
                 d.suggestion =
                     Some("remove the key from this file, export it as an environment variable, and name the variable here".into());
+                d.conceal = true;
             } else if !(var.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
                 && var.chars().next().is_some_and(|c| !c.is_ascii_digit()))
             {

@@ -42,7 +42,8 @@ pub fn render(path: &str, text: Option<&str>, d: &Diagnostic) -> String {
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = format!("{path}:{}:{}: ", d.line, d.column);
     let report: Report = match text {
-        Some(text) if !text.is_empty() => {
+        // A secret's line is never printed.
+        Some(text) if !text.is_empty() && !d.conceal => {
             let start = byte_offset(text, d.line, d.column).min(text.len());
             let len = char_len_to_bytes(text, start, d.len);
             let label = if d.is_error() { "here" } else { "note" };

@@ -366,3 +366,19 @@ fn serve_listens_on_loopback_unless_told_otherwise_and_then_warns() {
     assert!(err.starts_with("warning: listening on 192.0.2.1: anyone who can reach this machine can read the registry"), "{err}");
     assert!(err.contains("cannot serve on 192.0.2.1:0"), "{err}");
 }
+
+#[test]
+fn a_key_written_into_a_plan_is_refused_without_printing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "sk-SENTINEL-0123456789abcdefghijklmnop";
+    let plan = format!(
+        "plan:\n  version: 1\n  id: leaky\n  card: c.yaml\n  deployment: d.yaml\n  dataset: d.jsonl\n  models:\n    - id: m\n      provider: openai\n      model: x\n      base_urls: [\"http://127.0.0.1:9/v1\"]\n      api_key_env: {key}\n  conditions:\n    - id: vignette\n  graders:\n    - kind: conditions\n"
+    );
+    std::fs::write(dir.path().join("plan.yaml"), plan).unwrap();
+    let out = bc().current_dir(dir.path()).args(["check", "plan.yaml"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    // The diagnostic says where and what, but its snippet would have printed the key's line.
+    assert!(err.contains("plan.yaml:12:") && err.contains("looks like an API key"), "{err}");
+    assert!(!err.contains("SENTINEL") && !String::from_utf8_lossy(&out.stdout).contains("SENTINEL"), "{err}");
+}
