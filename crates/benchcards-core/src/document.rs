@@ -46,6 +46,25 @@ pub enum Document {
     Plan(Plan),
 }
 
+impl Document {
+    pub fn kind(&self) -> DocKind {
+        match self {
+            Document::Card(_) => DocKind::Card,
+            Document::Profile(_) => DocKind::Profile,
+            Document::Plan(_) => DocKind::Plan,
+        }
+    }
+
+    /// The card's, profile's or plan's `id`.
+    pub fn id(&self) -> &str {
+        match self {
+            Document::Card(c) => &c.id,
+            Document::Profile(p) => &p.id,
+            Document::Plan(p) => &p.id,
+        }
+    }
+}
+
 /// A source file's text and, for Markdown, where its front matter lies.
 #[derive(Debug, Clone)]
 pub struct Source {
@@ -93,6 +112,20 @@ impl Loaded {
     }
 }
 
+/// One file's diagnostics as `check --format json` shows them.
+#[derive(Debug, serde::Serialize)]
+pub struct FileReport<'a> {
+    pub path: &'a str,
+    pub errors: Vec<&'a Diagnostic>,
+    pub warnings: Vec<&'a Diagnostic>,
+}
+
+impl<'a> FileReport<'a> {
+    pub fn new(path: &'a str, loaded: &'a Loaded) -> Self {
+        FileReport { path, errors: loaded.diagnostics.errors().collect(), warnings: loaded.diagnostics.warnings().collect() }
+    }
+}
+
 /// Reads and validates a file of any of the three kinds.
 pub fn load_file(path: &Path) -> Loaded {
     let name = path.display().to_string();
@@ -100,6 +133,69 @@ pub fn load_file(path: &Path) -> Loaded {
         Ok(text) => load_text(&name, text, path.parent(), is_markdown(path)),
         Err(d) => Loaded::failed(None, d),
     }
+}
+
+/// A card with its warnings, or why the file is not one.
+pub type CardLoad = Result<(Card, Loaded), LoadError>;
+
+/// Every card in a folder (its `.yaml` and `.md` files, in name order), each loaded or with
+/// the reason it is not a card, beside the file's name.
+pub fn load_cards_in(dir: &Path) -> std::io::Result<Vec<(String, CardLoad)>> {
+    let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "md")))
+        .collect();
+    paths.sort();
+    Ok(paths.iter().map(|p| (p.display().to_string(), load_card(p))).collect())
+}
+
+/// Cards and profiles from texts in memory, each `(name, text)` read as a file of that name
+/// would be. The first that has errors, or is neither a card nor a profile, is the error.
+pub fn load_documents<'a>(files: impl IntoIterator<Item = &'a (&'a str, &'a str)>) -> Result<(Vec<Card>, Vec<Profile>), LoadError> {
+    let (mut cards, mut profiles) = (Vec::new(), Vec::new());
+    for (name, text) in files {
+        let loaded = load_text(name, text.to_string(), None, name.ends_with(".md"));
+        match &loaded.document {
+            Some(Document::Card(c)) if !loaded.diagnostics.has_errors() => cards.push(c.clone()),
+            Some(Document::Profile(p)) if !loaded.diagnostics.has_errors() => profiles.push(p.clone()),
+            _ => return Err(LoadError { loaded: Box::new(loaded), path: name.to_string() }),
+        }
+    }
+    Ok((cards, profiles))
+}
+
+/// A plan's text as it reads beside other files: the lines of its `card`, `deployment` and
+/// `dataset` keys name the given files, its schema comment (a path relative to where it was) is
+/// dropped, and everything else is kept as written.
+pub fn plan_beside(text: &str, card: &str, deployment: &str, dataset: &str) -> String {
+    text.lines()
+        .filter(|l| !l.starts_with("# yaml-language-server"))
+        .map(|l| match l.trim_start().split_once(':').map(|(k, _)| k) {
+            Some("card") => format!("  card: {card}\n"),
+            Some("deployment") => format!("  deployment: {deployment}\n"),
+            Some("dataset") => format!("  dataset: {dataset}\n"),
+            _ => format!("{l}\n"),
+        })
+        .collect()
+}
+
+/// `target` as a path relative to the folder `base` (both made absolute first), as a plan
+/// names the files beside it.
+pub fn relative_path(target: &Path, base: &Path) -> String {
+    use std::path::Component;
+    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let (t, b) = (abs(target), abs(base));
+    let tc: Vec<Component> = t.components().collect();
+    let bc: Vec<Component> = b.components().collect();
+    let common = tc.iter().zip(&bc).take_while(|(a, b)| a == b).count();
+    let mut out = std::path::PathBuf::new();
+    for _ in common..bc.len() {
+        out.push("..");
+    }
+    for c in &tc[common..] {
+        out.push(c);
+    }
+    out.display().to_string()
 }
 
 pub fn is_markdown(path: &Path) -> bool {
@@ -337,5 +433,44 @@ fn load_kind<T>(path: &Path, kind: DocKind, pick: impl Fn(&Document) -> Option<T
             );
             Err(err(loaded))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_climb_out_of_the_base() {
+        assert_eq!(relative_path(Path::new("/a/b/card.yaml"), Path::new("/a/c")), "../b/card.yaml");
+        assert_eq!(relative_path(Path::new("/a/b/card.yaml"), Path::new("/a/b")), "card.yaml");
+        assert_eq!(relative_path(Path::new("/x.yaml"), Path::new("/a/b")), "../../x.yaml");
+    }
+
+    #[test]
+    fn a_plan_beside_its_files_names_them_and_keeps_the_rest() {
+        let text = "# yaml-language-server: $schema=../../schema/plan.schema.json\n# note\nplan:\n  id: p\n  card: ../../c.yaml\n  deployment: ../d.yaml\n  dataset: ../x.jsonl\n";
+        let beside = plan_beside(text, "c.yaml", "d.measured.yaml", "x.jsonl");
+        assert_eq!(beside, "# note\nplan:\n  id: p\n  card: c.yaml\n  deployment: d.measured.yaml\n  dataset: x.jsonl\n");
+    }
+
+    #[test]
+    fn documents_in_memory_are_cards_and_profiles_or_the_first_that_is_not() {
+        let card = include_str!("../../../registry/bean-scenarios.yaml");
+        let files = [("bean-scenarios.yaml", card)];
+        let (cards, profiles) = load_documents(&files).unwrap();
+        assert_eq!((cards.len(), profiles.len(), cards[0].id.as_str()), (1, 0, "bean-scenarios"));
+        let bad = [("bean-scenarios.yaml", card), ("x.yaml", "plan: {}\n")];
+        assert_eq!(load_documents(&bad).unwrap_err().path, "x.yaml");
+    }
+
+    #[test]
+    fn a_profile_s_tolerances_are_its_groups_that_give_one() {
+        let files = [("p.yaml", include_str!("../../../examples/deployments/patient-symptom-chatbot.yaml"))];
+        let profile = &load_documents(&files).unwrap().1[0];
+        let tolerances = profile.tolerances();
+        assert!(!tolerances.is_empty());
+        assert_eq!(tolerances.len(), profile.groups.values().filter(|g| g.tolerance.is_some()).count());
+        assert_eq!(tolerances[0].1, profile.groups[&tolerances[0].0].tolerance.unwrap());
     }
 }

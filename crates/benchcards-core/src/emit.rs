@@ -1,7 +1,16 @@
 //! Writes YAML from a JSON value: block style, flow style for short lists and mixtures, literal
 //! blocks for multi-line text, quotes only where a plain scalar would be misread.
 
+use crate::document::DocKind;
 use serde_json::Value;
+
+/// A card, profile or plan as a file of its kind: its value under the kind's top-level key
+/// (`benchcard:`, `deployment:`, `plan:`).
+pub fn document_yaml(kind: DocKind, value: &impl serde::Serialize) -> String {
+    let mut top = serde_json::Map::new();
+    top.insert(kind.key().to_string(), serde_json::to_value(value).unwrap_or_default());
+    to_yaml(&Value::Object(top))
+}
 
 /// YAML text for `value` (a mapping at the top level), ending with a newline.
 pub fn to_yaml(value: &Value) -> String {
@@ -223,5 +232,11 @@ mod tests {
     fn readable_output() {
         let text = to_yaml(&json!({"a": {"value": ["x", "w", "a, b"], "mix": {"p": 0.5, "q": 0.5}}}));
         assert_eq!(text, "a:\n  value: [x, w, \"a, b\"]\n  mix: {p: 0.5, q: 0.5}\n");
+    }
+
+    #[test]
+    fn documents_sit_under_their_kind() {
+        let yaml = document_yaml(DocKind::Profile, &json!({"id": "p"}));
+        assert_eq!(yaml, to_yaml(&json!({"deployment": {"id": "p"}})));
     }
 }

@@ -384,6 +384,13 @@ pub struct Profile {
     pub overrides: Vec<Override>,
 }
 
+impl Profile {
+    /// Each group's tolerance, for the groups that give one, in the profile's order.
+    pub fn tolerances(&self) -> Vec<(String, f64)> {
+        self.groups.iter().filter_map(|(g, s)| s.tolerance.map(|t| (g.clone(), t))).collect()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Provider {

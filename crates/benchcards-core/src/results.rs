@@ -1,13 +1,16 @@
 //! Tabular data files — CSV with a header, or JSONL with one flat object per line — read with
 //! positions, the results form of SPEC §4 (`unit, condition, score, pair, replicate,
-//! cluster, stratum, weight`, names mappable) read from them, and the condition metadata they
-//! state (`model, grader, unit_source, relaxes, proxy`).
+//! cluster, stratum, weight`, names mappable) read from them and written back, the condition
+//! metadata they state (`model, grader, unit_source, relaxes, proxy`), and a behavioural
+//! study's graded rows.
 
 use crate::diag::{Diagnostic, Diagnostics, Pos, nearest};
-use crate::taxonomy::Taxonomy;
-use benchcards_stats::data::{ResultRow, relaxes};
+use crate::taxonomy::{Taxonomy, taxonomy};
+use benchcards_stats::data::{Data, ResultRow, gather, relaxes};
 use benchcards_stats::decompose::ConditionMeta;
+use benchcards_stats::study::StudyCounts;
 use serde_json::Value as Json;
+use std::path::Path;
 
 /// A table read from CSV or JSONL: column names, and rows of optional text values.
 #[derive(Debug, Clone)]
@@ -349,6 +352,147 @@ pub fn condition_meta(
     Ok(meta)
 }
 
+/// A data file's problems: its name, its text when it could be read, and where each one is.
+#[derive(Debug)]
+pub struct FileProblems {
+    pub name: String,
+    pub text: Option<String>,
+    pub diagnostics: Diagnostics,
+}
+
+impl FileProblems {
+    pub fn new(path: &Path, text: Option<&str>, diagnostics: Diagnostics) -> Self {
+        FileProblems { name: path.display().to_string(), text: text.map(str::to_string), diagnostics }
+    }
+}
+
+/// Whether a data file is JSON Lines (by its extension); otherwise it is read as CSV.
+pub fn is_jsonl(path: &Path) -> bool {
+    matches!(path.extension().and_then(|e| e.to_str()), Some("jsonl" | "ndjson"))
+}
+
+/// Reads a data file as a table (JSONL or CSV by its extension), with the file's text.
+pub fn read_table_file(path: &Path) -> Result<(Tabular, String), FileProblems> {
+    let text = crate::document::read_data(path).map_err(|d| FileProblems::new(path, None, Diagnostics(vec![d])))?;
+    match read_tabular(&text, is_jsonl(path)) {
+        Ok(t) => Ok((t, text)),
+        Err(d) => Err(FileProblems::new(path, Some(&text), d)),
+    }
+}
+
+/// A results file ready for the statistics: its rows gathered into units, and each condition's
+/// metadata (in the order of `data.conditions`).
+#[derive(Debug, Clone)]
+pub struct ResultsData {
+    pub data: Data,
+    pub meta: Vec<ConditionMeta>,
+}
+
+/// Why a results file cannot be used.
+#[derive(Debug)]
+pub enum ResultsError {
+    /// Problems in the results file or the condition metadata file, where they are.
+    File(FileProblems),
+    /// Condition metadata the taxonomy does not allow (a relaxed group it lacks).
+    Meta(String),
+}
+
+/// Reads a results file for the statistics: the results form (`cols`; `cluster_required` for
+/// the cluster bootstrap), gathered into units (a unit in two strata or clusters is an error at
+/// its row), and each condition's metadata from the taxonomy, the file's own columns and
+/// `meta_file`, a table with a `condition` column ([`condition_meta`]).
+pub fn read_results_file(
+    path: &Path,
+    cols: &ResultColumns,
+    cluster_required: bool,
+    meta_file: Option<&Path>,
+) -> Result<ResultsData, ResultsError> {
+    let (table, text) = read_table_file(path).map_err(ResultsError::File)?;
+    let problems = |d| ResultsError::File(FileProblems::new(path, Some(&text), d));
+    let located = read_results(&table, cols, cluster_required).map_err(problems)?;
+    let (lines, rows): (Vec<usize>, Vec<ResultRow>) = located.into_iter().map(|l| (l.line, l.row)).unzip();
+    let data = gather(&rows).map_err(|e| {
+        let line = lines.get(e.row).copied().unwrap_or(1);
+        problems(Diagnostics(vec![Diagnostic::error(at(line, 1), e.message)]))
+    })?;
+    let file = match meta_file {
+        Some(p) => {
+            let (meta, meta_text) = read_table_file(p).map_err(ResultsError::File)?;
+            if meta.column("condition").is_none() {
+                let d = Diagnostic::error(at(1, 1), "no `condition` column")
+                    .expected("columns condition, model, grader, unit_source, relaxes, proxy");
+                return Err(ResultsError::File(FileProblems::new(p, Some(&meta_text), Diagnostics(vec![d]))));
+            }
+            Some(meta)
+        }
+        None => None,
+    };
+    let meta = condition_meta(taxonomy(), &data.conditions, &table, &cols.condition, file.as_ref()).map_err(ResultsError::Meta)?;
+    Ok(ResultsData { data, meta })
+}
+
+/// The results form as CSV, one row per line after the header, as `runs export` writes it.
+pub fn results_csv(rows: &[ResultRow]) -> Result<String, String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r).map_err(|e| e.to_string())?;
+    }
+    Ok(String::from_utf8_lossy(&w.into_inner().map_err(|e| e.to_string())?).to_string())
+}
+
+/// Rows of text as CSV under `header`.
+pub fn csv_text(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Result<String, String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header).map_err(|e| e.to_string())?;
+    for r in rows {
+        w.write_record(&r).map_err(|e| e.to_string())?;
+    }
+    Ok(String::from_utf8_lossy(&w.into_inner().map_err(|e| e.to_string())?).to_string())
+}
+
+/// The results form as JSON Lines.
+pub fn results_jsonl(rows: &[ResultRow]) -> String {
+    rows.iter().map(|r| serde_json::to_string(r).unwrap_or_default() + "\n").collect()
+}
+
+/// Column names of a behavioural study's rows: one per participant × scenario, in an arm, with
+/// a graded 0/1 score.
+#[derive(Debug, Clone)]
+pub struct StudyColumns {
+    pub participant: String,
+    pub arm: String,
+    pub scenario: String,
+    pub score: String,
+}
+
+/// Reads a behavioural study's rows into counts per arm and scenario. A missing column is an
+/// error naming the flag that maps it; a row without an arm, scenario or score, or with a score
+/// other than 0 or 1, is an error at its line.
+pub fn read_study(t: &Tabular, cols: &StudyColumns) -> Result<StudyCounts, Diagnostics> {
+    let names = [&cols.participant, &cols.arm, &cols.scenario, &cols.score];
+    let mut idx = Vec::new();
+    for (c, flag) in names.into_iter().zip(["--participant-col", "--arm-col", "--scenario-col", "--score-col"]) {
+        idx.push(t.require(c, Some(flag)).map_err(|d| Diagnostics(vec![d]))?);
+    }
+    let mut counts = StudyCounts::default();
+    let mut diags = Diagnostics::default();
+    for row in &t.rows {
+        let get = |i: usize| row.values.get(i).cloned().flatten();
+        let (Some(arm), Some(scenario), Some(score)) = (get(idx[1]), get(idx[2]), get(idx[3])) else {
+            diags.push(Diagnostic::error(at(row.line, 1), "a row without arm, scenario or score"));
+            continue;
+        };
+        match score.parse::<f64>() {
+            Ok(s) if s == 0.0 || s == 1.0 => counts.add(arm, scenario, s == 1.0),
+            _ => diags.push(
+                Diagnostic::error(at(row.line, row.columns.get(idx[3]).copied().unwrap_or(1)), format!("score `{score}` is not 0 or 1"))
+                    .expected("a graded score, 0 or 1"),
+            ),
+        }
+    }
+    if diags.has_errors() { Err(diags) } else { Ok(counts) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,5 +547,27 @@ mod tests {
         let e = read_tabular("a,b\n1,2\n1,2,3\n", false).unwrap_err();
         assert_eq!(e.0[0].line, 3);
         assert!(e.0[0].message.contains("3 fields; the header has 2"), "{}", e.0[0].message);
+    }
+
+    #[test]
+    fn study_rows_counted_and_bad_rows_pointed_at() {
+        let cols = StudyColumns { participant: "p".into(), arm: "arm".into(), scenario: "scenario".into(), score: "score".into() };
+        let t = read_tabular("p,arm,scenario,score\n1,llm,a,1\n2,llm,a,0\n3,control,a,1\n", false).unwrap();
+        let a = read_study(&t, &cols).unwrap().analyze("control", 0.95).unwrap();
+        let llm = a.arms.iter().find(|r| r.arm == "llm").unwrap();
+        assert_eq!((llm.x, llm.n), (1.0, 2.0));
+        let t = read_tabular("p,arm,scenario,score\n1,llm,,1\n2,llm,a,0.5\n", false).unwrap();
+        let e = read_study(&t, &cols).unwrap_err();
+        assert_eq!((e.0[0].line, e.0[0].column), (2, 1));
+        assert_eq!((e.0[1].line, e.0[1].column, e.0[1].message.as_str()), (3, 9, "score `0.5` is not 0 or 1"));
+        let t = read_tabular("p,arm,scenarios,score\n", false).unwrap();
+        let e = read_study(&t, &cols).unwrap_err();
+        assert_eq!(e.0[0].suggestion.as_deref(), Some("map it with `--scenario-col scenarios`"));
+    }
+
+    #[test]
+    fn csv_text_quotes_what_needs_it() {
+        let text = csv_text(&["a", "b"], [vec!["1".to_string(), "x, y".to_string()]]).unwrap();
+        assert_eq!(text, "a,b\n1,\"x, y\"\n");
     }
 }

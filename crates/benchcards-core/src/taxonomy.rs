@@ -429,6 +429,27 @@ pub fn parse_date(text: &str) -> Option<f64> {
     Some(year as f64 + (month - 1) as f64 / 12.0 + (day - 1) as f64 / 365.0)
 }
 
+/// The UTC calendar date of `t` as `YYYY-MM-DD`. The caller reads the clock; this crate never
+/// does.
+pub fn utc_date(t: std::time::SystemTime) -> String {
+    let days = t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() / 86_400) as i64;
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The calendar date of a day count since 1970-01-01 (Hinnant's civil-from-days).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
 fn check_date(text: &str) -> Result<(), InvalidValue> {
     parse_date(text).map(|_| ()).ok_or_else(|| InvalidValue {
         message: format!("`{text}` is not a date"),
@@ -543,5 +564,16 @@ mod tests {
         assert!(parse_date("2020-06").unwrap() > parse_date("2020").unwrap());
         assert_eq!(parse_date("2020"), Some(2020.0));
         assert_eq!(parse_date("20-01"), None);
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_782), (2026, 11, 25));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(20_782 * 86_400 + 86_399);
+        assert_eq!(utc_date(t), "2026-11-25");
+        assert_eq!(utc_date(std::time::UNIX_EPOCH), "1970-01-01");
     }
 }

@@ -1,10 +1,11 @@
 //! The protocol update (SPEC §1): once assumptions are tested, the adapted benchmark gets a card
-//! of its own. Pure: from the base card, the augmented dataset and what runs measured, the
-//! derived card — the dimensions the adaptation changed (status `measured`, with evidence), the
+//! of its own. Pure: the steps a run measured, from its graded rows; and from the base card, the
+//! augmented dataset and those steps, the derived card — the dimensions the adaptation changed (status `measured`, with evidence), the
 //! measured drops as `tested` entries, and the provenance of both.
 
 use crate::dataset::Dataset;
-use benchcards_core::{Card, CardDimension, CardStatus, DatasetFacts, Evidence, Tested, Value};
+use benchcards_core::{Card, CardDimension, CardStatus, DatasetFacts, Evidence, Plan, Tested, Value};
+use benchcards_stats::data::ResultRow;
 
 /// One step a run measured: the drop from one condition to the next, in points.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +29,33 @@ pub struct RunSteps {
     /// Condition ids the run posed (e.g. `conversation`).
     pub conditions: Vec<String>,
     pub steps: Vec<MeasuredStep>,
+}
+
+/// What one run measured: its graded `rows` decomposed along its plan's conditions (as
+/// `runs export` then `decompose` would), each step's drop and interval in points. `store`
+/// names where the run lives. The error is why the rows do not decompose.
+pub fn run_steps(run: &str, plan: &Plan, rows: &[ResultRow], grader: String, store: &str) -> Result<RunSteps, String> {
+    let (path, reference) = crate::results::decomposition_path(plan, rows);
+    let d = crate::results::decompose_results(rows, &path, reference.as_deref(), benchcards_core::taxonomy())?;
+    Ok(RunSteps {
+        run: run.to_string(),
+        model: plan.models.iter().map(|m| m.id.as_str()).collect::<Vec<_>>().join(", "),
+        grader,
+        store: store.to_string(),
+        conditions: plan.conditions.iter().map(|c| c.id.clone()).collect(),
+        steps: d
+            .steps
+            .iter()
+            .map(|s| MeasuredStep {
+                assumption: s.assumption.clone(),
+                from: s.from.clone(),
+                to: s.to.clone(),
+                drop: s.contribution * 100.0,
+                interval: [s.ci[0] * 100.0, s.ci[1] * 100.0],
+                n: s.n as u64,
+            })
+            .collect(),
+    })
 }
 
 /// Where the adapted dataset came from: its file and SHA-256.
@@ -123,4 +151,33 @@ pub fn derive_card(base: &Card, ds: &Dataset, source: DatasetSource, runs: &[Run
     }
     card.notes = Some(provenance.join(" "));
     card
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_s_steps_are_its_decomposition_in_points() {
+        let plan: Plan = serde_json::from_value(serde_json::json!({
+            "version": 1, "id": "p", "card": "c.yaml", "deployment": "d.yaml", "dataset": "x.jsonl",
+            "models": [{"id": "m1", "provider": "mock"}, {"id": "m2", "provider": "mock"}],
+            "conditions": [{"id": "vignette"}, {"id": "patient_query"}], "graders": [{"kind": "disposition"}]
+        }))
+        .unwrap();
+        let row = |unit: usize, condition: &str, score: f64| ResultRow {
+            unit: format!("u{unit}"),
+            condition: condition.into(),
+            score,
+            pair: Some(format!("u{unit}")),
+            ..Default::default()
+        };
+        let rows: Vec<ResultRow> = (0..10).flat_map(|u| [row(u, "vignette", 1.0), row(u, "patient_query", (u < 5) as u8 as f64)]).collect();
+        let r = run_steps("r1", &plan, &rows, "disposition".into(), "runs.sqlite").unwrap();
+        assert_eq!((r.model.as_str(), r.conditions.len(), r.steps.len()), ("m1, m2", 2, 1));
+        let s = &r.steps[0];
+        assert_eq!((s.from.as_str(), s.to.as_str(), s.n), ("vignette", "patient_query", 10));
+        assert!((s.drop - 50.0).abs() < 1e-9 && s.interval[0] < 50.0 && s.interval[1] > 50.0, "{s:?}");
+        assert!(run_steps("r2", &plan, &[], "g".into(), "s").is_err());
+    }
 }

@@ -6,10 +6,11 @@
 
 use crate::conditions::Message;
 use crate::dataset::{Augmentation, Dataset};
-use benchcards_core::document::{MAX_LINE_BYTES, MAX_MESSAGES};
-use benchcards_core::results::read_tabular;
+use benchcards_core::document::{MAX_LINE_BYTES, MAX_MESSAGES, read_data};
+use benchcards_core::results::{FileProblems, read_tabular};
 use benchcards_core::{Diagnostic, Diagnostics, Pos};
 use serde_json::Value;
+use std::path::Path;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conversation {
@@ -193,6 +194,20 @@ fn header(facts: &Value) -> Result<bool, String> {
         Some(Value::Bool(b)) => Ok(*b),
         _ => Err("the header's `contains_phi` is not `true` or `false`".into()),
     }
+}
+
+/// Whether a log file is CSV (by its extension); otherwise it is JSONL.
+pub fn is_csv(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()) == Some("csv")
+}
+
+/// Reads a log file, CSV (`cols` naming its columns) or JSONL by its extension, with the file's
+/// text. A skipped line is a warning in the logs; a file that cannot be read, or a CSV file
+/// without a column it needs, is an error.
+pub fn read_logs(path: &Path, cols: &CsvColumns) -> Result<(Logs, String), FileProblems> {
+    let text = read_data(path).map_err(|d| FileProblems::new(path, None, Diagnostics(vec![d])))?;
+    let logs = if is_csv(path) { read_csv(&text, cols).map_err(|d| FileProblems::new(path, Some(&text), d))? } else { read_jsonl(&text) };
+    Ok((logs, text))
 }
 
 /// Column names of a CSV log.

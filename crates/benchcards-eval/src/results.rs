@@ -1,6 +1,7 @@
 //! A run's results: its graded samples as rows of the results form `decompose` reads, carrying
 //! each condition's metadata (model, grader, unit source, the assumption it relaxes, proxy) so
-//! confounded steps can be flagged; the path its decomposition follows; and that decomposition.
+//! confounded steps can be flagged, by a grader named or the plan's first; the path its
+//! decomposition follows; and that decomposition.
 
 use crate::dataset::Dataset;
 use crate::store::Store;
@@ -42,6 +43,18 @@ pub fn results(store: &Store, run: &str, plan: &Plan, dataset: &Dataset, t: &Tax
         });
     }
     Ok(out)
+}
+
+/// A run's graded results by `grader` (default: the plan's first), with the grader's name.
+/// Strata come from the dataset, read again from where the run found it.
+pub fn graded_results(store: &Store, run: &str, plan: &Plan, grader: Option<&str>) -> Result<(Vec<ResultRow>, String), String> {
+    let grader = grader
+        .map(str::to_string)
+        .or_else(|| plan.graders.first().map(benchcards_core::GraderSpec::name))
+        .ok_or_else(|| "the plan has no grader".to_string())?;
+    let ds = crate::view::run_dataset(plan)?;
+    let rows = results(store, run, plan, &ds, benchcards_core::taxonomy(), &grader).map_err(|e| e.to_string())?;
+    Ok((rows, grader))
 }
 
 /// Decomposes a run's results along `path` with the defaults `decompose` has (pooled weights,

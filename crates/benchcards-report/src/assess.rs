@@ -1,10 +1,11 @@
 //! Stage-1 results for people: a comparison as terminal text, as the paper's Markdown table and
-//! as JSON; rankings, gaps and the registry overview as tables.
+//! as JSON; rankings, gaps, the registry overview, the dimensions a profile measured and a
+//! drafted plan's stages as tables.
 
 use crate::{Report, Table, escape_md};
 use benchcards_assess::registry::{Gaps, Overview, Ranked};
 use benchcards_assess::{BiasDirection, Comparison};
-use benchcards_core::{CardStatus, ProfileStatus, Verdict, taxonomy};
+use benchcards_core::{CardStatus, Plan, ProfileStatus, Verdict, taxonomy};
 use serde_json::{Value as Json, json};
 
 pub fn verdict_name(v: Verdict) -> &'static str {
@@ -283,4 +284,79 @@ pub fn overview_tables(o: &Overview) -> (Table, Table) {
         dims.row(vec![d.id.clone(), taken.join(", "), d.not_specified.to_string(), d.uncovered.join(", ")]);
     }
     (matrix, dims)
+}
+
+/// The dimensions whose deployment value was measured (`status: measured`): what the benchmark
+/// assumes, what was measured, and the verdict.
+pub fn measured_table(cmp: &Comparison, title: &str) -> Table {
+    let mut t = Table::new(&["Dimension", "Benchmark assumes", "Deployment (measured)", "Verdict"]).titled(title);
+    for d in cmp.dimensions.iter().filter(|d| d.deployment_status == ProfileStatus::Measured) {
+        t.row(vec![
+            d.id.clone(),
+            d.benchmark.clone().unwrap_or_default(),
+            d.deployment.clone().unwrap_or_default(),
+            verdict_name(d.verdict).into(),
+        ]);
+    }
+    t
+}
+
+/// A drafted plan's stages in one table: its stage-3 conditions (what each relaxes and
+/// measures, from the taxonomy), its stage-4 studies, and the questions for the designers.
+pub fn plan_table(plan: &Plan) -> Table {
+    let t = taxonomy();
+    let mut stages = Table::new(&["Stage", "Step", "Relaxes", "What it measures"]);
+    for c in &plan.conditions {
+        let def = t.condition(&c.id);
+        stages.row(vec![
+            "3".into(),
+            c.name(),
+            def.map_or(String::new(), |d| d.relaxes.clone()),
+            def.map_or(String::new(), |d| d.definition.clone()),
+        ]);
+    }
+    for s in &plan.studies {
+        stages.row(vec!["4".into(), format!("study {}: {}", s.priority, s.design), s.group.clone(), s.primary_outcome.clone()]);
+    }
+    for q in &plan.questions {
+        stages.row(vec!["1".into(), "ask the designers".into(), q.dimension.clone(), q.question.clone()]);
+    }
+    stages
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use benchcards_core::{Card, Document, Profile, load_text};
+
+    fn bundled() -> (Card, Profile) {
+        let card = load_text("c.yaml", include_str!("../../../registry/bean-scenarios.yaml").into(), None, false);
+        let profile = load_text("p.yaml", include_str!("../../../examples/deployments/patient-symptom-chatbot.yaml").into(), None, false);
+        match (card.document, profile.document) {
+            (Some(Document::Card(c)), Some(Document::Profile(p))) => (c, p),
+            _ => panic!("the bundled files load"),
+        }
+    }
+
+    #[test]
+    fn measured_dimensions_only_with_their_verdicts() {
+        let (card, mut profile) = bundled();
+        assert_eq!(measured_table(&benchcards_assess::compare(taxonomy(), &card, &profile), "t").rows.len(), 0);
+        profile.dimensions.get_mut("interaction_mode").unwrap().status = ProfileStatus::Measured;
+        let t = measured_table(&benchcards_assess::compare(taxonomy(), &card, &profile), "t");
+        assert_eq!(t.rows, [["interaction_mode", "single_turn", "multi_turn_human", "broken"]]);
+    }
+
+    #[test]
+    fn a_plan_s_stages_in_order_with_what_each_condition_measures() {
+        let (card, profile) = bundled();
+        let paths = benchcards_assess::plan::PlanPaths { card: String::new(), deployment: String::new(), dataset: String::new() };
+        let plan = benchcards_assess::plan::draft(taxonomy(), &benchcards_assess::compare(taxonomy(), &card, &profile), paths);
+        let t = plan_table(&plan);
+        assert_eq!(t.rows.len(), plan.conditions.len() + plan.studies.len() + plan.questions.len());
+        assert_eq!(t.rows[0], ["3", "vignette", "none", "The benchmark as written."]);
+        // Stage-3 conditions, then stage-4 studies, then the designers' questions.
+        let order: Vec<usize> = t.rows.iter().map(|r| ["3", "4", "1"].iter().position(|s| *s == r[0]).unwrap()).collect();
+        assert!(order.is_sorted(), "{order:?}");
+    }
 }

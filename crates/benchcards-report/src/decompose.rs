@@ -1,9 +1,12 @@
 //! A decomposition for people: text, Markdown (the same tables), and the waterfall chart as
-//! SVG with intervals, the reference line, proxies and confounded steps marked.
+//! SVG with intervals, the reference line, proxies and confounded steps marked. Also the other
+//! statistics as tables: scores by grader, two runs compared, a power analysis, and a
+//! behavioural study's rates with its calibration.
 
 use crate::{Report, Table, escape_html};
 use benchcards_stats::decompose::{Decomposition, Figure, StepKind};
-use benchcards_stats::study::Uptake;
+use benchcards_stats::paired::PairedRow;
+use benchcards_stats::study::{Calibration, PowerAnalysis, PowerDesign, StudyAnalysis, Uptake};
 
 fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
@@ -308,9 +311,170 @@ pub fn waterfall_svg(d: &Decomposition) -> String {
     s
 }
 
+/// Each grader's condition scores, in one table.
+pub fn scores_table(by_grader: &[(String, Decomposition)]) -> Table {
+    let mut scores = Table::new(&["Grader", "Condition", "n", "Score", "95% CI", "Interval method"]).titled("Scores by grader");
+    for (grader, d) in by_grader {
+        for c in &d.conditions {
+            scores.row(vec![grader.clone(), c.id.clone(), c.n.to_string(), pct(c.score), ci_pct(c.ci), c.method.to_string()]);
+        }
+    }
+    scores
+}
+
+/// Two runs compared per condition on their shared units: each run's score, the difference
+/// with its interval, and McNemar's test where the scores are right/wrong.
+pub fn paired_table(title: impl Into<String>, rows: &[PairedRow]) -> Table {
+    let mut t = Table::new(&["Condition", "n (paired)", "A", "B", "A − B (points)", "95% CI", "McNemar p (exact; mid-p)"]).titled(title);
+    for r in rows {
+        t.row(vec![
+            r.condition.clone(),
+            r.n.to_string(),
+            pct(r.score_a),
+            pct(r.score_b),
+            format!("{:.1}", r.difference * 100.0),
+            format!("{:.1} to {:.1}", r.ci[0] * 100.0, r.ci[1] * 100.0),
+            match (r.mcnemar_exact_p, r.mcnemar_mid_p) {
+                (Some(e), Some(m)) => format!("{e:.4}; {m:.4}"),
+                _ => "—".into(),
+            },
+        ]);
+    }
+    t
+}
+
+/// What a power analysis says besides its figures: Cohen's h (independent design), and the
+/// one-sided test of a non-inferiority design with its `margin`.
+pub fn power_details(r: &PowerAnalysis, margin: f64) -> Vec<(String, String)> {
+    let mut details = Vec::new();
+    if let Some(h) = r.cohens_h {
+        details.push(("Cohen's h".into(), format!("{h:.6}")));
+    }
+    if r.design == PowerDesign::Noninferiority {
+        let alpha = r.alpha;
+        details
+            .push(("test".into(), format!("one-sided at α = {alpha}: the new arm is not worse than the reference by more than {margin}")));
+    }
+    details
+}
+
+/// A power analysis as a table: α, power, n (and with the design effect), then `details`.
+pub fn power_table(r: &PowerAnalysis, details: &[(String, String)]) -> Table {
+    let mut t = Table::new(&["Quantity", "Value"]);
+    t.row(vec!["alpha (two-sided unless stated)".into(), format!("{}", r.alpha)]);
+    t.row(vec!["power".into(), format!("{:.4}", r.power)]);
+    t.row(vec![r.unit.into(), format!("{:.2} (use {})", r.n, r.n_rounded_up)]);
+    if let (Some(d), Some(c)) = (r.design_effect, r.n_with_design_effect) {
+        t.row(vec!["design effect".into(), format!("{d:.3}")]);
+        t.row(vec![format!("{} with the design effect", r.unit), format!("{c}")]);
+    }
+    for (k, v) in details {
+        t.row(vec![k.clone(), v.clone()]);
+    }
+    t
+}
+
+/// A behavioural study's rates per arm (each tested against the control arm) and per arm and
+/// scenario. Counts show as numbers with a fraction, as in the JSON (`12.0`).
+pub fn study_tables(a: &StudyAnalysis) -> [Table; 2] {
+    let right_of = |x: f64, n: f64| format!("{x:?} / {n:?}");
+    let mut arms = Table::new(&["Arm", "Right / n", "Rate", "95% CI", "χ² vs control (p)", "OR control / arm (95% CI)"]).titled("Per arm");
+    for r in &a.arms {
+        let (chi, or) = match &r.vs_control {
+            Some(v) => (
+                format!("{:.2} ({:.4})", v.chi2, v.p),
+                format!("{:.2} ({:.2} to {:.2})", v.odds_ratio_control_over_arm, v.or_ci[0], v.or_ci[1]),
+            ),
+            None => ("control".into(), "—".into()),
+        };
+        arms.row(vec![r.arm.clone(), right_of(r.x, r.n), pct(r.rate), ci_pct(r.ci), chi, or]);
+    }
+    let mut scenarios = Table::new(&["Arm", "Scenario", "Right / n", "Rate", "95% CI"]).titled("Per scenario");
+    for r in &a.scenarios {
+        scenarios.row(vec![r.arm.clone(), r.scenario.clone(), right_of(r.x, r.n), pct(r.rate), ci_pct(r.ci)]);
+    }
+    [arms, scenarios]
+}
+
+/// The calibration of simulated against human rates in one line; when simulated results were
+/// given but no calibration could be made, why; nothing when none were given.
+pub fn calibration_line(c: Option<&Calibration>, simulated_given: bool) -> Option<String> {
+    match c {
+        Some(c) => Some(format!(
+            "Calibration (a diagnostic, never a correction): human = {:.3} + {:.3} (SE {:.3}) × simulated across {} scenarios; Spearman ρ = {:.3}",
+            c.intercept, c.slope, c.slope_se, c.scenarios, c.spearman
+        )),
+        None if simulated_given => Some("Calibration: fewer than 3 scenarios in common, or no spread in the simulated rates".into()),
+        None => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn rows(scores: [&[u8]; 2]) -> Vec<benchcards_stats::data::ResultRow> {
+        let mut rows = Vec::new();
+        for (condition, scores) in ["vignette", "patient_query"].into_iter().zip(scores) {
+            for (u, s) in scores.iter().enumerate() {
+                rows.push(benchcards_stats::data::ResultRow {
+                    unit: format!("u{u}"),
+                    condition: condition.into(),
+                    score: f64::from(*s),
+                    ..Default::default()
+                });
+            }
+        }
+        rows
+    }
+
+    #[test]
+    fn scores_by_grader_and_runs_compared() {
+        use benchcards_stats::decompose::{DecomposeSpec, decompose};
+        let data = benchcards_stats::data::gather(&rows([&[1, 1, 1, 0], &[1, 0, 0, 0]])).unwrap();
+        let path = vec!["vignette".to_string(), "patient_query".to_string()];
+        let d = decompose(&data, &DecomposeSpec::new(path, vec![Default::default(); 2], vec![])).unwrap();
+        let t = scores_table(&[("g1".into(), d.clone()), ("g2".into(), d)]);
+        assert_eq!(t.rows.len(), 4);
+        assert_eq!((t.rows[0][0].as_str(), t.rows[0][1].as_str(), t.rows[0][3].as_str()), ("g1", "vignette", "75.0%"));
+        let compared =
+            benchcards_stats::paired::compare(&rows([&[1, 1, 1, 0], &[1, 1, 0, 0]]), &rows([&[1, 1, 0, 0], &[1, 1, 0, 0]]), 0.95);
+        let t = paired_table("a vs b", &compared);
+        let vignette = t.rows.iter().find(|r| r[0] == "vignette").unwrap();
+        assert_eq!(
+            (vignette[1].as_str(), vignette[2].as_str(), vignette[3].as_str(), vignette[4].as_str()),
+            ("4", "75.0%", "50.0%", "25.0")
+        );
+        assert!(t.rows.iter().find(|r| r[0] == "patient_query").unwrap()[6].contains("; "), "McNemar on right/wrong scores");
+    }
+
+    #[test]
+    fn power_tables_state_the_test_and_the_design_effect() {
+        use benchcards_stats::study::{Solve, power_analysis};
+        let r = power_analysis(PowerDesign::Noninferiority, [0.8, 0.8], 0.1, 0.025, Solve::N { power: 0.9 }, Some(1.3));
+        let details = power_details(&r, 0.1);
+        assert_eq!(details.len(), 1, "no Cohen's h outside the independent design");
+        assert!(details[0].1.starts_with("one-sided at α = 0.025"), "{details:?}");
+        let t = power_table(&r, &details);
+        assert_eq!(t.rows[0], ["alpha (two-sided unless stated)", "0.025"]);
+        assert_eq!(t.rows.len(), 6);
+        assert_eq!(t.rows[4][0], "units per group with the design effect");
+    }
+
+    #[test]
+    fn study_rates_and_calibration_read_as_in_the_json() {
+        let mut counts = benchcards_stats::study::StudyCounts::default();
+        for (arm, right) in [("llm", true), ("llm", false), ("control", true), ("control", true)] {
+            counts.add(arm.into(), "s1".into(), right);
+        }
+        let [arms, scenarios] = study_tables(&counts.analyze("control", 0.95).unwrap());
+        let llm = arms.rows.iter().find(|r| r[0] == "llm").unwrap();
+        assert_eq!((llm[1].as_str(), llm[2].as_str()), ("1.0 / 2.0", "50.0%"));
+        assert!(arms.rows.iter().any(|r| r[4] == "control"));
+        assert_eq!(scenarios.rows.len(), 2);
+        assert_eq!(calibration_line(None, false), None);
+        assert!(calibration_line(None, true).unwrap().starts_with("Calibration: fewer than 3"));
+    }
 
     #[test]
     fn zero_never_prints_with_a_sign() {

@@ -1,6 +1,6 @@
 //! What a deployment lead reads first, and what a clinician reads: the readiness summary (per
 //! assumption group: the verdict, the measured drop against the tolerance, the gate, and what is
-//! still untested) and the one-page clinician brief.
+//! still untested), the one-page clinician brief, and the demo's report.
 
 use crate::assess::comparison_sections;
 use crate::card::card_tables;
@@ -50,8 +50,7 @@ impl Inputs {
 
     /// Each group's gate, for the groups the profile gives a tolerance.
     pub fn gates(&self) -> Vec<GroupGate> {
-        let tolerances: Vec<(String, f64)> =
-            self.profile.iter().flat_map(|p| p.groups.iter().filter_map(|(g, s)| s.tolerance.map(|t| (g.clone(), t)))).collect();
+        let tolerances = self.profile.as_ref().map_or_else(Vec::new, Profile::tolerances);
         self.decomposition.as_ref().map_or_else(Vec::new, |d| group_gates(d, &tolerances))
     }
 
@@ -397,6 +396,40 @@ pub fn clinician_brief(inputs: &Inputs) -> Option<Report> {
     questions.push("Has the model been tested with the people who will use it, deciding with its help, against usual care?".into());
     r.list(&questions);
     Some(r)
+}
+
+/// What the demo's report shows: the card against the measured profile, the scores by grader,
+/// the first grader's decomposition, how they were produced, and how to run the plan for real.
+pub struct DemoReport<'a> {
+    pub card: &'a Card,
+    pub profile: &'a Profile,
+    /// Shown first, as a warning: what the demo's numbers are not.
+    pub caveat: &'a str,
+    pub vignettes: usize,
+    pub scores: &'a Table,
+    pub decomposition: &'a Decomposition,
+    pub reproducibility: &'a [String],
+    /// The steps to run the same plan against a real model.
+    pub real_model: &'a str,
+}
+
+/// The demo's report (its waterfall linked from the Markdown twin as `waterfall.svg`).
+pub fn demo_report(d: &DemoReport) -> Report {
+    let mut r = Report::new(&format!("benchcards demo: {} at the `{}` deployment", d.card.name, d.profile.id));
+    r.warning(d.caveat);
+    r.paragraph(&format!(
+        "Stage 1 asks where the benchmark's assumptions break at this deployment; stage 3 runs the model on the same {} vignette(s) under conditions that relax them one at a time and measures what each step costs.",
+        d.vignettes
+    ));
+    comparison_sections(&mut r, &benchcards_assess::compare(taxonomy(), d.card, d.profile));
+    r.heading(2, "Scores under each condition, by grader");
+    r.table(d.scores);
+    decomposition_sections(&mut r, d.decomposition, None, "waterfall.svg");
+    r.heading(2, "Reproducibility");
+    r.list(d.reproducibility);
+    r.heading(2, "The same plan against a real model");
+    r.code(d.real_model);
+    r
 }
 
 /// Said wherever a demonstration model's numbers appear.

@@ -36,15 +36,15 @@ fn registry() -> Vec<Card> {
     cards
 }
 
-/// A run store holding one small run, in a folder of its own.
-fn runs_folder() -> tempfile::TempDir {
+/// A run store holding one small run, in a folder of its own, and the run's id.
+fn runs_folder() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("runs.sqlite")).unwrap();
     let f = |rel: &str| root().join(rel).display().to_string();
     let plan = serde_json::json!({"version": 1, "id": "web-test", "card": f("registry/bean-scenarios.yaml"), "deployment": f("examples/deployments/patient-symptom-chatbot.yaml"),
         "dataset": f("examples/datasets/symptoms-uk.jsonl"), "models": [{"id": "m", "provider": "mock"}], "conditions": [{"id": "vignette"}, {"id": "withheld"}],
         "graders": [{"kind": "conditions"}], "epochs": 1});
-    store.create_run("run-1", "web-test", "abc123", &plan.to_string()).unwrap();
+    let run = store.create_run("web-test", "abc123", &plan.to_string()).unwrap();
     // A file that is no run store: browsing must leave it as it is (empty).
     std::fs::write(dir.path().join("empty.sqlite"), "").unwrap();
     for (condition, i, ok) in [("vignette", 1, true), ("vignette", 2, false), ("withheld", 1, false), ("withheld", 2, false)] {
@@ -52,7 +52,7 @@ fn runs_folder() -> tempfile::TempDir {
         let transcript = format!(r#"[{{"role":"user","content":"case {i} <b>bold</b>"}},{{"role":"assistant","content":"answer {i}"}}]"#);
         store
             .put_sample(
-                "run-1",
+                &run,
                 &SampleRow {
                     key: key.clone(),
                     unit: format!("sx-00{i}"),
@@ -73,23 +73,24 @@ fn runs_folder() -> tempfile::TempDir {
                 },
             )
             .unwrap();
-        store.put_grade("run-1", &key, "conditions:bean@80", f64::from(u8::from(ok)), "").unwrap();
+        store.put_grade(&run, &key, "conditions:bean@80", f64::from(u8::from(ok)), "").unwrap();
     }
-    dir
+    (dir, run)
 }
 
 struct Server {
     base: String,
     runs: tempfile::TempDir,
+    run: String,
 }
 
 async fn server() -> Server {
-    let runs = runs_folder();
+    let (runs, run) = runs_folder();
     let site = Site { cards: registry(), runs: Some(runs.path().to_path_buf()) };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router(site, Limits::default())).await.unwrap() });
-    Server { base, runs }
+    Server { base, runs, run }
 }
 
 async fn get(url: &str) -> (u16, String, reqwest::header::HeaderMap) {
@@ -200,8 +201,8 @@ async fn pages_and_api_answer_with_content() {
     assert_eq!(serde_json::from_str::<serde_json::Value>(&tax).unwrap()["groups"].as_array().unwrap().len(), 6);
     // Runs, named by store file only.
     let (_, runs, _) = get(&format!("{}/runs", s.base)).await;
-    assert!(runs.contains("<a href=\"/runs/runs.sqlite/run-1\">run-1</a>"));
-    let (code, run, _) = get(&format!("{}/runs/runs.sqlite/run-1", s.base)).await;
+    assert!(runs.contains(&format!("<a href=\"/runs/runs.sqlite/{0}\">{0}</a>", s.run)));
+    let (code, run, _) = get(&format!("{}/runs/runs.sqlite/{}", s.base, s.run)).await;
     assert_eq!(code, 200, "{run}");
     assert!(run.contains("<td>vignette</td><td>2</td><td>50.0%</td><td>9.5% to 90.5%</td>"), "score with n and interval: {run}");
     assert!(run.contains("<h2>Readiness</h2>") && run.contains("<svg"), "the run's full report");
@@ -232,7 +233,9 @@ async fn pages_and_api_answer_with_content() {
     no_live_markup(&run, "the run page");
     // Browsing reads only: the file that is no run store is still empty, and no table was made.
     assert_eq!(std::fs::metadata(s.runs.path().join("empty.sqlite")).unwrap().len(), 0, "a browse is not a write");
-    for bad in ["/runs/..%2F..%2Fetc%2Fpasswd/x", "/runs/other.sqlite/run-1", "/runs/runs.sqlite/nope", "/static/../Cargo.toml"] {
+    for bad in
+        ["/runs/..%2F..%2Fetc%2Fpasswd/x", &format!("/runs/other.sqlite/{}", s.run), "/runs/runs.sqlite/nope", "/static/../Cargo.toml"]
+    {
         assert_eq!(get(&format!("{}{bad}", s.base)).await.0, 404, "{bad}");
     }
     // Reads only: nothing answers a POST.
@@ -280,13 +283,13 @@ fn browse(chromium: &str, url: &str, shot: &str) -> String {
 async fn pages_render_in_headless_chromium() {
     let Some(chromium) = chromium() else { return };
     let s = server().await;
-    let base = s.base.clone();
+    let (base, run) = (s.base.clone(), s.run.clone());
     let dom = tokio::task::spawn_blocking(move || {
         [
             ("registry.png", format!("{base}/")),
             ("heatmap.png", format!("{base}/heatmap")),
             ("wizard.png", format!("{base}/wizard?{}", chatbot_query("bean-scenarios"))),
-            ("run.png", format!("{base}/runs/runs.sqlite/run-1")),
+            ("run.png", format!("{base}/runs/runs.sqlite/{run}")),
             ("evil-card.png", format!("{base}/cards/evil-card")),
         ]
         .map(|(shot, url)| browse(chromium, &url, shot))

@@ -1,8 +1,8 @@
-//! Shows diagnostics: miette's annotated snippets on a terminal, or the JSON form of `check`.
+//! Shows diagnostics as miette's annotated snippets, converting their character positions to
+//! bytes here, at the terminal's edge.
 
 use benchcards_core::{Diagnostic, Diagnostics, Loaded, Severity};
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource, Report};
-use serde::Serialize;
 use std::io::IsTerminal;
 
 /// Byte offset of a 1-based line and column (in characters) in `text`.
@@ -73,19 +73,6 @@ pub fn print_diagnostics(path: &str, text: Option<&str>, diags: &Diagnostics) {
     }
     if diags.0.len() > 20 {
         eprintln!("… and {} more problem(s) in {path}", diags.0.len() - 20);
-    }
-}
-
-#[derive(Serialize)]
-pub struct FileReport<'a> {
-    pub path: &'a str,
-    pub errors: Vec<&'a Diagnostic>,
-    pub warnings: Vec<&'a Diagnostic>,
-}
-
-impl<'a> FileReport<'a> {
-    pub fn new(path: &'a str, loaded: &'a Loaded) -> Self {
-        FileReport { path, errors: loaded.diagnostics.errors().collect(), warnings: loaded.diagnostics.warnings().collect() }
     }
 }
 

@@ -5,22 +5,23 @@
 //! a folder, runs the embedded model on a few vignettes under each condition, exports the
 //! results, decomposes the gap with intervals and writes a report.
 
-use super::bundled_documents;
 use super::eval::{into_report, prepare, report, runs_export};
-use super::files::profile_yaml;
-use super::logs::{measurement_tables, register_vocabulary};
-use super::stats::decomposition;
-use crate::cli::{ExportFormat, ResultsArgs};
+use super::stage2::{measurement_tables, register_vocabulary};
+use super::stats::decompose_file;
+use super::{after_shown, bundled_documents, write_file};
+use crate::cli::ExportFormat;
 use benchcards_assess::plan::{PlanPaths, draft};
 use benchcards_assess::registry::{gaps, rank};
+use benchcards_core::document::{DocKind, plan_beside};
+use benchcards_core::emit::document_yaml;
 use benchcards_core::{Card, Profile, taxonomy};
 use benchcards_eval::runner::Progress;
 use benchcards_eval::session::Settings;
-use benchcards_report::assess::{comparison_sections, comparison_text, gaps_table, ranking_table, verdict_name};
-use benchcards_report::decompose::{decomposition_sections, text, waterfall_svg};
-use benchcards_report::{Report, Table};
-use benchcards_stats::bootstrap::{BootstrapSpec, IntervalMethod};
-use benchcards_stats::data::Weights;
+use benchcards_report::assess::{comparison_text, gaps_table, measured_table, plan_table, ranking_table};
+use benchcards_report::card::published_drops_table;
+use benchcards_report::decompose::{scores_table, text, waterfall_svg};
+use benchcards_report::readiness::{DemoReport, demo_report};
+use benchcards_stats::bootstrap::IntervalMethod;
 use miette::{IntoDiagnostic, Result, miette};
 use std::io::IsTerminal;
 use std::path::Path;
@@ -49,7 +50,7 @@ fn stage2(card: &Card, profile: &Profile, out: &Path) -> Result<Profile> {
     println!("benchcards demo — stage 2: measure task assumptions from the deployment's own logs.\n");
     std::fs::create_dir_all(out).into_diagnostic()?;
     let logs_name = "symptom-chat.jsonl";
-    super::write_file(&out.join(logs_name), super::bundled::DEMO_LOGS)?;
+    write_file(&out.join(logs_name), super::bundled::DEMO_LOGS)?;
     let logs = benchcards_eval::logs::read_jsonl(super::bundled::DEMO_LOGS);
     let dataset =
         benchcards_eval::dataset::parse_dataset(super::bundled::DEMO_DATASET).map_err(|_| miette!("the bundled dataset does not parse"))?;
@@ -65,22 +66,9 @@ fn stage2(card: &Card, profile: &Profile, out: &Path) -> Result<Profile> {
     println!("{}\n{}", figures.to_text(), dims.to_text());
     let measured = to_profile(Some(profile.clone()), &m, &logs_path.display().to_string(), logs_name);
     let measured_path = out.join(format!("{}.measured.yaml", profile.id));
-    super::write_file(&measured_path, &profile_yaml(&measured))?;
+    write_file(&measured_path, &document_yaml(DocKind::Profile, &measured))?;
     let cmp = benchcards_assess::compare(taxonomy(), card, &measured);
-    let mut t = Table::new(&["Dimension", "Benchmark assumes", "Deployment (measured)", "Verdict"]).titled(format!(
-        "{} against the measured profile ({})",
-        card.id,
-        measured_path.display()
-    ));
-    for d in cmp.dimensions.iter().filter(|d| d.deployment_status == benchcards_core::ProfileStatus::Measured) {
-        t.row(vec![
-            d.id.clone(),
-            d.benchmark.clone().unwrap_or_default(),
-            d.deployment.clone().unwrap_or_default(),
-            verdict_name(d.verdict).into(),
-        ]);
-    }
-    println!("{}", t.to_text());
+    println!("{}", measured_table(&cmp, &format!("{} against the measured profile ({})", card.id, measured_path.display())).to_text());
     Ok(measured)
 }
 
@@ -106,39 +94,8 @@ fn stage1(cards: &[Card], profile: &Profile) {
 
     println!("4. The staged plan for {} (`benchcards plan ... -o plan.yaml`)\n", best.card_id);
     let plan = draft(t, &best.comparison, PlanPaths { card: String::new(), deployment: String::new(), dataset: String::new() });
-    let mut stages = Table::new(&["Stage", "Step", "Relaxes", "What it measures"]);
-    for c in &plan.conditions {
-        let def = t.condition(&c.id);
-        stages.row(vec![
-            "3".into(),
-            c.name(),
-            def.map_or(String::new(), |d| d.relaxes.clone()),
-            def.map_or(String::new(), |d| d.definition.clone()),
-        ]);
-    }
-    for s in &plan.studies {
-        stages.row(vec!["4".into(), format!("study {}: {}", s.priority, s.design), s.group.clone(), s.primary_outcome.clone()]);
-    }
-    for q in &plan.questions {
-        stages.row(vec!["1".into(), "ask the designers".into(), q.dimension.clone(), q.question.clone()]);
-    }
-    println!("{}", stages.to_text());
-
-    let mut tested = Table::new(&["Card", "Assumption", "From → to", "Model", "Drop (points)", "95% interval", "n"])
-        .titled("What relaxing an assumption has cost in published work (cards' `tested` entries)");
-    for c in cards {
-        for r in &c.tested {
-            tested.row(vec![
-                c.id.clone(),
-                r.assumption.clone(),
-                format!("{} → {}", r.from, r.to),
-                r.model.clone().unwrap_or_default(),
-                format!("{:.1}", r.drop),
-                r.interval.map_or_else(|| "not reported".into(), |[lo, hi]| format!("{lo:.1} to {hi:.1}")),
-                r.n.map_or_else(|| "not reported".into(), |n| n.to_string()),
-            ]);
-        }
-    }
+    println!("{}", plan_table(&plan).to_text());
+    let tested = published_drops_table(cards);
     if !tested.rows.is_empty() {
         println!("{}", tested.to_text());
     }
@@ -170,24 +127,14 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
     let profile_file = format!("{}.measured.yaml", profile.id);
     let dataset_name = "symptoms-uk.jsonl";
     // The bundled plan names its files relative to the repository; here they sit beside it.
-    let plan_text: String = super::bundled::DEMO_PLAN
-        .lines()
-        .filter(|l| !l.starts_with("# yaml-language-server"))
-        .map(|l| match l.trim_start().split_once(':').map(|(k, _)| k) {
-            Some("card") => format!("  card: {}", card_file.0),
-            Some("deployment") => format!("  deployment: {profile_file}"),
-            Some("dataset") => format!("  dataset: {dataset_name}"),
-            _ => l.to_string(),
-        })
-        .map(|l| l + "\n")
-        .collect();
+    let plan_text = plan_beside(super::bundled::DEMO_PLAN, &card_file.0, &profile_file, dataset_name);
     for (name, text) in [(card_file.0.as_str(), card_file.1), (dataset_name, super::bundled::DEMO_DATASET)] {
-        super::write_file(&out.join(name), text)?;
+        write_file(&out.join(name), text)?;
     }
     let plan_path = out.join("plan.yaml");
-    super::write_file(&plan_path, &plan_text)?;
+    write_file(&plan_path, &plan_text)?;
 
-    let mut p = prepare(&plan_path)?.map_err(|_| miette!("the demo plan {} does not load", plan_path.display()))?;
+    let mut p = prepare(&plan_path).map_err(|e| after_shown(e, || miette!("the demo plan {} does not load", plan_path.display())))?;
     p.keep_items(items.max(1));
     let (work, _) = p.work().map_err(|e| miette!("{e}"))?;
     let model = &p.plan.models[0];
@@ -204,10 +151,7 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
     let session = p.start(&store, None, settings).map_err(into_report)?;
     let run_id = session.run_id.clone();
     eprintln!("run `{run_id}`: {} sample(s); store {}", work.len(), store.display());
-    let summary = match session.execute(&p, work, Progress::for_stderr()) {
-        Ok(x) => x.summary,
-        Err(e) => return report(e),
-    };
+    let summary = session.execute(&p, work, Progress::for_stderr()).map_err(report)?.summary;
     println!(
         "Run `{run_id}`: {} sample(s) ({} from the cache of earlier demos), {} failed; {} request(s); {} prompt + {} completion tokens; {:.1} s.\n",
         summary.done,
@@ -225,46 +169,24 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
     // One results file per grader; each decomposed along the plan's conditions. The first
     // grader's decomposition is the one shown in full.
     let path: Vec<String> = p.plan.conditions.iter().map(|c| c.name()).collect();
-    let mut scores = Table::new(&["Grader", "Condition", "n", "Score", "95% CI", "Interval method"]).titled("Scores by grader");
+    let mut by_grader = Vec::new();
     let mut first = None;
     for (i, g) in p.plan.graders.iter().enumerate() {
         let grader = g.name();
         let file = out.join(if i == 0 { "results.csv".to_string() } else { format!("results-{}.csv", grader.replace([':', '@'], "-")) });
         runs_export(&store, &run_id, ExportFormat::Csv, Some(&grader), Some(&file))?;
-        let (_, spec, d) =
-            decomposition(&ResultsArgs::new(file.clone()), &path, None, Weights::Pooled, None, None, BootstrapSpec::default())?
-                .map_err(|_| miette!("cannot decompose {}", file.display()))?;
-        for c in &d.conditions {
-            let pct = |x: f64| format!("{:.1}%", x * 100.0);
-            scores.row(vec![
-                grader.clone(),
-                c.id.clone(),
-                c.n.to_string(),
-                pct(c.score),
-                format!("{} to {}", pct(c.ci[0]), pct(c.ci[1])),
-                c.method.to_string(),
-            ]);
-        }
-        first.get_or_insert((file, spec.bootstrap, d));
+        let (_, spec, d) = decompose_file(&file, &path).map_err(|e| after_shown(e, || miette!("cannot decompose {}", file.display())))?;
+        first.get_or_insert((file, spec.bootstrap));
+        by_grader.push((grader, d));
     }
-    let (results, boot, d) = first.ok_or_else(|| miette!("the demo plan has no grader"))?;
+    let ((results, boot), d) = first.zip(by_grader.first().map(|(_, d)| d)).ok_or_else(|| miette!("the demo plan has no grader"))?;
+    let scores = scores_table(&by_grader);
     println!("{}", scores.to_text());
     println!("7. Where the score goes (`benchcards decompose {} --path {}`)\n", results.display(), path.join(","));
-    print!("{}", text(&d, None));
+    print!("{}", text(d, None));
 
     let caveat = "The embedded model (SmolLM2-135M, 4-bit) is tiny: its medical answers are not meaningful, and a handful of vignettes gives wide intervals. This demo shows the pipeline working end to end, not a finding.";
-    let mut r = Report::new(&format!("benchcards demo: {} at the `{}` deployment", card.name, profile.id));
-    r.warning(caveat);
-    r.paragraph(&format!(
-        "Stage 1 asks where the benchmark's assumptions break at this deployment; stage 3 runs the model on the same {} vignette(s) under conditions that relax them one at a time and measures what each step costs.",
-        p.dataset.items.len()
-    ));
-    comparison_sections(&mut r, &benchcards_assess::compare(taxonomy(), card, profile));
-    r.heading(2, "Scores under each condition, by grader");
-    r.table(&scores);
-    decomposition_sections(&mut r, &d, None, "waterfall.svg");
-    r.heading(2, "Reproducibility");
-    r.list(&[
+    let reproducibility = [
         format!("benchcards {}", env!("CARGO_PKG_VERSION")),
         format!("plan `{}` (hash {}), run `{run_id}`, store {}", p.plan.id, p.plan_hash, store.display()),
         format!("model `{}` ({:?}), sampling {}", model.id, model.provider, serde_json::to_string(&model.sampling).unwrap_or_default()),
@@ -275,12 +197,20 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
             if boot.interval == IntervalMethod::Bca { "BCa" } else { "percentile" }
         ),
         format!("estimand: {}", d.estimand.statement),
-    ]);
-    r.heading(2, "The same plan against a real model");
-    r.code(&real_endpoint_steps(&plan_path, &store));
-    super::write_file(&out.join("waterfall.svg"), &waterfall_svg(&d))?;
-    super::write_file(&out.join("report.md"), &r.markdown())?;
-    super::write_file(&out.join("report.html"), &r.html())?;
+    ];
+    let r = demo_report(&DemoReport {
+        card,
+        profile,
+        caveat,
+        vignettes: p.dataset.items.len(),
+        scores: &scores,
+        decomposition: d,
+        reproducibility: &reproducibility,
+        real_model: &real_endpoint_steps(&plan_path, &store),
+    });
+    write_file(&out.join("waterfall.svg"), &waterfall_svg(d))?;
+    write_file(&out.join("report.md"), &r.markdown())?;
+    write_file(&out.join("report.html"), &r.html())?;
 
     println!("\n{caveat}\n");
     println!(

@@ -1,57 +1,57 @@
 //! Stage 2–3 commands: grade, run, runs. The evaluation itself is `benchcards_eval::session`;
 //! these parse, call it and print.
 
-use super::write_output;
+use super::{Shown, after_shown, fail, loaded, print_json, print_tables, read_table, shown_in, write_output};
+use crate::cli::{ExportFormat, TableFormat};
 use crate::diagnostics::{print_diagnostics, print_loaded};
-use benchcards_core::results::read_tabular;
-use benchcards_core::{GraderKind, GraderMode, GraderSpec};
+use benchcards_core::results::{csv_text, results_csv, results_jsonl};
+use benchcards_core::{GraderKind, GraderMode, GraderSpec, Plan, load_plan};
 use benchcards_eval::dataset::Dataset;
 use benchcards_eval::responses::{HEADER, ResponseColumns, csv_cell, grade_responses, plan_judge};
-use benchcards_eval::session::{self, Estimate, Prepared, SessionError, Settings, is_jsonl, read_file};
+use benchcards_eval::results::graded_results;
+use benchcards_eval::session::{self, Estimate, Prepared, SessionError, Settings};
+use benchcards_eval::store::Store;
+use benchcards_eval::view::tally;
+use benchcards_report::Table;
+use benchcards_report::decompose::paired_table;
 use benchcards_stats::data::ResultRow;
 use benchcards_stats::proportion::CONFIDENCE;
-use miette::{IntoDiagnostic, Result, miette};
+use miette::{Report, Result, miette};
 use std::path::Path;
 use std::process::ExitCode;
 
 /// Shows why a session step stopped: a file's problems where they are (exit code 1), or an
 /// error with its fix.
-pub(super) fn report(e: SessionError) -> Result<ExitCode> {
+pub(super) fn report(e: SessionError) -> Report {
     match e {
-        SessionError::Plan(e) => Ok(super::fail(e)),
+        SessionError::Plan(e) => fail(e),
         SessionError::File { name, text, diagnostics } => {
             print_diagnostics(&name, text.as_deref(), &diagnostics);
-            Ok(ExitCode::FAILURE)
+            Shown.into()
         }
-        SessionError::Message { message, help: Some(help) } => Err(miette!(help = help, "{message}")),
-        SessionError::Message { message, help: None } => Err(miette!("{message}")),
+        SessionError::Message { message, help: Some(help) } => miette!(help = help, "{message}"),
+        SessionError::Message { message, help: None } => miette!("{message}"),
     }
 }
 
-/// The same as an error to pass on with `?` (a file's problems are printed first).
-pub(super) fn into_report(e: SessionError) -> miette::Report {
-    match report(e) {
-        Err(r) => r,
-        Ok(_) => miette!("stopped on the problems above"),
-    }
+/// The same, with a last word after a file's problems.
+pub(super) fn into_report(e: SessionError) -> Report {
+    after_shown(report(e), || miette!("stopped on the problems above"))
 }
 
 /// Reads a dataset, printing its problems with line numbers.
-pub fn load_dataset(path: &Path) -> Result<Dataset, ExitCode> {
-    session::load_dataset(path).map_err(|e| report(e).unwrap_or(ExitCode::FAILURE))
+pub fn load_dataset(path: &Path) -> Result<Dataset> {
+    session::load_dataset(path).map_err(report)
 }
 
 /// Reads a plan with its data, printing its warnings and what was read.
-pub(super) fn prepare(plan_path: &Path) -> Result<Result<Prepared, ExitCode>> {
-    let p = match session::prepare(plan_path) {
-        Ok(p) => p,
-        Err(e) => return report(e).map(Err),
-    };
+pub(super) fn prepare(plan_path: &Path) -> Result<Prepared> {
+    let p = session::prepare(plan_path).map_err(report)?;
     print_loaded(&plan_path.display().to_string(), &p.loaded);
     for n in &p.notes {
         eprintln!("{n}");
     }
-    Ok(Ok(p))
+    Ok(p)
 }
 
 /// What `grade --grader judge` needs: the plan naming the judge, and the store for its cache.
@@ -72,10 +72,7 @@ pub fn grade(
     judge_with: JudgeWith,
     output: Option<&Path>,
 ) -> Result<ExitCode> {
-    let ds = match load_dataset(dataset) {
-        Ok(d) => d,
-        Err(code) => return Ok(code),
-    };
+    let ds = load_dataset(dataset)?;
     let (spec, judge) = if kind == GraderKind::Judge {
         let Some(plan) = judge_with.plan else {
             return Err(miette!(
@@ -83,38 +80,15 @@ pub fn grade(
                 "--grader judge needs --plan PLAN: the plan's judge grader gives the rubric and the model"
             ));
         };
-        let p = match benchcards_core::load_plan(plan) {
-            Ok((p, loaded)) => {
-                print_loaded(&plan.display().to_string(), &loaded);
-                p
-            }
-            Err(e) => return Ok(super::fail(e)),
-        };
-        let (g, m) = plan_judge(&p).map_err(|e| miette!("{}: {e}", plan.display()))?;
+        let (g, m) = plan_judge(&loaded(plan, load_plan)?).map_err(|e| miette!("{}: {e}", plan.display()))?;
         (g, Some(m))
     } else {
         (GraderSpec { kind, mode: Some(mode), threshold: Some(threshold), rubric: None, judge_model: None }, None)
     };
-    let name = responses.display().to_string();
-    let text = match read_file(responses) {
-        Ok(t) => t,
-        Err(e) => return report(e),
-    };
-    let table = match read_tabular(&text, is_jsonl(responses)) {
-        Ok(t) => t,
-        Err(d) => {
-            print_diagnostics(&name, Some(&text), &d);
-            return Ok(ExitCode::FAILURE);
-        }
-    };
+    let (table, text) = read_table(responses)?;
     let [unit, item, response, condition] = cols;
-    let mut graded = match grade_responses(&table, &ResponseColumns { unit, item, response, condition }, &ds, &spec) {
-        Ok(g) => g,
-        Err(d) => {
-            print_diagnostics(&name, Some(&text), &d);
-            return Ok(ExitCode::FAILURE);
-        }
-    };
+    let mut graded = grade_responses(&table, &ResponseColumns { unit, item, response, condition }, &ds, &spec)
+        .map_err(|d| shown_in(responses, &text, d))?;
     if let Some(model) = &judge {
         session::check_patient_data(&ds, std::slice::from_ref(model), judge_with.allow_phi).map_err(into_report)?;
         let v = session::judge_requests(model, std::mem::take(&mut graded.judge_requests), judge_with.store).map_err(into_report)?;
@@ -136,29 +110,17 @@ pub fn grade(
             ));
         }
     }
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(HEADER).into_diagnostic()?;
-    for r in &graded.rows {
-        out.write_record(r.cells.iter().map(|c| csv_cell(c).into_owned())).into_diagnostic()?;
-    }
-    let bytes = out.into_inner().map_err(|e| miette!("{e}"))?;
-    write_output(output, &String::from_utf8_lossy(&bytes))?;
+    let cells = graded.rows.iter().map(|r| r.cells.iter().map(|c| csv_cell(c).into_owned()).collect());
+    write_output(output, &csv_text(&HEADER, cells).map_err(|e| miette!("{e}"))?)?;
     eprintln!("graded {} response(s)", graded.rows.len());
     Ok(ExitCode::SUCCESS)
 }
 
 /// The dry run's table.
-fn estimate_table(e: &Estimate) -> benchcards_report::Table {
-    let mut t = benchcards_report::Table::new(&[
-        "Condition",
-        "Model",
-        "Samples",
-        "Requests",
-        "Prompt tokens (est.)",
-        "Completion tokens (max)",
-        "Cost (USD, est.)",
-    ])
-    .titled("Dry run: nothing is sent");
+fn estimate_table(e: &Estimate) -> Table {
+    let mut t =
+        Table::new(&["Condition", "Model", "Samples", "Requests", "Prompt tokens (est.)", "Completion tokens (max)", "Cost (USD, est.)"])
+            .titled("Dry run: nothing is sent");
     for r in e.rows.iter().chain([&e.total]) {
         t.row(vec![
             r.label.clone(),
@@ -184,10 +146,7 @@ pub fn run(
     settings: Settings,
     allow_phi: bool,
 ) -> Result<ExitCode> {
-    let mut p = match prepare(plan_path)? {
-        Ok(p) => p,
-        Err(code) => return Ok(code),
-    };
+    let mut p = prepare(plan_path)?;
     if let Some(n) = items {
         p.keep_items(n);
     }
@@ -207,10 +166,7 @@ pub fn run(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let s = match p.start(store_path, resume, settings) {
-        Ok(s) => s,
-        Err(e) => return report(e),
-    };
+    let s = p.start(store_path, resume, settings).map_err(report)?;
     let run_id = &s.run_id;
     eprintln!("run `{run_id}`: {} sample(s); store {}", work.len(), store_path.display());
     if !p.human.is_empty() {
@@ -219,10 +175,7 @@ pub fn run(
             p.human.len()
         );
     }
-    let x = match s.execute(&p, work, benchcards_eval::runner::Progress::for_stderr()) {
-        Ok(x) => x,
-        Err(e) => return report(e),
-    };
+    let x = s.execute(&p, work, benchcards_eval::runner::Progress::for_stderr()).map_err(report)?;
     if x.judged + x.unjudged > 0 {
         eprintln!("judge: {} sample(s) graded, {} request(s) sent", x.judged, x.judge_requests);
     }
@@ -268,14 +221,14 @@ pub fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-fn open_store(path: &Path) -> Result<benchcards_eval::store::Store> {
+fn open_store(path: &Path) -> Result<Store> {
     session::open_store(path).map_err(|e| miette!("{e}"))
 }
 
 pub fn runs_list(store_path: &Path) -> Result<ExitCode> {
     let store = open_store(store_path)?;
-    let mut t = benchcards_report::Table::new(&["Run", "Plan", "Status", "Done", "Failed", "Plan hash"]);
-    for r in store.runs().map_err(|e| miette::miette!("{e}"))? {
+    let mut t = Table::new(&["Run", "Plan", "Status", "Done", "Failed", "Plan hash"]);
+    for r in store.runs().map_err(|e| miette!("{e}"))? {
         t.row(vec![r.id, r.plan_id, r.status, r.samples_done.to_string(), r.samples_failed.to_string(), r.plan_hash]);
     }
     println!("{}", t.to_text());
@@ -284,56 +237,29 @@ pub fn runs_list(store_path: &Path) -> Result<ExitCode> {
 
 pub fn runs_show(store_path: &Path, run: &str) -> Result<ExitCode> {
     let store = open_store(store_path)?;
-    if store.plan_record(run).map_err(|e| miette::miette!("{e}"))?.is_none() {
-        return Err(miette::miette!("no run `{run}` in {}", store_path.display()));
+    if store.plan_record(run).map_err(|e| miette!("{e}"))?.is_none() {
+        return Err(miette!("no run `{run}` in {}", store_path.display()));
     }
-    let samples = store.samples(run).map_err(|e| miette::miette!("{e}"))?;
+    let samples = store.samples(run).map_err(|e| miette!("{e}"))?;
     let plan = stored_plan(&store, run)?;
-    let model_cost =
-        |model: &str, prompt: i64, completion: i64| plan.models.iter().find(|m| m.id == model).map_or(0.0, |m| m.cost(prompt, completion));
-    /// Per (condition, model): done, failed, tokens, requests sent, summed latency, cost.
-    #[derive(Default)]
-    struct Tally(usize, usize, i64, i64, i64, f64);
-    let mut by: std::collections::BTreeMap<(String, String), Tally> = Default::default();
-    for s in &samples {
-        let e = by.entry((s.label.clone(), s.model.clone())).or_default();
-        if s.status == "done" {
-            e.0 += 1
-        } else {
-            e.1 += 1
-        }
-        e.2 += s.prompt_tokens + s.completion_tokens;
-        e.3 += s.requests_sent;
-        e.4 += s.latency_ms;
-        e.5 += model_cost(&s.model, s.prompt_tokens, s.completion_tokens);
-    }
-    let mut t = benchcards_report::Table::new(&[
-        "Condition",
-        "Model",
-        "Done",
-        "Failed",
-        "Tokens",
-        "Requests sent",
-        "Mean latency (ms)",
-        "Cost (USD, plan prices)",
-    ])
-    .titled(format!("Run `{run}`"));
-    for ((c, m), Tally(d, f, tok, req, lat, cost)) in by {
+    let columns = ["Condition", "Model", "Done", "Failed", "Tokens", "Requests sent", "Mean latency (ms)", "Cost (USD, plan prices)"];
+    let mut t = Table::new(&columns).titled(format!("Run `{run}`"));
+    for c in tally(&samples, &plan) {
         t.row(vec![
-            c,
-            m,
-            d.to_string(),
-            f.to_string(),
-            tok.to_string(),
-            req.to_string(),
-            format!("{:.0}", lat as f64 / (d + f).max(1) as f64),
-            format!("{cost:.4}"),
+            c.condition.clone(),
+            c.model.clone(),
+            c.done.to_string(),
+            c.failed.to_string(),
+            c.tokens.to_string(),
+            c.requests_sent.to_string(),
+            format!("{:.0}", c.mean_latency_ms()),
+            format!("{:.4}", c.cost_usd),
         ]);
     }
     println!("{}", t.to_text());
-    let failures = store.failures(run).map_err(|e| miette::miette!("{e}"))?;
+    let failures = store.failures(run).map_err(|e| miette!("{e}"))?;
     if !failures.is_empty() {
-        let mut f = benchcards_report::Table::new(&["Sample", "Attempt", "Reason"]).titled(format!("{} failed attempt(s)", failures.len()));
+        let mut f = Table::new(&["Sample", "Attempt", "Reason"]).titled(format!("{} failed attempt(s)", failures.len()));
         for (k, a, r) in failures.iter().take(50) {
             f.row(vec![k.clone(), a.to_string(), r.clone()]);
         }
@@ -343,90 +269,36 @@ pub fn runs_show(store_path: &Path, run: &str) -> Result<ExitCode> {
 }
 
 /// The plan a run was started from, as stored with it.
-pub(super) fn stored_plan(store: &benchcards_eval::store::Store, run: &str) -> Result<benchcards_core::Plan> {
-    benchcards_eval::view::stored_plan(store, run).map(|(_, p)| p).map_err(|e| miette::miette!(help = "see `benchcards runs list`", "{e}"))
+pub(super) fn stored_plan(store: &Store, run: &str) -> Result<Plan> {
+    benchcards_eval::view::stored_plan(store, run).map(|(_, p)| p).map_err(|e| miette!(help = "see `benchcards runs list`", "{e}"))
 }
 
 /// The graded results of one run (by `grader`, default the plan's first), and the grader's name.
-pub(super) fn run_results(store: &benchcards_eval::store::Store, run: &str, grader: Option<&str>) -> Result<(Vec<ResultRow>, String)> {
-    let plan = stored_plan(store, run)?;
-    let grader = grader
-        .map(str::to_string)
-        .or_else(|| plan.graders.first().map(GraderSpec::name))
-        .ok_or_else(|| miette::miette!("the plan has no grader"))?;
-    // Strata come from the dataset, read again from where the run found it.
-    let ds = benchcards_eval::view::run_dataset(&plan).map_err(|e| miette::miette!("{e}"))?;
-    let rows = benchcards_eval::results::results(store, run, &plan, &ds, benchcards_core::taxonomy(), &grader)
-        .map_err(|e| miette::miette!("{e}"))?;
-    Ok((rows, grader))
+pub(super) fn run_results(store: &Store, run: &str, grader: Option<&str>) -> Result<(Vec<ResultRow>, String)> {
+    graded_results(store, run, &stored_plan(store, run)?, grader).map_err(|e| miette!("{e}"))
 }
 
-pub fn runs_compare(store_path: &Path, a: &str, b: &str, grader: Option<&str>, format: crate::cli::TableFormat) -> Result<ExitCode> {
+pub fn runs_compare(store_path: &Path, a: &str, b: &str, grader: Option<&str>, format: TableFormat) -> Result<ExitCode> {
     let store = open_store(store_path)?;
     let (ra, grader_name) = run_results(&store, a, grader)?;
     let (rb, _) = run_results(&store, b, Some(&grader_name))?;
     let rows = benchcards_stats::paired::compare(&ra, &rb, CONFIDENCE);
     if rows.is_empty() {
-        return Err(miette::miette!("the two runs share no graded samples (same condition, unit and epoch)"));
+        return Err(miette!("the two runs share no graded samples (same condition, unit and epoch)"));
     }
     match format {
-        crate::cli::TableFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({"run_a": a, "run_b": b, "grader": grader_name, "conditions": rows}))
-                .into_diagnostic()?
-        ),
-        _ => {
-            let mut t = benchcards_report::Table::new(&[
-                "Condition",
-                "n (paired)",
-                "A",
-                "B",
-                "A − B (points)",
-                "95% CI",
-                "McNemar p (exact; mid-p)",
-            ])
-            .titled(format!("`{a}` vs `{b}`, graded by `{grader_name}`"));
-            for r in &rows {
-                t.row(vec![
-                    r.condition.clone(),
-                    r.n.to_string(),
-                    format!("{:.1}%", r.score_a * 100.0),
-                    format!("{:.1}%", r.score_b * 100.0),
-                    format!("{:.1}", r.difference * 100.0),
-                    format!("{:.1} to {:.1}", r.ci[0] * 100.0, r.ci[1] * 100.0),
-                    match (r.mcnemar_exact_p, r.mcnemar_mid_p) {
-                        (Some(e), Some(m)) => format!("{e:.4}; {m:.4}"),
-                        _ => "—".into(),
-                    },
-                ]);
-            }
-            println!("{}", if format == crate::cli::TableFormat::Md { t.to_markdown() } else { t.to_text() });
-        }
+        TableFormat::Json => print_json(&serde_json::json!({"run_a": a, "run_b": b, "grader": grader_name, "conditions": rows}))?,
+        _ => print_tables(format, &[paired_table(format!("`{a}` vs `{b}`, graded by `{grader_name}`"), &rows)]),
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// The results form as CSV, one row per graded sample.
-fn write_results_csv(rows: &[ResultRow]) -> Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in rows {
-        w.serialize(r).into_diagnostic()?;
-    }
-    Ok(String::from_utf8_lossy(&w.into_inner().map_err(|e| miette::miette!("{e}"))?).to_string())
-}
-
-pub fn runs_export(
-    store_path: &Path,
-    run: &str,
-    format: crate::cli::ExportFormat,
-    grader: Option<&str>,
-    output: Option<&Path>,
-) -> Result<ExitCode> {
+pub fn runs_export(store_path: &Path, run: &str, format: ExportFormat, grader: Option<&str>, output: Option<&Path>) -> Result<ExitCode> {
     let store = open_store(store_path)?;
     let (rows, grader) = run_results(&store, run, grader)?;
     let text = match format {
-        crate::cli::ExportFormat::Jsonl => rows.iter().map(|r| serde_json::to_string(r).unwrap_or_default() + "\n").collect::<String>(),
-        crate::cli::ExportFormat::Csv => write_results_csv(&rows)?,
+        ExportFormat::Jsonl => results_jsonl(&rows),
+        ExportFormat::Csv => results_csv(&rows).map_err(|e| miette!("{e}"))?,
     };
     write_output(output, &text)?;
     eprintln!("exported {} row(s) graded by `{grader}`", rows.len());

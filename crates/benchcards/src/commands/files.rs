@@ -1,14 +1,14 @@
 //! Commands about single files: taxonomy, check, schema, import, export, render.
 
-use super::{fail, write_output};
+use super::{fail, loaded, print_json, print_tables, shown, write_output};
 use crate::cli::{CheckFormat, RenderFormat, TableFormat};
-use crate::diagnostics::{FileReport, print_loaded};
-use benchcards_core::document::{DocKind, Document, Source, read_text};
-use benchcards_core::emit::to_yaml;
-use benchcards_core::schema::{file_name, rule_name, schema_text};
-use benchcards_core::{Card, Loaded, Profile, load_card, load_file, load_text, paper, taxonomy};
-use benchcards_report::Table;
-use benchcards_report::card::{card_html, card_markdown};
+use crate::diagnostics::{print_diagnostics, print_loaded};
+use benchcards_core::document::{DocKind, FileReport, Source, read_text};
+use benchcards_core::emit::document_yaml;
+use benchcards_core::results::FileProblems;
+use benchcards_core::schema::{file_name, schema_text};
+use benchcards_core::{Diagnostics, Loaded, load_card, load_file, load_text, paper, taxonomy};
+use benchcards_report::card::{card_html, card_markdown, taxonomy_json, taxonomy_tables};
 use miette::{IntoDiagnostic, Result, WrapErr, miette};
 use serde_json::json;
 use std::path::Path;
@@ -16,71 +16,16 @@ use std::process::ExitCode;
 
 pub fn taxonomy_cmd(format: TableFormat) -> Result<ExitCode> {
     let t = taxonomy();
-    let group_tables = || {
-        t.groups.iter().map(|g| {
-            let kind = format!("{:?}", g.kind).to_lowercase();
-            let mut table =
-                Table::new(&["Dimension", "Rule", "Value", "Definition"]).titled(format!("{} — {} assumption: {}", g.id, kind, g.question));
-            for id in &g.dimensions {
-                let Some(d) = t.dimension(id) else { continue };
-                let mut rule = rule_name(d.rule).to_string();
-                if let Some(end) = &d.demanding {
-                    rule = format!("ordinal (demanding end: {end})");
-                }
-                if d.shares {
-                    rule.push_str(" with shares");
-                }
-                table.row(vec![d.id.clone(), rule, String::new(), d.question.clone()]);
-                for v in &d.values {
-                    table.row(vec![String::new(), String::new(), v.id.clone(), v.definition.clone()]);
-                }
-                for p in &d.patterns {
-                    table.row(vec![String::new(), String::new(), format!("{}…", p.prefix), p.definition.clone()]);
-                }
-            }
-            table
-        })
-    };
-    let mut flags = Table::new(&["Flag", "Value", "Definition"]).titled("Quality flags (shown, not compared)");
-    for f in &t.flags {
-        flags.row(vec![f.id.clone(), String::new(), f.question.clone()]);
-        for v in &f.values {
-            flags.row(vec![String::new(), v.id.clone(), v.definition.clone()]);
-        }
+    if format == TableFormat::Json {
+        print_json(&taxonomy_json(t))?;
+        return Ok(ExitCode::SUCCESS);
     }
-    match format {
-        TableFormat::Json => {
-            let value = json!({
-                "groups": t.groups.iter().map(|g| json!({"id": g.id, "kind": g.kind, "title": g.title, "question": g.question, "dimensions": g.dimensions})).collect::<Vec<_>>(),
-                "dimensions": t.dimensions.iter().map(|d| json!({
-                    "id": d.id, "group": d.group, "kind": t.kind_of(d), "question": d.question, "rule": d.rule,
-                    "demanding": d.demanding, "unordered": d.unordered, "shares": d.shares, "bias": d.bias,
-                    "next_step": d.next_step, "aliases": d.aliases, "patterns": d.patterns, "values": d.values,
-                })).collect::<Vec<_>>(),
-                "flags": t.flags,
-                "kinds": t.kinds,
-                "next_steps": t.next_steps,
-                "study_designs": t.study_designs,
-                "conditions": t.conditions,
-                "scores": {"verdicts": t.verdict_scores, "weights": t.weights},
-                "thresholds": {"mixture": t.mixture_thresholds, "set_superset_note_ratio": t.set_superset_note_ratio, "currency_broken_factor": t.currency_broken_factor, "share_sum_tolerance": t.share_sum_tolerance},
-            });
-            println!("{}", serde_json::to_string_pretty(&value).into_diagnostic()?);
-        }
-        TableFormat::Md => {
-            println!("# benchcards taxonomy\n");
-            for table in group_tables() {
-                println!("{}", table.to_markdown());
-            }
-            println!("{}", flags.to_markdown());
-        }
-        TableFormat::Table => {
-            for table in group_tables() {
-                println!("{}", table.to_text());
-            }
-            println!("{}", flags.to_text());
-        }
+    if format == TableFormat::Md {
+        println!("# benchcards taxonomy\n");
     }
+    let (groups, flags) = taxonomy_tables(t);
+    print_tables(format, &groups);
+    print_tables(format, &[flags]);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -91,7 +36,7 @@ pub fn check(files: &[std::path::PathBuf], format: CheckFormat) -> Result<ExitCo
     match format {
         CheckFormat::Json => {
             let files: Vec<FileReport> = loaded.iter().map(|(p, l)| FileReport::new(p, l)).collect();
-            println!("{}", serde_json::to_string_pretty(&json!({ "files": files })).into_diagnostic()?);
+            print_json(&json!({ "files": files }))?;
         }
         CheckFormat::Text => {
             for (path, l) in &loaded {
@@ -99,12 +44,7 @@ pub fn check(files: &[std::path::PathBuf], format: CheckFormat) -> Result<ExitCo
                 if !l.diagnostics.has_errors()
                     && let Some(doc) = &l.document
                 {
-                    let (kind, id) = match doc {
-                        Document::Card(c) => (DocKind::Card, &c.id),
-                        Document::Profile(p) => (DocKind::Profile, &p.id),
-                        Document::Plan(p) => (DocKind::Plan, &p.id),
-                    };
-                    println!("{path}: ok ({} `{id}`)", kind.noun());
+                    println!("{path}: ok ({} `{}`)", doc.kind().noun(), doc.id());
                 }
             }
             eprintln!("checked {} file(s): {errors} error(s), {warnings} warning(s)", loaded.len());
@@ -134,33 +74,13 @@ pub fn schema(out: &Path, check_only: bool) -> Result<ExitCode> {
     Ok(ExitCode::FAILURE)
 }
 
-pub fn card_yaml(card: &Card) -> String {
-    to_yaml(&json!({ "benchcard": card }))
-}
-
-pub fn profile_yaml(profile: &Profile) -> String {
-    to_yaml(&json!({ "deployment": profile }))
-}
-
 pub fn import(file: &Path, output: Option<&Path>, profile_out: Option<&Path>) -> Result<ExitCode> {
     let name = file.display().to_string();
-    let text = match read_text(file) {
-        Ok(t) => t,
-        Err(d) => {
-            eprintln!("{}", crate::diagnostics::render(&name, None, &d));
-            return Ok(ExitCode::FAILURE);
-        }
-    };
+    let text = read_text(file).map_err(|d| shown(FileProblems::new(file, None, Diagnostics(vec![d]))))?;
     let source = Source { name: name.clone(), yaml: 0..text.len(), text, markdown: false };
-    let imported = match paper::import(&source) {
-        Ok(i) => i,
-        Err(diags) => {
-            print_loaded(&name, &Loaded { source: Some(source), root: None, document: None, diagnostics: diags });
-            return Ok(ExitCode::FAILURE);
-        }
-    };
-    print_loaded(&name, &Loaded { source: Some(source), root: None, document: None, diagnostics: imported.diagnostics.clone() });
-    let yaml = card_yaml(&imported.card);
+    let imported = paper::import(&source).map_err(|d| shown(FileProblems::new(file, Some(&source.text), d)))?;
+    print_diagnostics(&name, Some(&source.text), &imported.diagnostics);
+    let yaml = document_yaml(DocKind::Card, &imported.card);
     // The converted card must itself pass `check`; anything else is a bug worth reporting.
     let reread = load_text("imported card", yaml.clone(), None, false);
     if reread.diagnostics.has_errors() {
@@ -169,17 +89,13 @@ pub fn import(file: &Path, output: Option<&Path>, profile_out: Option<&Path>) ->
     }
     write_output(output, &yaml)?;
     if let Some(p) = profile_out {
-        write_output(Some(p), &profile_yaml(&imported.profile))?;
+        write_output(Some(p), &document_yaml(DocKind::Profile, &imported.profile))?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn export(card_path: &Path, output: Option<&Path>) -> Result<ExitCode> {
-    let (card, loaded) = match load_card(card_path) {
-        Ok(x) => x,
-        Err(e) => return Ok(fail(e)),
-    };
-    print_loaded(&card_path.display().to_string(), &loaded);
+    let card = loaded(card_path, load_card)?;
     match paper::export(&card) {
         Ok(text) => {
             write_output(output, &text)?;
@@ -190,10 +106,7 @@ pub fn export(card_path: &Path, output: Option<&Path>) -> Result<ExitCode> {
 }
 
 pub fn render(card_path: &Path, format: RenderFormat, output: Option<&Path>) -> Result<ExitCode> {
-    let (card, loaded) = match load_card(card_path) {
-        Ok(x) => x,
-        Err(e) => return Ok(fail(e)),
-    };
+    let (card, loaded) = load_card(card_path).map_err(fail)?;
     print_loaded(&card_path.display().to_string(), &loaded);
     let text = match format {
         RenderFormat::Md => card_markdown(&card, loaded.source.as_ref().ok_or_else(|| miette!("no source text"))?),

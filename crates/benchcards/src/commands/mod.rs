@@ -1,18 +1,21 @@
-//! One function per command.
+//! One function per command, and what they share: a failure shown once, a data file read as
+//! a table, tables and JSON printed, files written atomically, the bundled registry.
 
 mod demo;
 mod eval;
 mod files;
-mod logs;
 mod report;
 mod stage1;
+mod stage2;
 mod stats;
 
-use crate::cli::{CardCommand, Command, ExportTarget, RegistryCommand, RunsCommand, StudyCommand};
-use crate::diagnostics::print_loaded;
-use benchcards_core::document::{Document, LoadError};
-use benchcards_core::{Card, Profile, load_text};
-use miette::{IntoDiagnostic, Result, WrapErr, miette};
+use crate::cli::{CardCommand, Command, ExportTarget, RegistryCommand, RunsCommand, StudyCommand, TableFormat};
+use crate::diagnostics::{print_diagnostics, print_loaded};
+use benchcards_core::document::{LoadError, load_documents};
+use benchcards_core::results::{FileProblems, StudyColumns, Tabular, read_table_file};
+use benchcards_core::{Card, Diagnostics, Loaded, Profile};
+use benchcards_report::Table;
+use miette::{IntoDiagnostic, Report, Result, WrapErr, miette};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -20,7 +23,75 @@ mod bundled {
     include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
 }
 
+/// A failure already shown where it is (a file's diagnostics): the command exits with status 1
+/// and says nothing more.
+#[derive(Debug)]
+pub struct Shown;
+
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the problems above")
+    }
+}
+
+impl std::error::Error for Shown {}
+impl miette::Diagnostic for Shown {}
+
+/// `e`, or when its problems were shown above, `instead` said after them.
+pub fn after_shown(e: Report, instead: impl FnOnce() -> Report) -> Report {
+    if e.downcast_ref::<Shown>().is_some() { instead() } else { e }
+}
+
+/// Prints a data file's problems; the command then stops with status 1.
+pub fn shown(p: FileProblems) -> Report {
+    print_diagnostics(&p.name, p.text.as_deref(), &p.diagnostics);
+    Shown.into()
+}
+
+/// Prints problems found in the text of the file at `path`; the command then stops.
+pub fn shown_in(path: &Path, text: &str, diagnostics: Diagnostics) -> Report {
+    shown(FileProblems::new(path, Some(text), diagnostics))
+}
+
+/// Prints why a card, profile or plan does not load; the command then stops with status 1.
+pub fn fail(e: LoadError) -> Report {
+    print_loaded(&e.path, &e.loaded);
+    Shown.into()
+}
+
+/// Loads a card, profile or plan with `load`, printing its warnings; its errors stop the command.
+pub fn loaded<T>(path: &Path, load: fn(&Path) -> Result<(T, Loaded), LoadError>) -> Result<T> {
+    let (value, loaded) = load(path).map_err(fail)?;
+    print_loaded(&path.display().to_string(), &loaded);
+    Ok(value)
+}
+
+/// Reads a data file as a table (JSONL or CSV by its extension), showing its problems.
+pub fn read_table(path: &Path) -> Result<(Tabular, String)> {
+    read_table_file(path).map_err(shown)
+}
+
+/// Prints tables as aligned text, or as Markdown when asked, each followed by a blank line.
+pub fn print_tables(format: TableFormat, tables: &[Table]) {
+    for t in tables {
+        println!("{}", if format == TableFormat::Md { t.to_markdown() } else { t.to_text() });
+    }
+}
+
+/// Prints a value as indented JSON.
+pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value).into_diagnostic()?);
+    Ok(())
+}
+
 pub fn run(command: Command) -> Result<ExitCode> {
+    match dispatch(command) {
+        Err(e) if e.downcast_ref::<Shown>().is_some() => Ok(ExitCode::FAILURE),
+        result => result,
+    }
+}
+
+fn dispatch(command: Command) -> Result<ExitCode> {
     match command {
         Command::Taxonomy { format } => files::taxonomy_cmd(format),
         Command::Check { files, format } => files::check(&files, format),
@@ -70,24 +141,24 @@ pub fn run(command: Command) -> Result<ExitCode> {
         } => stats::analyze(
             &data,
             &control,
-            [&participant_col, &arm_col, &scenario_col, &score_col],
+            &StudyColumns { participant: participant_col, arm: arm_col, scenario: scenario_col, score: score_col },
             simulated.as_deref(),
             simulated_condition.as_deref(),
             confidence,
             format,
         ),
         Command::Measure { logs: file, against, profile, output, columns, format } => {
-            logs::measure(&file, against.as_deref(), profile.as_deref(), output.as_deref(), &columns, format)
+            stage2::measure(&file, against.as_deref(), profile.as_deref(), output.as_deref(), &columns, format)
         }
         Command::Augment { dataset, queries, output, logs_contain_phi, columns } => {
-            logs::augment(&dataset, &queries, output.as_deref(), logs_contain_phi, &columns)
+            stage2::augment(&dataset, &queries, output.as_deref(), logs_contain_phi, &columns)
         }
         Command::Report { run, compare, decompose, path, uptake, store, output, audience, no_transcripts } => {
             report::report(report::Source::pick(run, compare, decompose, path, uptake), &store, &output, audience, no_transcripts)
         }
         Command::Serve { port, host, registry, runs } => serve(port, host, registry.as_deref(), runs),
         Command::Card { command: CardCommand::Derive { base, dataset, runs, store, output } } => {
-            logs::derive(&base, &dataset, &runs, &store, output.as_deref())
+            stage2::derive(&base, &dataset, &runs, &store, output.as_deref())
         }
         Command::Grade {
             responses,
@@ -183,57 +254,18 @@ pub fn write_file(path: &Path, text: &str) -> Result<()> {
     std::fs::rename(&tmp, path).into_diagnostic().wrap_err_with(|| format!("cannot write {}", path.display()))
 }
 
-pub fn fail(e: LoadError) -> ExitCode {
-    print_loaded(&e.path, &e.loaded);
-    ExitCode::FAILURE
-}
-
 /// Loads the bundled files, failing loudly if any does not pass `check` (a build defect).
 fn bundled_documents() -> Result<(Vec<Card>, Vec<Profile>)> {
-    let mut cards = Vec::new();
-    let mut profiles = Vec::new();
-    for (name, text) in bundled::CARDS.iter().chain(bundled::DEPLOYMENTS) {
-        let loaded = load_text(name, text.to_string(), None, name.ends_with(".md"));
-        if loaded.diagnostics.has_errors() {
-            print_loaded(name, &loaded);
-            return Err(miette!("bundled file {name} does not pass `check`"));
+    load_documents(bundled::CARDS.iter().chain(bundled::DEPLOYMENTS)).map_err(|e| {
+        if !e.loaded.diagnostics.has_errors() {
+            return miette!("bundled file {} is neither a card nor a deployment profile", e.path);
         }
-        match loaded.document {
-            Some(Document::Card(c)) => cards.push(c),
-            Some(Document::Profile(p)) => profiles.push(p),
-            _ => return Err(miette!("bundled file {name} is neither a card nor a deployment profile")),
-        }
-    }
-    Ok((cards, profiles))
-}
-
-/// The calendar date of a day count since 1970-01-01 (Hinnant's civil-from-days).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+        print_loaded(&e.path, &e.loaded);
+        miette!("bundled file {} does not pass `check`", e.path)
+    })
 }
 
 /// Today's date (UTC) as YYYY-MM-DD.
 pub fn today() -> String {
-    let days = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() / 86_400) as i64;
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn civil_dates() {
-        assert_eq!(super::civil_from_days(0), (1970, 1, 1));
-        assert_eq!(super::civil_from_days(20_782), (2026, 11, 25));
-        assert_eq!(super::civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(super::civil_from_days(-1), (1969, 12, 31));
-    }
+    benchcards_core::taxonomy::utc_date(std::time::SystemTime::now())
 }

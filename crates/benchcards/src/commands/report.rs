@@ -2,13 +2,11 @@
 //! (no external assets; prints well) or its Markdown twin; `--audience clinician` gives the
 //! one-page brief.
 
-use super::stats::{decomposition, uptake_table};
-use super::{today, write_output};
-use crate::cli::{Audience, ResultsArgs};
+use super::stats::{decompose_file, uptake_table};
+use super::{fail, today, write_output};
+use crate::cli::Audience;
 use benchcards_core::{load_card, load_profile};
 use benchcards_report::readiness::{Inputs, clinician_brief, team_report};
-use benchcards_stats::bootstrap::BootstrapSpec;
-use benchcards_stats::data::Weights;
 use benchcards_web::view::run_inputs;
 use miette::{Result, miette};
 use std::path::{Path, PathBuf};
@@ -59,27 +57,17 @@ pub fn report(source: Source, store_path: &Path, output: &Path, audience: Audien
             run_inputs(&store, &store_path.display().to_string(), &run, !no_transcripts).map_err(|e| miette!("{e}"))?
         }
         Source::Compare(card, deployment) => {
-            let card = match load_card(&card) {
-                Ok((c, _)) => c,
-                Err(e) => return Ok(super::fail(e)),
-            };
-            let profile = match load_profile(&deployment) {
-                Ok((p, _)) => p,
-                Err(e) => return Ok(super::fail(e)),
-            };
+            let card = load_card(&card).map_err(fail)?.0;
+            let profile = load_profile(&deployment).map_err(fail)?.0;
             Inputs { card: Some(card), profile: Some(profile), ..Default::default() }
         }
         Source::Decompose(results, path, uptake) => {
-            let input = ResultsArgs::new(results);
-            let (loaded, spec, d) = match decomposition(&input, &path, None, Weights::Pooled, None, None, BootstrapSpec::default())? {
-                Ok(x) => x,
-                Err(code) => return Ok(code),
-            };
+            let (loaded, spec, d) = decompose_file(&results, &path)?;
             Inputs {
                 uptake: uptake.map(|pair| uptake_table(&loaded, &pair, spec.bootstrap.confidence)).transpose()?,
                 decomposition: Some(d),
                 provenance: vec![
-                    format!("results {}", input.results.display()),
+                    format!("results {}", results.display()),
                     format!("bootstrap: {} resamples, seed {}", spec.bootstrap.resamples, spec.bootstrap.seed),
                 ],
                 ..Default::default()

@@ -1,60 +1,23 @@
 //! Statistics commands: decompose, gate, study power, study analyze. They read the files, call
 //! benchcards-stats and print.
 
-use super::write_output;
+use super::{Shown, fail, print_json, print_tables, read_table, shown, shown_in, write_output};
 use crate::cli::{BootstrapArgs, FAIL_ON_EXIT, GateFailOn, ResultsArgs, TableFormat};
-use crate::diagnostics::print_diagnostics;
 use benchcards_assess::readiness::readiness;
-use benchcards_core::document::read_data;
-use benchcards_core::results::{ResultColumns, Tabular, condition_meta, read_results, read_tabular};
-use benchcards_core::{Diagnostic, Diagnostics, Pos, load_card, load_profile, taxonomy};
-use benchcards_report::Table;
-use benchcards_report::decompose::{markdown, text, waterfall_svg};
+use benchcards_core::results::{ResultColumns, ResultsData, ResultsError, StudyColumns, read_results, read_results_file, read_study};
+use benchcards_core::{load_card, load_profile, taxonomy};
+use benchcards_report::decompose::{calibration_line, markdown, power_details, power_table, study_tables, text, waterfall_svg};
 use benchcards_report::readiness::{published_sources, readiness_table};
 use benchcards_stats::bootstrap::{BootstrapSpec, Scheme};
-use benchcards_stats::data::{Data, ResultRow, Weights, gather};
-use benchcards_stats::decompose::{ConditionMeta, DecomposeSpec, Decomposition, decompose as run_decompose};
-use benchcards_stats::study::{self, PowerDesign, Solve, StudyCounts, Uptake, power_analysis, uptake_between};
+use benchcards_stats::data::{ResultRow, Weights};
+use benchcards_stats::decompose::{DecomposeSpec, Decomposition, decompose as run_decompose};
+use benchcards_stats::study::{self, PowerDesign, Solve, Uptake, power_analysis, uptake_between};
 use miette::{IntoDiagnostic, Result, miette};
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
-/// Reads a data file as a table, printing any problem with its position.
-fn read_table(path: &Path) -> Result<(Tabular, String), ExitCode> {
-    let name = path.display().to_string();
-    let text = read_data(path).map_err(|d| {
-        print_diagnostics(&name, None, &Diagnostics(vec![d]));
-        ExitCode::FAILURE
-    })?;
-    let jsonl = matches!(path.extension().and_then(|e| e.to_str()), Some("jsonl" | "ndjson"));
-    match read_tabular(&text, jsonl) {
-        Ok(t) => Ok((t, text)),
-        Err(d) => {
-            print_diagnostics(&name, Some(&text), &d);
-            Err(ExitCode::FAILURE)
-        }
-    }
-}
-
 impl ResultsArgs {
-    /// A results file with the default column names and no condition metadata file.
-    pub(super) fn new(results: PathBuf) -> Self {
-        let c = ResultColumns::default();
-        ResultsArgs {
-            results,
-            unit_col: c.unit,
-            condition_col: c.condition,
-            score_col: c.score,
-            pair_col: c.pair,
-            replicate_col: c.replicate,
-            cluster_col: None,
-            stratum_col: c.stratum,
-            weight_col: c.weight,
-            condition_meta: None,
-        }
-    }
-
     fn columns(&self) -> ResultColumns {
         ResultColumns {
             unit: self.unit_col.clone(),
@@ -69,43 +32,20 @@ impl ResultsArgs {
     }
 }
 
-pub(super) struct Loaded {
-    data: Data,
-    meta: Vec<ConditionMeta>,
-}
-
-fn load(input: &ResultsArgs) -> Result<Loaded, ExitCode> {
-    let (table, text) = read_table(&input.results)?;
-    let name = input.results.display().to_string();
-    let cols = input.columns();
-    let located = read_results(&table, &cols, input.cluster_col.is_some()).map_err(|d| {
-        print_diagnostics(&name, Some(&text), &d);
-        ExitCode::FAILURE
-    })?;
-    let (lines, rows): (Vec<usize>, Vec<ResultRow>) = located.into_iter().map(|l| (l.line, l.row)).unzip();
-    let data = gather(&rows).map_err(|e| {
-        let line = lines.get(e.row).copied().unwrap_or(1);
-        print_diagnostics(&name, Some(&text), &Diagnostics(vec![Diagnostic::error(Pos { line, column: 1, index: 0 }, e.message)]));
-        ExitCode::FAILURE
-    })?;
-    let file = input.condition_meta.as_deref().map(read_meta_table).transpose()?;
-    let meta = condition_meta(taxonomy(), &data.conditions, &table, &cols.condition, file.as_ref()).map_err(|e| {
-        eprintln!("error: {e}");
-        ExitCode::FAILURE
-    })?;
-    Ok(Loaded { data, meta })
-}
-
-/// A condition metadata file (`--condition-meta`): a table with a `condition` column.
-fn read_meta_table(path: &Path) -> Result<Tabular, ExitCode> {
-    let (table, text) = read_table(path)?;
-    if table.column("condition").is_none() {
-        let d = Diagnostic::error(Pos { line: 1, column: 1, index: 0 }, "no `condition` column")
-            .expected("columns condition, model, grader, unit_source, relaxes, proxy");
-        print_diagnostics(&path.display().to_string(), Some(&text), &Diagnostics(vec![d]));
-        return Err(ExitCode::FAILURE);
+/// Shows why a results file cannot be used; the command then stops with status 1.
+fn shown_results(e: ResultsError) -> miette::Report {
+    match e {
+        ResultsError::File(p) => shown(p),
+        ResultsError::Meta(message) => {
+            eprintln!("error: {message}");
+            Shown.into()
+        }
     }
-    Ok(table)
+}
+
+/// Reads the results file named on the command line, with its columns and condition metadata.
+fn load(input: &ResultsArgs) -> Result<ResultsData> {
+    read_results_file(&input.results, &input.columns(), input.cluster_col.is_some(), input.condition_meta.as_deref()).map_err(shown_results)
 }
 
 /// The bootstrap asked for; without `--bootstrap`, the cluster scheme when a cluster column is
@@ -121,30 +61,21 @@ fn bootstrap_spec(boot: &BootstrapArgs, clustered: bool) -> BootstrapSpec {
     }
 }
 
-fn run(loaded: &Loaded, spec: &DecomposeSpec) -> Result<Decomposition> {
-    run_decompose(&loaded.data, spec).map_err(|e| miette!("{e}"))
-}
-
-/// Reads a results file and decomposes it: the loaded data, the spec used, and the result.
-/// A file problem has been printed when the inner result is an exit code.
-pub(super) fn decomposition(
-    input: &ResultsArgs,
+/// Decomposes results along `path` under the weights asked for (`--weights case-mix` takes a
+/// profile's `case_mix`, which also standardises): the spec used, and the result.
+fn decomposition(
+    loaded: &ResultsData,
     path: &[String],
     reference: Option<&str>,
     weights: Weights,
     case_mix: Option<&Path>,
     shapley: Option<Vec<String>>,
     bootstrap: BootstrapSpec,
-) -> Result<Result<(Loaded, DecomposeSpec, Decomposition), ExitCode>> {
-    let loaded = match load(input) {
-        Ok(l) => l,
-        Err(code) => return Ok(Err(code)),
-    };
+) -> Result<(DecomposeSpec, Decomposition)> {
     let mix = match case_mix {
-        Some(p) => match load_profile(p) {
-            Ok((profile, _)) if !profile.case_mix.is_empty() => Some(Weights::CaseMix(profile.case_mix.into_iter().collect())),
-            Ok(_) => return Err(miette!("{} has no `case_mix`", p.display())),
-            Err(e) => return Ok(Err(super::fail(e))),
+        Some(p) => match load_profile(p).map_err(fail)? {
+            (profile, _) if !profile.case_mix.is_empty() => Some(Weights::CaseMix(profile.case_mix.into_iter().collect())),
+            _ => return Err(miette!("{} has no `case_mix`", p.display())),
         },
         None => None,
     };
@@ -160,12 +91,20 @@ pub(super) fn decomposition(
         standardise_with: mix.unwrap_or(Weights::Equal),
         ..DecomposeSpec::new(path.to_vec(), loaded.meta.clone(), taxonomy().outcome_groups())
     };
-    let d = run(&loaded, &spec)?;
-    Ok(Ok((loaded, spec, d)))
+    let d = run_decompose(&loaded.data, &spec).map_err(|e| miette!("{e}"))?;
+    Ok((spec, d))
+}
+
+/// A results file (the results form's own column names) decomposed along `path` with the
+/// defaults of `decompose`: the data read, the spec used and the result.
+pub(super) fn decompose_file(results: &Path, path: &[String]) -> Result<(ResultsData, DecomposeSpec, Decomposition)> {
+    let loaded = read_results_file(results, &ResultColumns::default(), false, None).map_err(shown_results)?;
+    let (spec, d) = decomposition(&loaded, path, None, Weights::Pooled, None, None, BootstrapSpec::default())?;
+    Ok((loaded, spec, d))
 }
 
 /// The uptake table of MODEL_CONDITION,PERSON_CONDITION: the same units graded under both.
-pub(super) fn uptake_table(loaded: &Loaded, pair: &[String], confidence: f64) -> Result<Uptake> {
+pub(super) fn uptake_table(loaded: &ResultsData, pair: &[String], confidence: f64) -> Result<Uptake> {
     let [m, p] = pair else { return Err(miette!("--uptake takes MODEL_CONDITION,PERSON_CONDITION")) };
     uptake_between(&loaded.data, m, p, confidence).map_err(|e| miette!("{e}"))
 }
@@ -183,11 +122,8 @@ pub fn decompose(
     format: TableFormat,
     chart: Option<&Path>,
 ) -> Result<ExitCode> {
-    let bootstrap = bootstrap_spec(boot, input.cluster_col.is_some());
-    let (loaded, spec, d) = match decomposition(input, path, reference, weights, case_mix, shapley, bootstrap)? {
-        Ok(x) => x,
-        Err(code) => return Ok(code),
-    };
+    let loaded = load(input)?;
+    let (spec, d) = decomposition(&loaded, path, reference, weights, case_mix, shapley, bootstrap_spec(boot, input.cluster_col.is_some()))?;
     let up = uptake.map(|pair| uptake_table(&loaded, &pair, spec.bootstrap.confidence)).transpose()?;
     match format {
         TableFormat::Table => print!("{}", text(&d, up.as_ref())),
@@ -195,7 +131,7 @@ pub fn decompose(
         TableFormat::Json => {
             let mut v = serde_json::to_value(&d).into_diagnostic()?;
             v["uptake"] = serde_json::to_value(&up).into_diagnostic()?;
-            println!("{}", serde_json::to_string_pretty(&v).into_diagnostic()?);
+            print_json(&v)?;
         }
     }
     if let Some(chart) = chart {
@@ -213,31 +149,18 @@ pub fn gate(
     format: TableFormat,
     fail_on: Option<GateFailOn>,
 ) -> Result<ExitCode> {
-    let profile = match load_profile(deployment) {
-        Ok((p, _)) => p,
-        Err(e) => return Ok(super::fail(e)),
-    };
-    let card = match card.map(load_card).transpose() {
-        Ok(c) => c.map(|(c, _)| c),
-        Err(e) => return Ok(super::fail(e)),
-    };
-    let loaded = match load(input) {
-        Ok(l) => l,
-        Err(code) => return Ok(code),
-    };
-    let spec = DecomposeSpec {
-        bootstrap: bootstrap_spec(boot, input.cluster_col.is_some()),
-        ..DecomposeSpec::new(path.to_vec(), loaded.meta.clone(), taxonomy().outcome_groups())
-    };
-    let d = run(&loaded, &spec)?;
-    let tolerances: Vec<(String, f64)> = profile.groups.iter().filter_map(|(g, s)| s.tolerance.map(|t| (g.clone(), t))).collect();
+    let profile = load_profile(deployment).map_err(fail)?.0;
+    let card = card.map(load_card).transpose().map_err(fail)?.map(|(c, _)| c);
+    let loaded = load(input)?;
+    let bootstrap = bootstrap_spec(boot, input.cluster_col.is_some());
+    let (_, d) = decomposition(&loaded, path, None, Weights::Pooled, None, None, bootstrap)?;
     let cmp = card.as_ref().map(|c| benchcards_assess::compare(taxonomy(), c, &profile));
-    let rows = readiness(&profile, cmp.as_ref(), &study::group_gates(&d, &tolerances));
+    let rows = readiness(&profile, cmp.as_ref(), &study::group_gates(&d, &profile.tolerances()));
     let any_fail = rows.iter().any(|r| r.run_fails());
     match format {
         TableFormat::Json => {
             let value = json!({"deployment": {"id": profile.id}, "card": card.as_ref().map(|c| &c.id), "estimand": d.estimand, "gates": rows, "warnings": d.warnings});
-            println!("{}", serde_json::to_string_pretty(&value).into_diagnostic()?)
+            print_json(&value)?
         }
         _ => {
             let t = readiness_table(
@@ -245,8 +168,7 @@ pub fn gate(
                 &rows,
                 false,
             );
-            let out = if format == TableFormat::Md { t.to_markdown() } else { t.to_text() };
-            println!("{out}");
+            print_tables(format, &[t]);
             let sources = published_sources(&rows);
             if !sources.is_empty() {
                 println!("Published figures from: {}.", sources.join("; "));
@@ -298,33 +220,14 @@ pub fn power(
         }
     };
     let r = power_analysis(design, p, margin, alpha, solve, deff);
-    let mut facts: Vec<(String, String)> = Vec::new();
-    if let Some(h) = r.cohens_h {
-        facts.push(("Cohen's h".into(), format!("{h:.6}")));
-    }
-    if design == PowerDesign::Noninferiority {
-        facts.push(("test".into(), format!("one-sided at α = {alpha}: the new arm is not worse than the reference by more than {margin}")));
-    }
+    let details = power_details(&r, margin);
     match format {
         TableFormat::Json => {
             let mut value = serde_json::to_value(&r).into_diagnostic()?;
-            value["details"] = facts.iter().map(|(k, v)| json!({k: v})).collect();
-            println!("{}", serde_json::to_string_pretty(&value).into_diagnostic()?)
+            value["details"] = details.iter().map(|(k, v)| json!({k: v})).collect();
+            print_json(&value)?
         }
-        _ => {
-            let mut t = Table::new(&["Quantity", "Value"]);
-            t.row(vec!["alpha (two-sided unless stated)".into(), format!("{alpha}")]);
-            t.row(vec!["power".into(), format!("{:.4}", r.power)]);
-            t.row(vec![r.unit.into(), format!("{:.2} (use {})", r.n, r.n_rounded_up)]);
-            if let (Some(d), Some(c)) = (r.design_effect, r.n_with_design_effect) {
-                t.row(vec!["design effect".into(), format!("{d:.3}")]);
-                t.row(vec![format!("{} with the design effect", r.unit), format!("{c}")]);
-            }
-            for (k, v) in facts {
-                t.row(vec![k, v]);
-            }
-            println!("{}", if format == TableFormat::Md { t.to_markdown() } else { t.to_text() });
-        }
+        _ => print_tables(format, &[power_table(&r, &details)]),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -332,63 +235,23 @@ pub fn power(
 pub fn analyze(
     data: &Path,
     control: &str,
-    cols: [&String; 4],
+    cols: &StudyColumns,
     simulated: Option<&Path>,
     simulated_condition: Option<&str>,
     confidence: f64,
     format: TableFormat,
 ) -> Result<ExitCode> {
     const NOTE: &str = "rows are treated as independent; when participants answer several scenarios, use `decompose --cluster-col participant` for cluster-bootstrap intervals";
-    let (table, text) = match read_table(data) {
-        Ok(x) => x,
-        Err(code) => return Ok(code),
-    };
-    let name = data.display().to_string();
-    let mut idx = Vec::new();
-    for (c, flag) in cols.iter().zip(["--participant-col", "--arm-col", "--scenario-col", "--score-col"]) {
-        match table.require(c, Some(flag)) {
-            Ok(i) => idx.push(i),
-            Err(d) => {
-                print_diagnostics(&name, Some(&text), &Diagnostics(vec![d]));
-                return Ok(ExitCode::FAILURE);
-            }
-        }
-    }
-    let mut counts = StudyCounts::default();
-    let mut diags = Diagnostics::default();
-    for row in &table.rows {
-        let get = |i: usize| row.values.get(i).cloned().flatten();
-        let (Some(arm), Some(scenario), Some(score)) = (get(idx[1]), get(idx[2]), get(idx[3])) else {
-            diags.push(Diagnostic::error(Pos { line: row.line, column: 1, index: 0 }, "a row without arm, scenario or score"));
-            continue;
-        };
-        match score.parse::<f64>() {
-            Ok(s) if s == 0.0 || s == 1.0 => counts.add(arm, scenario, s == 1.0),
-            _ => diags.push(
-                Diagnostic::error(Pos { line: row.line, column: row.columns[idx[3]], index: 0 }, format!("score `{score}` is not 0 or 1"))
-                    .expected("a graded score, 0 or 1"),
-            ),
-        }
-    }
-    if diags.has_errors() {
-        print_diagnostics(&name, Some(&text), &diags);
-        return Ok(ExitCode::FAILURE);
-    }
+    let (table, text) = read_table(data)?;
+    let counts = read_study(&table, cols).map_err(|d| shown_in(data, &text, d))?;
     let analysis = counts.analyze(control, confidence).map_err(|e| miette!("{e}"))?;
     // Calibration: simulated per-scenario rates against the model arms' human rates.
     let calib = match simulated {
         Some(path) => {
-            let (st, stext) = match read_table(path) {
-                Ok(x) => x,
-                Err(code) => return Ok(code),
-            };
-            let rows: Vec<ResultRow> = match read_results(&st, &ResultColumns::default(), false) {
-                Ok(r) => r.into_iter().map(|l| l.row).filter(|r| simulated_condition.is_none_or(|c| r.condition == c)).collect(),
-                Err(d) => {
-                    print_diagnostics(&path.display().to_string(), Some(&stext), &d);
-                    return Ok(ExitCode::FAILURE);
-                }
-            };
+            let (table, text) = read_table(path)?;
+            let rows = read_results(&table, &ResultColumns::default(), false).map_err(|d| shown_in(path, &text, d))?;
+            let rows: Vec<ResultRow> =
+                rows.into_iter().map(|l| l.row).filter(|r| simulated_condition.is_none_or(|c| r.condition == c)).collect();
             counts.calibration(control, &rows)
         }
         None => None,
@@ -398,42 +261,12 @@ pub fn analyze(
             let mut value = serde_json::to_value(&analysis).into_diagnostic()?;
             value["calibration"] = serde_json::to_value(&calib).into_diagnostic()?;
             value["note"] = NOTE.into();
-            println!("{}", serde_json::to_string_pretty(&value).into_diagnostic()?)
+            print_json(&value)?
         }
         _ => {
-            let pc = |x: f64| format!("{:.1}%", x * 100.0);
-            let interval = |[lo, hi]: [f64; 2]| format!("{} to {}", pc(lo), pc(hi));
-            // Counts are numbers with a fraction in the JSON (`12.0`), and shown as there.
-            let right_of = |x: f64, n: f64| format!("{x:?} / {n:?}");
-            let mut t =
-                Table::new(&["Arm", "Right / n", "Rate", "95% CI", "χ² vs control (p)", "OR control / arm (95% CI)"]).titled("Per arm");
-            for a in &analysis.arms {
-                let (chi, or) = match &a.vs_control {
-                    Some(v) => (
-                        format!("{:.2} ({:.4})", v.chi2, v.p),
-                        format!("{:.2} ({:.2} to {:.2})", v.odds_ratio_control_over_arm, v.or_ci[0], v.or_ci[1]),
-                    ),
-                    None => ("control".into(), "—".into()),
-                };
-                t.row(vec![a.arm.clone(), right_of(a.x, a.n), pc(a.rate), interval(a.ci), chi, or]);
-            }
-            let mut s = Table::new(&["Arm", "Scenario", "Right / n", "Rate", "95% CI"]).titled("Per scenario");
-            for r in &analysis.scenarios {
-                s.row(vec![r.arm.clone(), r.scenario.clone(), right_of(r.x, r.n), pc(r.rate), interval(r.ci)]);
-            }
-            let md = format == TableFormat::Md;
-            for table in [t, s] {
-                println!("{}", if md { table.to_markdown() } else { table.to_text() });
-            }
-            match &calib {
-                Some(c) => println!(
-                    "Calibration (a diagnostic, never a correction): human = {:.3} + {:.3} (SE {:.3}) × simulated across {} scenarios; Spearman ρ = {:.3}",
-                    c.intercept, c.slope, c.slope_se, c.scenarios, c.spearman
-                ),
-                None if simulated.is_some() => {
-                    println!("Calibration: fewer than 3 scenarios in common, or no spread in the simulated rates")
-                }
-                None => {}
+            print_tables(format, &study_tables(&analysis));
+            if let Some(line) = calibration_line(calib.as_ref(), simulated.is_some()) {
+                println!("{line}");
             }
             println!("Note: {NOTE}.");
         }

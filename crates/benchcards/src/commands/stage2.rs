@@ -1,19 +1,20 @@
 //! Stage 2 from logs and the protocol update: `measure`, `augment` and `card derive`. None of
 //! them makes a network call.
 
-use super::eval::{load_dataset, run_results, stored_plan};
-use super::files::{card_yaml, profile_yaml};
-use super::today;
-use super::write_output;
+use super::eval::{load_dataset, stored_plan};
+use super::{Shown, fail, print_json, print_tables, shown, today, write_output};
 use crate::cli::{LogColumns, TableFormat};
 use crate::diagnostics::print_diagnostics;
-use benchcards_core::document::read_data;
-use benchcards_core::{Diagnostics, load_card, load_profile};
+use benchcards_core::document::{DocKind, read_data};
+use benchcards_core::emit::document_yaml;
+use benchcards_core::{load_card, load_profile};
 use benchcards_eval::dataset::{Augmentation, Dataset, parse_dataset, to_jsonl};
-use benchcards_eval::logs::{CsvColumns, Logs, augment as attach, read_csv, read_jsonl};
+use benchcards_eval::derive::{DatasetSource, derive_card, run_steps};
+use benchcards_eval::logs::{CsvColumns, Logs, augment as attach, is_csv};
 use benchcards_eval::measure::{Figure, Measurement, measure as measure_logs, to_profile, vocabulary};
+use benchcards_eval::results::graded_results;
 use benchcards_report::Table;
-use miette::{IntoDiagnostic, Result, miette};
+use miette::{Result, miette};
 use sha2::Digest;
 use std::path::Path;
 use std::process::ExitCode;
@@ -22,39 +23,23 @@ fn sha256_hex(text: &str) -> String {
     sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Whether a log file is CSV (by its extension); otherwise it is JSONL.
-fn is_csv(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()) == Some("csv")
-}
-
 /// Reads a log file (CSV by extension, else JSONL), printing every skipped line and the counts.
 /// Returns the logs and the file's text.
-fn read_logs(path: &Path, columns: &LogColumns) -> Result<(Logs, String), ExitCode> {
-    let name = path.display().to_string();
-    let text = read_data(path).map_err(|d| {
-        print_diagnostics(&name, None, &Diagnostics(vec![d]));
-        ExitCode::FAILURE
-    })?;
-    let logs = if is_csv(path) {
-        let cols = CsvColumns {
-            conversation: columns.id_col.clone(),
-            turn: columns.turn_col.clone(),
-            role: columns.role_col.clone(),
-            text: columns.text_col.clone(),
-            item: columns.item_col.clone(),
-        };
-        read_csv(&text, &cols).map_err(|d| {
-            print_diagnostics(&name, Some(&text), &d);
-            ExitCode::FAILURE
-        })?
-    } else {
-        read_jsonl(&text)
+fn read_logs(path: &Path, columns: &LogColumns) -> Result<(Logs, String)> {
+    let cols = CsvColumns {
+        conversation: columns.id_col.clone(),
+        turn: columns.turn_col.clone(),
+        role: columns.role_col.clone(),
+        text: columns.text_col.clone(),
+        item: columns.item_col.clone(),
     };
+    let (logs, text) = benchcards_eval::logs::read_logs(path, &cols).map_err(shown)?;
+    let name = path.display().to_string();
     print_diagnostics(&name, Some(&text), &logs.warnings);
     eprintln!("{name}: {} line(s) read, {} conversation(s) kept, {} line(s) skipped", logs.lines, logs.conversations.len(), logs.skipped);
     if logs.conversations.is_empty() {
         eprintln!("error: {name} holds no conversation with a message from the person");
-        return Err(ExitCode::FAILURE);
+        return Err(Shown.into());
     }
     Ok((logs, text))
 }
@@ -104,18 +89,9 @@ pub fn measure(
     columns: &LogColumns,
     format: TableFormat,
 ) -> Result<ExitCode> {
-    let (logs, _) = match read_logs(logs_path, columns) {
-        Ok(l) => l,
-        Err(code) => return Ok(code),
-    };
-    let against = match against.map(load_dataset).transpose() {
-        Ok(d) => d,
-        Err(code) => return Ok(code),
-    };
-    let base = match profile.map(load_profile).transpose() {
-        Ok(p) => p.map(|(p, _)| p),
-        Err(e) => return Ok(super::fail(e)),
-    };
+    let (logs, _) = read_logs(logs_path, columns)?;
+    let against = against.map(load_dataset).transpose()?;
+    let base = profile.map(load_profile).transpose().map_err(fail)?.map(|(p, _)| p);
     let vocab = register_vocabulary(against.as_ref())?;
     let m = measure_logs(&logs.conversations, against.as_ref(), &vocab);
     if !m.unknown_items.is_empty() {
@@ -124,17 +100,15 @@ pub fn measure(
     let name = logs_path.display().to_string();
     let (figures, dims) = measurement_tables(&m, &format!("Measured from {} conversation(s) in {name}", logs.conversations.len()));
     match format {
-        TableFormat::Table => println!("{}\n{}", figures.to_text(), dims.to_text()),
-        TableFormat::Md => println!("{}\n{}", figures.to_markdown(), dims.to_markdown()),
-        TableFormat::Json => {
-            let v = serde_json::json!({"logs": name, "lines": logs.lines, "conversations": logs.conversations.len(), "skipped": logs.skipped, "measurement": m});
-            println!("{}", serde_json::to_string_pretty(&v).into_diagnostic()?);
-        }
+        TableFormat::Json => print_json(
+            &serde_json::json!({"logs": name, "lines": logs.lines, "conversations": logs.conversations.len(), "skipped": logs.skipped, "measurement": m}),
+        )?,
+        _ => print_tables(format, &[figures, dims]),
     }
     if let Some(out) = output {
         let stem = logs_path.file_stem().map_or("logs".into(), |s| s.to_string_lossy().to_string());
         let p = to_profile(base, &m, &name, &stem);
-        write_output(Some(out), &profile_yaml(&p))?;
+        write_output(Some(out), &document_yaml(DocKind::Profile, &p))?;
         eprintln!("`benchcards compare CARD {}` now shows these dimensions as measured", out.display());
     }
     Ok(ExitCode::SUCCESS)
@@ -147,14 +121,8 @@ pub fn augment(
     declared_phi: Option<bool>,
     columns: &LogColumns,
 ) -> Result<ExitCode> {
-    let ds = match load_dataset(dataset) {
-        Ok(d) => d,
-        Err(code) => return Ok(code),
-    };
-    let (logs, text) = match read_logs(queries, columns) {
-        Ok(l) => l,
-        Err(code) => return Ok(code),
-    };
+    let ds = load_dataset(dataset)?;
+    let (logs, text) = read_logs(queries, columns)?;
     let provenance = Augmentation { logs: queries.display().to_string(), sha256: sha256_hex(&text), ..Default::default() };
     let name = queries.display();
     let logs_phi = match (declared_phi, logs.contains_phi) {
@@ -190,11 +158,11 @@ pub fn augment(
         report.unlinked
     );
     if !report.items_without.is_empty() {
-        let shown: Vec<&str> = report.items_without.iter().take(20).map(String::as_str).collect();
+        let listed: Vec<&str> = report.items_without.iter().take(20).map(String::as_str).collect();
         eprintln!(
             "{} item(s) have no conversation and keep their written queries: {}{}",
             report.items_without.len(),
-            shown.join(", "),
+            listed.join(", "),
             if report.items_without.len() > 20 { ", …" } else { "" }
         );
     }
@@ -205,15 +173,8 @@ pub fn augment(
 }
 
 pub fn derive(base: &Path, dataset: &Path, runs: &[String], store_path: &Path, output: Option<&Path>) -> Result<ExitCode> {
-    use benchcards_eval::derive::{DatasetSource, MeasuredStep, RunSteps, derive_card};
-    let (card, _) = match load_card(base) {
-        Ok(c) => c,
-        Err(e) => return Ok(super::fail(e)),
-    };
-    let ds = match load_dataset(dataset) {
-        Ok(d) => d,
-        Err(code) => return Ok(code),
-    };
+    let (card, _) = load_card(base).map_err(fail)?;
+    let ds = load_dataset(dataset)?;
     let text = read_data(dataset).map_err(|d| miette!("{}", d.message))?;
     let mut measured = Vec::new();
     if !runs.is_empty() {
@@ -221,35 +182,15 @@ pub fn derive(base: &Path, dataset: &Path, runs: &[String], store_path: &Path, o
             .map_err(|e| miette!("cannot open the run store {}: {e}", store_path.display()))?;
         for run in runs {
             let plan = stored_plan(&store, run)?;
-            let (rows, grader) = run_results(&store, run, None)?;
-            let (path, reference) = benchcards_eval::results::decomposition_path(&plan, &rows);
-            let d = benchcards_eval::results::decompose_results(&rows, &path, reference.as_deref(), benchcards_core::taxonomy())
-                .map_err(|e| miette!("cannot decompose run `{run}`: {e}"))?;
-            measured.push(RunSteps {
-                run: run.clone(),
-                model: plan.models.iter().map(|m| m.id.as_str()).collect::<Vec<_>>().join(", "),
-                grader,
-                store: store_path.display().to_string(),
-                conditions: plan.conditions.iter().map(|c| c.id.clone()).collect(),
-                steps: d
-                    .steps
-                    .iter()
-                    .map(|s| MeasuredStep {
-                        assumption: s.assumption.clone(),
-                        from: s.from.clone(),
-                        to: s.to.clone(),
-                        drop: s.contribution * 100.0,
-                        interval: [s.ci[0] * 100.0, s.ci[1] * 100.0],
-                        n: s.n as u64,
-                    })
-                    .collect(),
-            });
+            let (rows, grader) = graded_results(&store, run, &plan, None).map_err(|e| miette!("{e}"))?;
+            let steps = run_steps(run, &plan, &rows, grader, &store_path.display().to_string());
+            measured.push(steps.map_err(|e| miette!("cannot decompose run `{run}`: {e}"))?);
         }
     }
     let source = dataset.display().to_string();
     let sha = sha256_hex(&text);
     let derived = derive_card(&card, &ds, DatasetSource { path: &source, sha256: &sha }, &measured, &today());
-    write_output(output, &card_yaml(&derived))?;
+    write_output(output, &document_yaml(DocKind::Card, &derived))?;
     eprintln!(
         "derived `{}`: {} tested entr(ies) from {} run(s); check it with `benchcards check`",
         derived.id,
