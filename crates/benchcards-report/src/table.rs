@@ -2,6 +2,7 @@
 //! that shows rows builds a `Table`; JSON output is the command's own serde value.
 
 use crate::{escape_html, escape_inline_md, inline_html};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Default)]
 pub struct Table {
@@ -13,11 +14,19 @@ pub struct Table {
     /// In the text form, the last column wraps at word boundaries to this width, continuing
     /// under itself (0: no wrapping).
     pub wrap_last: usize,
+    /// In the HTML form, the table's class.
+    pub class: Option<String>,
+    /// In the HTML form, the first column heads its row (`<th scope="row">`).
+    pub row_headers: bool,
+    /// In the HTML form, where a cell links, by row and column (see `link`).
+    pub links: BTreeMap<(usize, usize), String>,
+    /// In the HTML form, a cell's inline style, by row and column (see `style`).
+    pub styles: BTreeMap<(usize, usize), String>,
 }
 
 impl Table {
     pub fn new(columns: &[&str]) -> Self {
-        Table { title: None, columns: columns.iter().map(|c| c.to_string()).collect(), rows: Vec::new(), max_cell: 0, wrap_last: 0 }
+        Table { columns: columns.iter().map(|c| c.to_string()).collect(), ..Table::default() }
     }
     pub fn titled(mut self, title: impl Into<String>) -> Self {
         self.title = Some(title.into());
@@ -25,6 +34,19 @@ impl Table {
     }
     pub fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells);
+    }
+    /// In the HTML form, makes a cell of the last row added a link to `href` (escaped, like the
+    /// cell's text); the text and Markdown forms show the text alone.
+    pub fn link(&mut self, column: usize, href: impl Into<String>) {
+        if let Some(row) = self.rows.len().checked_sub(1) {
+            self.links.insert((row, column), href.into());
+        }
+    }
+    /// In the HTML form, gives a cell of the last row added an inline style (escaped).
+    pub fn style(&mut self, column: usize, css: impl Into<String>) {
+        if let Some(row) = self.rows.len().checked_sub(1) {
+            self.styles.insert((row, column), css.into());
+        }
     }
 
     /// Aligned plain text. Cells are kept on one line; the last column is not padded.
@@ -108,9 +130,12 @@ impl Table {
         out
     }
 
-    /// An HTML table; every cell is escaped (`code` spans shown as code).
+    /// An HTML table; every cell, link and style is escaped (`code` spans shown as code).
     pub fn to_html(&self) -> String {
-        let mut out = String::from("<table>\n");
+        let mut out = match &self.class {
+            Some(class) => format!("<table class=\"{}\">\n", escape_html(class)),
+            None => String::from("<table>\n"),
+        };
         if let Some(t) = &self.title {
             out.push_str(&format!("<caption>{}</caption>\n", inline_html(t)));
         }
@@ -119,10 +144,16 @@ impl Table {
             out.push_str(&format!("<th scope=\"col\">{}</th>", escape_html(c)));
         }
         out.push_str("</tr></thead>\n<tbody>\n");
-        for row in &self.rows {
+        for (r, row) in self.rows.iter().enumerate() {
             out.push_str("<tr>");
-            for c in row {
-                out.push_str(&format!("<td>{}</td>", inline_html(c)));
+            for (c, cell) in row.iter().enumerate() {
+                let (open, close) = if self.row_headers && c == 0 { ("th scope=\"row\"", "th") } else { ("td", "td") };
+                let style = self.styles.get(&(r, c)).map_or(String::new(), |s| format!(" style=\"{}\"", escape_html(s)));
+                let text = match self.links.get(&(r, c)) {
+                    Some(href) => format!("<a href=\"{}\">{}</a>", escape_html(href), inline_html(cell)),
+                    None => inline_html(cell),
+                };
+                out.push_str(&format!("<{open}{style}>{text}</{close}>"));
             }
             out.push_str("</tr>\n");
         }
@@ -204,6 +235,21 @@ mod tests {
         let html = sample().to_html();
         assert!(html.contains("<td>&lt;b&gt;x&lt;/b&gt;</td>"), "{html}");
         assert!(!html.contains("<b>x"));
+    }
+
+    #[test]
+    fn html_links_styles_and_row_headers_are_escaped_and_only_in_html() {
+        let mut t = Table::new(&["Card", "Fit"]);
+        t.class = Some("heat\"map".into());
+        t.row_headers = true;
+        t.row(vec!["<evil>".into(), "0.5".into()]);
+        t.link(0, "/cards/a\"b?x=1&y=2");
+        t.style(1, "background:#fff\"");
+        let html = t.to_html();
+        assert!(html.contains("class=\"heat&quot;map\""), "{html}");
+        assert!(html.contains("<th scope=\"row\"><a href=\"/cards/a&quot;b?x=1&amp;y=2\">&lt;evil&gt;</a></th>"), "{html}");
+        assert!(html.contains("style=\"background:#fff&quot;\""), "{html}");
+        assert!(!t.to_text().contains("href") && !t.to_markdown().contains("href"));
     }
 
     #[test]

@@ -1,0 +1,226 @@
+//! The HTML pages of the registry (the filtered list, the heatmap, a card) and of the runs
+//! folder (the runs, one run's report), and what they read: the filtered cards, the run stores.
+
+use crate::shell::{Params, Shared, not_found, page, param, url_encode};
+use crate::{Site, view};
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::response::Response;
+use benchcards_assess::registry::overview;
+use benchcards_core::{Card, taxonomy};
+use benchcards_eval::store::Store;
+use benchcards_report::card::card_tables;
+use benchcards_report::readiness::team_report;
+use benchcards_report::{Report, Table, escape_html};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+// ---- registry ------------------------------------------------------------------------------
+
+/// A card's value for a dimension, as text.
+fn card_value(card: &Card, dim: &str) -> Option<String> {
+    card.dimensions.get(dim).and_then(|d| d.value.as_ref()).map(|v| v.ids().join(", "))
+}
+
+/// The cards matching `dim` = `value` (the value among the card's), or all.
+pub(crate) fn filtered<'a>(site: &'a Site, q: &[(String, String)]) -> Vec<&'a Card> {
+    let (dim, value) = (param(q, "dimension"), param(q, "value"));
+    site.cards
+        .iter()
+        .filter(|c| match (dim, value) {
+            (Some(d), Some(v)) => c.dimensions.get(d).and_then(|x| x.value.as_ref()).is_some_and(|x| x.ids().contains(&v)),
+            (Some(d), None) => c.dimensions.get(d).is_some_and(|x| x.value.is_some()),
+            _ => true,
+        })
+        .collect()
+}
+
+/// The registry's cards with a few telling dimensions, each name linking to its card.
+fn registry_table(cards: &[&Card]) -> Table {
+    let mut t = Table::new(&["Card", "Query author", "Interaction", "Decision", "Reference"]);
+    for c in cards {
+        let value = |d: &str| card_value(c, d).unwrap_or_else(|| "not stated".into());
+        t.row(vec![
+            c.name.clone(),
+            value("query_author"),
+            value("interaction_mode"),
+            value("decision_mediation"),
+            value("reference_standard"),
+        ]);
+        t.link(0, format!("/cards/{}", c.id));
+    }
+    t
+}
+
+pub(crate) async fn registry(State(site): Shared, Query(q): Params) -> Response {
+    let t = taxonomy();
+    let (dim, value) = (param(&q, "dimension"), param(&q, "value"));
+    let mut body = String::from(
+        "<h1>benchcards registry</h1>\n<p>What each benchmark assumes about who asks, what they say, how the conversation runs and who decides. Filter by a dimension's value, open a card, or describe your deployment in the <a href=\"/wizard\">wizard</a>.</p>\n",
+    );
+    body.push_str("<form method=\"get\" action=\"/\" class=\"filter\"><label for=\"dimension\">Dimension</label> <select id=\"dimension\" name=\"dimension\"><option value=\"\">any</option>");
+    for d in &t.dimensions {
+        let sel = if dim == Some(d.id.as_str()) { " selected" } else { "" };
+        body.push_str(&format!("<option value=\"{0}\"{sel}>{0}</option>", escape_html(&d.id)));
+    }
+    body.push_str(&format!(
+        "</select> <label for=\"value\">value</label> <input id=\"value\" name=\"value\" value=\"{}\" list=\"values\"> <button type=\"submit\">Filter</button></form>\n",
+        escape_html(value.unwrap_or(""))
+    ));
+    let cards = filtered(&site, &q);
+    body.push_str(&format!("<p>{} of {} card(s).</p>\n{}", cards.len(), site.cards.len(), registry_table(&cards).to_html()));
+    page("benchcards registry", &body)
+}
+
+/// The share of a group's dimensions a card states, as a colour from pale (none) to dark.
+fn heat(specified: usize, total: usize) -> String {
+    let share = if total == 0 { 0.0 } else { specified as f64 / total as f64 };
+    let light = 95.0 - 55.0 * share;
+    format!("background:hsl(210,60%,{light:.0}%);color:{}", if share > 0.6 { "#fff" } else { "#111" })
+}
+
+pub(crate) async fn heatmap(State(site): Shared) -> Response {
+    let t = taxonomy();
+    let o = overview(t, &site.cards);
+    let mut columns = vec!["Card"];
+    columns.extend(t.groups.iter().map(|g| g.id.as_str()));
+    let mut map = Table::new(&columns);
+    map.class = Some("heatmap".into());
+    map.row_headers = true;
+    for c in &o.cards {
+        let mut cells = vec![c.id.clone()];
+        cells.extend(c.groups.iter().map(|g| format!("{} ({}/{})", g.value.as_deref().unwrap_or("—"), g.specified, g.total)));
+        map.row(cells);
+        map.link(0, format!("/cards/{}", c.id));
+        for (i, g) in c.groups.iter().enumerate() {
+            map.style(i + 1, heat(g.specified, g.total));
+        }
+    }
+    let mut uncovered = Table::new(&["Dimension", "No card covers"]);
+    for d in o.dimensions.iter().filter(|d| !d.uncovered.is_empty()) {
+        uncovered.row(vec![d.id.clone(), d.uncovered.join(", ")]);
+    }
+    let body = format!(
+        "<h1>Registry heatmap</h1>\n<p>Cards × assumption groups. Each cell shows the group's first dimension and how many of its dimensions the card states; darker cells state more. Pale columns are where benchmarks are missing evidence.</p>\n{}<h2>Settings no card covers</h2>\n{}",
+        map.to_html(),
+        uncovered.to_html()
+    );
+    page("Registry heatmap", &body)
+}
+
+pub(crate) async fn card(State(site): Shared, UrlPath(id): UrlPath<String>) -> Response {
+    let Some(card) = site.cards.iter().find(|c| c.id == id) else { return not_found(&format!("No card `{id}` in the registry.")) };
+    let mut r = Report::new(&card.name);
+    r.paragraph(&format!("`{}` · {} · card by {}", card.id, card.citation, card.card_author));
+    if let Some(u) = &card.intended_use {
+        r.paragraph(u);
+    }
+    for t in card_tables(card) {
+        r.table(&t);
+    }
+    page(
+        &card.name,
+        &format!(
+            "{}<p><a href=\"/api/cards/{}\">This card as JSON</a> · <a href=\"/wizard?card={}\">Compare it with a deployment</a></p>",
+            r.fragment(),
+            escape_html(&card.id),
+            escape_html(&card.id)
+        ),
+    )
+}
+
+// ---- runs ----------------------------------------------------------------------------------
+
+/// The run stores in the runs folder, by file name (the only names a URL may use).
+fn stores(site: &Site) -> Vec<(String, PathBuf)> {
+    let Some(dir) = &site.runs else { return Vec::new() };
+    let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("sqlite"))
+                .filter_map(|p| Some((p.file_name()?.to_str()?.to_string(), p)))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// Every run in the runs folder's stores (opened read-only), as the API lists them.
+pub(crate) fn runs_json(site: &Site) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (name, path) in stores(site) {
+        let Ok(store) = Store::open_read_only(&path) else { continue };
+        for r in store.runs().unwrap_or_default() {
+            out.push(json!({"store": name, "run": r.id, "plan": r.plan_id, "status": r.status, "done": r.samples_done, "failed": r.samples_failed, "created": r.created}));
+        }
+    }
+    out
+}
+
+pub(crate) async fn runs(State(site): Shared) -> Response {
+    let mut body = String::from("<h1>Runs</h1>\n");
+    if site.runs.is_none() {
+        body.push_str("<p>No runs folder: start with <code>benchcards serve --runs DIR</code>, where DIR holds run stores (<code>*.sqlite</code>).</p>");
+        return page("Runs", &body);
+    }
+    let runs = runs_json(&site);
+    let mut t = Table::new(&["Run", "Store", "Plan", "Status", "Done", "Failed"]);
+    let mut links = Vec::new();
+    for r in &runs {
+        let s = |k: &str| r[k].as_str().map_or_else(|| r[k].to_string(), str::to_string);
+        links.push(format!(
+            "<li><a href=\"/runs/{}/{}\">{}</a> ({}, {})</li>",
+            url_encode(&s("store")),
+            url_encode(&s("run")),
+            escape_html(&s("run")),
+            escape_html(&s("plan")),
+            escape_html(&s("status"))
+        ));
+        t.row(vec![s("run"), s("store"), s("plan"), s("status"), s("done"), s("failed")]);
+    }
+    body.push_str(&format!("<ul>{}</ul>\n{}", links.join("\n"), t.to_html()));
+    page("Runs", &body)
+}
+
+pub(crate) async fn run(State(site): Shared, UrlPath((store_name, run)): UrlPath<(String, String)>) -> Response {
+    let Some((_, path)) = stores(&site).into_iter().find(|(n, _)| *n == store_name) else {
+        return not_found("No such run store in the runs folder.");
+    };
+    let Ok(store) = Store::open_read_only(&path) else { return not_found("The run store cannot be opened.") };
+    let inputs = match view::run_inputs(&store, &store_name, &run, true) {
+        Ok(i) => i,
+        Err(e) => return not_found(&e),
+    };
+    let r = team_report(&inputs, "waterfall.svg", &[format!("benchcards {}", env!("CARGO_PKG_VERSION"))]);
+    page(
+        &format!("Run {run}"),
+        &format!(
+            "<p class=\"meta\">Run <code>{}</code> in <code>{}</code>. The same report as a file: <code>benchcards report {} --store {} -o report.html</code></p>\n{}",
+            escape_html(&run),
+            escape_html(&store_name),
+            escape_html(&run),
+            escape_html(&store_name),
+            r.fragment()
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_registry_table_links_each_name_and_escapes_name_and_link() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../registry/bean-scenarios.yaml");
+        let (mut card, _) = benchcards_core::load_card(&path).unwrap();
+        card.id = "a\"><script>".into();
+        card.name = "<b>Bean</b> & co".into();
+        let html = registry_table(&[&card]).to_html();
+        assert!(
+            html.contains("<tr><td><a href=\"/cards/a&quot;&gt;&lt;script&gt;\">&lt;b&gt;Bean&lt;/b&gt; &amp; co</a></td><td>"),
+            "{html}"
+        );
+        assert!(!html.contains("<script>") && !html.contains("<b>"), "{html}");
+    }
+}
