@@ -87,10 +87,15 @@ impl Store {
     }
 
     /// Opens an existing store only to read it (the web UI): nothing is created, no table, no
-    /// journal mode set, so browsing a folder never writes to a file in it.
+    /// journal mode set, so browsing a folder never writes to a file in it; a database that is
+    /// not a benchcards run store is refused.
     pub fn open_read_only(path: &Path) -> rusqlite::Result<Store> {
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Only a benchcards run store: the tables and columns the readers use must be there.
+        conn.prepare("SELECT id, created, plan_id, plan_hash, plan_json, status FROM runs LIMIT 0")?;
+        conn.prepare("SELECT run_id, key, unit, item, condition, label, model, epoch, status, response, transcript FROM samples LIMIT 0")?;
+        conn.prepare("SELECT run_id, key, grader, score, detail FROM grades LIMIT 0")?;
         Ok(Store { conn, path: path.to_path_buf() })
     }
 

@@ -1,7 +1,7 @@
 //! The JSON API behind every page (`/api/...`), and its index page. Every endpoint is a GET and
 //! changes nothing.
 
-use crate::pages::{filtered, runs_json};
+use crate::pages::{blocking, filtered, runs_json};
 use crate::shell::{Params, Shared, page, param};
 use crate::wizard::profile_from;
 use axum::Json;
@@ -83,5 +83,5 @@ pub(crate) async fn profile_yaml(Query(q): Params) -> Response {
 }
 
 pub(crate) async fn runs(State(site): Shared) -> Json<Value> {
-    Json(json!(runs_json(&site)))
+    Json(json!(blocking(move || runs_json(&site).0).await.unwrap_or_default()))
 }

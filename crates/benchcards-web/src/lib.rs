@@ -43,16 +43,42 @@ pub struct Limits {
     pub max_body: u64,
     /// Longest time a response may take.
     pub time: std::time::Duration,
+    /// The port served, which a request's `Host` must name (`None`: any port, for tests).
+    pub port: Option<u16>,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_target: 8 * 1024, max_body: 64 * 1024, time: std::time::Duration::from_secs(10) }
+        Limits { max_target: 8 * 1024, max_body: 64 * 1024, time: std::time::Duration::from_secs(10), port: None }
     }
 }
 
-/// Refuses requests over the limits before they reach a page, and stops a page that takes too long.
+/// Whether a request's `Host` names this server: `localhost` or an address literal, with the
+/// port served. A name other than `localhost` is refused, so a page elsewhere cannot point its
+/// own name at this machine (DNS rebinding) and read the registry and runs through the browser.
+fn host_allowed(host: Option<&str>, port: Option<u16>) -> bool {
+    let Some(host) = host else { return false };
+    let (name, given_port) = match host.rsplit_once(':') {
+        Some((n, p)) if !n.is_empty() && !p.contains(']') => (n, p.parse::<u16>().ok()),
+        _ => (host, Some(80)),
+    };
+    let literal = name.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok();
+    (literal || name.eq_ignore_ascii_case("localhost")) && port.is_none_or(|p| given_port == Some(p))
+}
+
+/// Refuses requests over the limits, or for another host, before they reach a page; stops a
+/// page that takes too long; and gives every response the security headers.
 async fn enforce(State(limits): State<Limits>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut r = check(limits, req, next).await;
+    shell::secure(&mut r);
+    r
+}
+
+async fn check(limits: Limits, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok());
+    if !host_allowed(host, limits.port) {
+        return refused(StatusCode::MISDIRECTED_REQUEST, "This server answers only requests addressed to it by address or as localhost.");
+    }
     let target = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if target > limits.max_target {
         return refused(StatusCode::URI_TOO_LONG, &format!("The address is {target} bytes long; the limit is {}.", limits.max_target));
@@ -94,13 +120,25 @@ pub fn router(site: Site, limits: Limits) -> Router {
 /// Serves the site until the process ends.
 pub async fn serve(site: Site, addr: std::net::SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    eprintln!("benchcards serve: http://{}/", listener.local_addr()?);
-    axum::serve(listener, router(site, Limits::default())).await
+    let bound = listener.local_addr()?;
+    eprintln!("benchcards serve: http://{bound}/");
+    axum::serve(listener, router(site, Limits { port: Some(bound.port()), ..Limits::default() })).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_this_server_by_address_or_localhost_is_answered() {
+        for host in ["127.0.0.1:8080", "localhost:8080", "LOCALHOST:8080", "[::1]:8080", "192.168.1.7:8080"] {
+            assert!(host_allowed(Some(host), Some(8080)), "{host}");
+        }
+        for host in ["evil.example:8080", "evil.example", "127.0.0.1.nip.io:8080", "127.0.0.1:9999", "localhost", ""] {
+            assert!(!host_allowed(Some(host), Some(8080)), "{host}");
+        }
+        assert!(!host_allowed(None, Some(8080)));
+    }
 
     #[tokio::test]
     async fn a_page_that_takes_too_long_is_stopped() {

@@ -146,16 +146,34 @@ fn stores(site: &Site) -> Vec<(String, PathBuf)> {
     out
 }
 
-/// Every run in the runs folder's stores (opened read-only), as the API lists them.
-pub(crate) fn runs_json(site: &Site) -> Vec<Value> {
-    let mut out = Vec::new();
+/// Every run in the runs folder's stores (opened read-only), as the API lists them, and each
+/// `.sqlite` file that is not a readable run store with the reason.
+pub(crate) fn runs_json(site: &Site) -> (Vec<Value>, Vec<(String, String)>) {
+    let (mut out, mut skipped) = (Vec::new(), Vec::new());
     for (name, path) in stores(site) {
-        let Ok(store) = Store::open_read_only(&path) else { continue };
-        for r in store.runs().unwrap_or_default() {
-            out.push(json!({"store": name, "run": r.id, "plan": r.plan_id, "status": r.status, "done": r.samples_done, "failed": r.samples_failed, "created": r.created}));
+        let store = match Store::open_read_only(&path) {
+            Ok(s) => s,
+            Err(e) => {
+                skipped.push((name, format!("not a benchcards run store ({e})")));
+                continue;
+            }
+        };
+        match store.runs() {
+            Ok(runs) => {
+                for r in runs {
+                    out.push(json!({"store": name, "run": r.id, "plan": r.plan_id, "status": r.status, "done": r.samples_done, "failed": r.samples_failed, "created": r.created}));
+                }
+            }
+            Err(e) => skipped.push((name, format!("its runs cannot be read ({e})"))),
         }
     }
-    out
+    (out, skipped)
+}
+
+/// Runs `work` (file and database reads) off the async workers, so a slow file holds one
+/// blocking thread and the page's time limit still fires.
+pub(crate) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    tokio::task::spawn_blocking(work).await.ok()
 }
 
 pub(crate) async fn runs(State(site): Shared) -> Response {
@@ -164,7 +182,7 @@ pub(crate) async fn runs(State(site): Shared) -> Response {
         body.push_str("<p>No runs folder: start with <code>benchcards serve --runs DIR</code>, where DIR holds run stores (<code>*.sqlite</code>).</p>");
         return page("Runs", &body);
     }
-    let runs = runs_json(&site);
+    let Some((runs, skipped)) = blocking(move || runs_json(&site)).await else { return not_found("The runs folder cannot be read.") };
     let mut t = Table::new(&["Run", "Store", "Plan", "Status", "Done", "Failed"]);
     let mut links = Vec::new();
     for r in &runs {
@@ -180,17 +198,28 @@ pub(crate) async fn runs(State(site): Shared) -> Response {
         t.row(vec![s("run"), s("store"), s("plan"), s("status"), s("done"), s("failed")]);
     }
     body.push_str(&format!("<ul>{}</ul>\n{}", links.join("\n"), t.to_html()));
+    if !skipped.is_empty() {
+        let mut s = Table::new(&["File", "Not shown because"]).titled("Files in the runs folder that are not shown");
+        for (name, why) in skipped {
+            s.row(vec![name, why]);
+        }
+        body.push_str(&s.to_html());
+    }
     page("Runs", &body)
 }
 
 pub(crate) async fn run(State(site): Shared, UrlPath((store_name, run)): UrlPath<(String, String)>) -> Response {
-    let Some((_, path)) = stores(&site).into_iter().find(|(n, _)| *n == store_name) else {
-        return not_found("No such run store in the runs folder.");
-    };
-    let Ok(store) = Store::open_read_only(&path) else { return not_found("The run store cannot be opened.") };
-    let inputs = match view::run_inputs(&store, &store_name, &run, true) {
-        Ok(i) => i,
-        Err(e) => return not_found(&e),
+    let (name, id) = (store_name.clone(), run.clone());
+    let read = blocking(move || {
+        let (_, path) = stores(&site).into_iter().find(|(n, _)| *n == name).ok_or("No such run store in the runs folder.")?;
+        let store = Store::open_read_only(&path).map_err(|_| "The run store cannot be opened.".to_string())?;
+        view::run_inputs(&store, &name, &id, true)
+    })
+    .await;
+    let inputs = match read {
+        Some(Ok(i)) => i,
+        Some(Err(e)) => return not_found(&e),
+        None => return not_found("The run could not be read."),
     };
     let r = team_report(&inputs, "waterfall.svg", &[format!("benchcards {}", env!("CARGO_PKG_VERSION"))]);
     page(

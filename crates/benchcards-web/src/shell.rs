@@ -18,14 +18,23 @@ const NAV: &str = "<nav aria-label=\"Site\"><a href=\"/\">Registry</a> · <a hre
 pub(crate) fn page(title: &str, body: &str) -> Response {
     let html =
         html_page(title, &format!("{NAV}{body}")).replace("</head>", &format!("<script src=\"{WIZARD_JS_PATH}\" defer></script>\n</head>"));
-    let mut r = Html(html).into_response();
+    Html(html).into_response()
+}
+
+/// The headers every response carries, pages, JSON, YAML and script alike: nothing loads from
+/// elsewhere, no other site may frame it, no type is guessed, no address leaks onward.
+pub(crate) fn secure(r: &mut Response) {
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"),
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ),
     );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    r
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert("cross-origin-resource-policy", HeaderValue::from_static("same-origin"));
 }
 
 pub(crate) fn not_found(what: &str) -> Response {

@@ -241,6 +241,53 @@ async fn pages_and_api_answer_with_content() {
     // Reads only: nothing answers a POST.
     let post = reqwest::Client::new().post(format!("{}/wizard", s.base)).send().await.unwrap();
     assert_eq!(post.status().as_u16(), 405);
+    // The file that is no run store is listed with the reason it is not shown.
+    let (_, runs, _) = get(&format!("{}/runs", s.base)).await;
+    assert!(runs.contains("<td>empty.sqlite</td><td>not a benchcards run store"), "{runs}");
+}
+
+#[tokio::test]
+async fn every_response_is_guarded_and_only_this_server_is_answered() {
+    let s = server().await;
+    // Every kind of response carries the same security headers, refusals included.
+    for path in ["/", "/api/cards", "/api/taxonomy", "/static/wizard.js", &format!("/api/profile.yaml?{}", chatbot_query("")), "/nope"] {
+        let (_, _, h) = get(&format!("{}{path}", s.base)).await;
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'self'"), "{path}: {csp}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+    }
+    // A page that names another host (DNS rebinding: a site pointing its own name at this
+    // machine) gets no registry and no run.
+    for host in ["evil.example", "127.0.0.1.nip.io"] {
+        let r = reqwest::Client::new().get(format!("{}/api/runs", s.base)).header("host", host).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 421, "{host}");
+        assert_eq!(r.headers()["x-frame-options"], "DENY");
+        assert!(!r.text().await.unwrap().contains(&s.run), "{host}");
+    }
+    assert_eq!(reqwest::Client::new().get(format!("{}/api/runs", s.base)).header("host", "localhost").send().await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn a_run_whose_dataset_is_a_pipe_is_refused_at_once_without_stalling_the_server() {
+    // Opening a FIFO waits for a writer forever; the guarded reader refuses it before opening,
+    // and reads run off the server's workers.
+    let s = server().await;
+    let fifo = s.runs.path().join("dataset.jsonl");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let store = Store::open(&s.runs.path().join("piped.sqlite")).unwrap();
+    let plan = serde_json::json!({"version": 1, "id": "piped", "card": root().join("registry/bean-scenarios.yaml").display().to_string(),
+        "deployment": root().join("examples/deployments/patient-symptom-chatbot.yaml").display().to_string(),
+        "dataset": fifo.display().to_string(), "models": [{"id": "m", "provider": "mock"}], "conditions": [{"id": "vignette"}],
+        "graders": [{"kind": "conditions"}], "epochs": 1});
+    let run = store.create_run("piped", "h", &plan.to_string()).unwrap();
+    let t = std::time::Instant::now();
+    let (code, page, _) = get(&format!("{}/runs/piped.sqlite/{run}", s.base)).await;
+    assert_eq!(code, 404, "{page}");
+    assert!(page.contains("not a regular file"), "{page}");
+    assert!(t.elapsed() < std::time::Duration::from_secs(5), "answered at once: {:?}", t.elapsed());
+    assert_eq!(get(&format!("{}/", s.base)).await.0, 200, "the server still answers");
 }
 
 /// Headless Chromium, when present (required with CI set).
