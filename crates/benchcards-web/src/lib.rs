@@ -11,6 +11,7 @@
 
 mod api;
 mod assets;
+mod idle;
 mod pages;
 mod shell;
 pub mod view;
@@ -45,11 +46,19 @@ pub struct Limits {
     pub time: std::time::Duration,
     /// The port served, which a request's `Host` must name (`None`: any port, for tests).
     pub port: Option<u16>,
+    /// A connection that moves no byte for this long is closed.
+    pub idle: std::time::Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_target: 8 * 1024, max_body: 64 * 1024, time: std::time::Duration::from_secs(10), port: None }
+        Limits {
+            max_target: 8 * 1024,
+            max_body: 64 * 1024,
+            time: std::time::Duration::from_secs(10),
+            port: None,
+            idle: std::time::Duration::from_secs(30),
+        }
     }
 }
 
@@ -122,7 +131,12 @@ pub async fn serve(site: Site, addr: std::net::SocketAddr) -> std::io::Result<()
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     eprintln!("benchcards serve: http://{bound}/");
-    axum::serve(listener, router(site, Limits { port: Some(bound.port()), ..Limits::default() })).await
+    serve_on(listener, site, Limits { port: Some(bound.port()), ..Limits::default() }).await
+}
+
+/// Serves the site on a bound listener with these limits (connections idle past `idle` close).
+pub async fn serve_on(listener: tokio::net::TcpListener, site: Site, limits: Limits) -> std::io::Result<()> {
+    axum::serve(idle::IdleListener { listener, idle: limits.idle }, router(site, limits)).await
 }
 
 #[cfg(test)]

@@ -359,3 +359,26 @@ async fn pages_render_in_headless_chromium() {
     assert!(evil.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(root().join("target/screenshots/wizard.png").is_file());
 }
+
+#[tokio::test]
+async fn an_idle_connection_is_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let limits = Limits { idle: std::time::Duration::from_millis(300), ..Limits::default() };
+    tokio::spawn(benchcards_web::serve_on(listener, Site { cards: registry(), runs: None }, limits));
+    // Tens of thousands of connections that send nothing used to stay open until the server
+    // ran out of them; now each ends after the idle time.
+    let mut quiet = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let t = std::time::Instant::now();
+    let mut buf = [0u8; 16];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), quiet.read(&mut buf)).await.expect("closed by the server");
+    assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
+    assert!(t.elapsed() >= std::time::Duration::from_millis(250), "{:?}", t.elapsed());
+    // A connection that asks is answered as before.
+    let mut busy = tokio::net::TcpStream::connect(addr).await.unwrap();
+    busy.write_all(b"GET /api HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut reply = String::new();
+    busy.read_to_string(&mut reply).await.unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+}
