@@ -117,68 +117,74 @@ pub enum GateFailOn {
 #[derive(Subcommand)]
 pub enum StudyCommand {
     /// Sample size or power for a stage-4 study (or a stage-3 comparison).
-    Power {
-        #[arg(long, value_enum)]
-        design: PowerDesign,
-        /// Expected proportion in the first arm (independent, non-inferiority: the new arm).
-        #[arg(long)]
-        p1: Option<f64>,
-        /// Expected proportion in the second arm (the control or reference).
-        #[arg(long)]
-        p2: Option<f64>,
-        /// Paired: share of pairs right under the first condition only.
-        #[arg(long)]
-        p10: Option<f64>,
-        /// Paired: share of pairs right under the second condition only.
-        #[arg(long)]
-        p01: Option<f64>,
-        /// Non-inferiority margin (a proportion, e.g. 0.05).
-        #[arg(long)]
-        margin: Option<f64>,
-        #[arg(long, default_value_t = 0.05)]
-        alpha: f64,
-        /// Target power (solve for n); omit with --n to solve for power.
-        #[arg(long)]
-        power: Option<f64>,
-        /// Units per group (pairs for the paired design): solve for power.
-        #[arg(long)]
-        n: Option<f64>,
-        /// Units per cluster (e.g. scenarios per participant), for the design effect.
-        #[arg(long)]
-        cluster_size: Option<f64>,
-        /// Intra-cluster correlation, for the design effect.
-        #[arg(long)]
-        icc: Option<f64>,
-        #[arg(long, value_enum, default_value = "table")]
-        format: TableFormat,
-    },
+    Power(PowerArgs),
     /// Analyse a behavioural study: per-arm rates, tests against the control arm, per scenario,
     /// and calibration of simulated results against human ones.
-    Analyze {
-        /// CSV or JSONL, one row per participant × scenario, already graded (a 0/1 score).
-        data: PathBuf,
-        /// The arm without the model.
-        #[arg(long)]
-        control: String,
-        #[arg(long, default_value = "participant")]
-        participant_col: String,
-        #[arg(long, default_value = "arm")]
-        arm_col: String,
-        #[arg(long, default_value = "scenario")]
-        scenario_col: String,
-        #[arg(long, default_value = "score")]
-        score_col: String,
-        /// Results of simulated people on the same scenarios (results form, stratum = scenario).
-        #[arg(long)]
-        simulated: Option<PathBuf>,
-        /// The condition of the simulated results to use.
-        #[arg(long)]
-        simulated_condition: Option<String>,
-        #[arg(long, default_value_t = CONFIDENCE, value_parser = confidence_level)]
-        confidence: f64,
-        #[arg(long, value_enum, default_value = "table")]
-        format: TableFormat,
-    },
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Args)]
+pub struct PowerArgs {
+    #[arg(long, value_enum)]
+    pub design: PowerDesign,
+    /// Expected proportion in the first arm (independent, non-inferiority: the new arm).
+    #[arg(long)]
+    pub p1: Option<f64>,
+    /// Expected proportion in the second arm (the control or reference).
+    #[arg(long)]
+    pub p2: Option<f64>,
+    /// Paired: share of pairs right under the first condition only.
+    #[arg(long)]
+    pub p10: Option<f64>,
+    /// Paired: share of pairs right under the second condition only.
+    #[arg(long)]
+    pub p01: Option<f64>,
+    /// Non-inferiority margin (a proportion, e.g. 0.05).
+    #[arg(long)]
+    pub margin: Option<f64>,
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Target power (solve for n); omit with --n to solve for power.
+    #[arg(long)]
+    pub power: Option<f64>,
+    /// Units per group (pairs for the paired design): solve for power.
+    #[arg(long)]
+    pub n: Option<f64>,
+    /// Units per cluster (e.g. scenarios per participant), for the design effect.
+    #[arg(long)]
+    pub cluster_size: Option<f64>,
+    /// Intra-cluster correlation, for the design effect.
+    #[arg(long)]
+    pub icc: Option<f64>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TableFormat,
+}
+
+#[derive(Args)]
+pub struct AnalyzeArgs {
+    /// CSV or JSONL, one row per participant × scenario, already graded (a 0/1 score).
+    pub data: PathBuf,
+    /// The arm without the model.
+    #[arg(long)]
+    pub control: String,
+    #[arg(long, default_value = "participant")]
+    pub participant_col: String,
+    #[arg(long, default_value = "arm")]
+    pub arm_col: String,
+    #[arg(long, default_value = "scenario")]
+    pub scenario_col: String,
+    #[arg(long, default_value = "score")]
+    pub score_col: String,
+    /// Results of simulated people on the same scenarios (results form, stratum = scenario).
+    #[arg(long)]
+    pub simulated: Option<PathBuf>,
+    /// The condition of the simulated results to use.
+    #[arg(long)]
+    pub simulated_condition: Option<String>,
+    #[arg(long, default_value_t = CONFIDENCE, value_parser = confidence_level)]
+    pub confidence: f64,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TableFormat,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -190,41 +196,53 @@ pub enum ExportFormat {
 #[derive(Subcommand)]
 pub enum RunsCommand {
     /// Every run in the store.
-    List {
-        #[arg(long, default_value = "benchcards-runs.sqlite")]
-        store: PathBuf,
-    },
+    List(RunsListArgs),
     /// One run: per condition, samples done and failed, tokens, retries and failures.
-    Show {
-        run: String,
-        #[arg(long, default_value = "benchcards-runs.sqlite")]
-        store: PathBuf,
-    },
+    Show(RunsShowArgs),
     /// Two runs on the same items (two models, or before and after a fix): per condition, the
     /// paired difference with its interval and McNemar's test.
-    Compare {
-        run_a: String,
-        run_b: String,
-        #[arg(long, default_value = "benchcards-runs.sqlite")]
-        store: PathBuf,
-        #[arg(long)]
-        grader: Option<String>,
-        #[arg(long, value_enum, default_value = "table")]
-        format: TableFormat,
-    },
+    Compare(RunsCompareArgs),
     /// A run's graded samples in the results form `decompose` reads, with condition metadata.
-    Export {
-        run: String,
-        #[arg(long, default_value = "benchcards-runs.sqlite")]
-        store: PathBuf,
-        #[arg(long, value_enum, default_value = "csv")]
-        format: ExportFormat,
-        /// Grader whose score to export (default: the plan's first).
-        #[arg(long)]
-        grader: Option<String>,
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-    },
+    Export(RunsExportArgs),
+}
+
+#[derive(Args)]
+pub struct RunsListArgs {
+    #[arg(long, default_value = "benchcards-runs.sqlite")]
+    pub store: PathBuf,
+}
+
+#[derive(Args)]
+pub struct RunsShowArgs {
+    pub run: String,
+    #[arg(long, default_value = "benchcards-runs.sqlite")]
+    pub store: PathBuf,
+}
+
+#[derive(Args)]
+pub struct RunsCompareArgs {
+    pub run_a: String,
+    pub run_b: String,
+    #[arg(long, default_value = "benchcards-runs.sqlite")]
+    pub store: PathBuf,
+    #[arg(long)]
+    pub grader: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TableFormat,
+}
+
+#[derive(Args)]
+pub struct RunsExportArgs {
+    pub run: String,
+    #[arg(long, default_value = "benchcards-runs.sqlite")]
+    pub store: PathBuf,
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: ExportFormat,
+    /// Grader whose score to export (default: the plan's first).
+    #[arg(long)]
+    pub grader: Option<String>,
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
 }
 
 /// How a CSV log names its columns (JSONL logs use the chat `messages` format).
@@ -260,213 +278,75 @@ pub enum Audience {
 pub enum CardCommand {
     /// Write the card of an adapted benchmark: what the augmentation changed, the drops runs
     /// measured, and the provenance of both.
-    Derive {
-        /// The card of the benchmark before adaptation.
-        base: PathBuf,
-        /// The adapted dataset (written by `benchcards augment`).
-        #[arg(long)]
-        dataset: PathBuf,
-        /// Runs on the adapted dataset whose drops become the card's `tested` entries.
-        #[arg(long = "runs", num_args = 1..)]
-        runs: Vec<String>,
-        #[arg(long, default_value = "benchcards-runs.sqlite")]
-        store: PathBuf,
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-    },
+    Derive(DeriveArgs),
+}
+
+#[derive(Args)]
+pub struct DeriveArgs {
+    /// The card of the benchmark before adaptation.
+    pub base: PathBuf,
+    /// The adapted dataset (written by `benchcards augment`).
+    #[arg(long)]
+    pub dataset: PathBuf,
+    /// Runs on the adapted dataset whose drops become the card's `tested` entries.
+    #[arg(long = "runs", num_args = 1..)]
+    pub runs: Vec<String>,
+    #[arg(long, default_value = "benchcards-runs.sqlite")]
+    pub store: PathBuf,
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
 pub enum RegistryCommand {
     /// The matrix of cards × assumption groups, and the settings no card covers.
-    Overview {
-        /// Folder of cards (default: the bundled registry).
-        #[arg(long)]
-        registry: Option<PathBuf>,
-        #[arg(long, value_enum, default_value = "table")]
-        format: TableFormat,
-    },
+    Overview(OverviewArgs),
+}
+
+#[derive(Args)]
+pub struct OverviewArgs {
+    /// Folder of cards (default: the bundled registry).
+    #[arg(long)]
+    pub registry: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TableFormat,
 }
 
 #[derive(Subcommand)]
 pub enum Command {
     /// Show the taxonomy: groups, dimensions, vocabularies with definitions, rules, flags.
-    Taxonomy {
-        #[arg(long, value_enum, default_value = "table")]
-        format: TableFormat,
-    },
+    Taxonomy(TaxonomyArgs),
     /// Validate cards, deployment profiles and plans (exit 1 when any has errors).
-    Check {
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value = "text")]
-        format: CheckFormat,
-    },
+    Check(CheckArgs),
     /// Write the JSON Schemas of the three file kinds.
-    Schema {
-        /// Folder to write into.
-        #[arg(long, default_value = "schema")]
-        out: PathBuf,
-        /// Only check that the files in the folder are current (exit 1 when stale).
-        #[arg(long)]
-        check: bool,
-    },
+    Schema(SchemaArgs),
     /// Convert a card in the paper repository's format into a BenchmarkCard.
-    Import {
-        file: PathBuf,
-        /// Write the card here (default: standard output).
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-        /// Also write a draft deployment profile from the card's `holds_at_deployment` texts.
-        #[arg(long)]
-        profile: Option<PathBuf>,
-    },
+    Import(ImportArgs),
     /// Write a card in another format.
-    Export {
-        #[arg(long, value_enum)]
-        to: ExportTarget,
-        card: PathBuf,
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-    },
+    Export(ExportArgs),
     /// Render a card for people: Markdown (works as a dataset README), HTML or JSON.
-    Render {
-        card: PathBuf,
-        #[arg(long, value_enum, default_value = "md")]
-        format: RenderFormat,
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-    },
+    Render(RenderArgs),
     /// Compare a card with a deployment: a verdict, reason, bias and next step per dimension.
-    Compare {
-        card: PathBuf,
-        deployment: PathBuf,
-        #[arg(long, value_enum, default_value = "table")]
-        format: TableFormat,
-        #[arg(long, value_enum)]
-        fail_on: Option<FailOn>,
-    },
+    Compare(CompareArgs),
     /// Rank the registry's cards by fit to a deployment, explaining each rank.
-    Match {
-        deployment: PathBuf,
-        /// Folder of cards (default: the bundled registry).
-        #[arg(long)]
-        registry: Option<PathBuf>,
-        /// Show only the best K.
-        #[arg(long)]
-        top: Option<usize>,
-        #[arg(long, value_enum, default_value = "table")]
-        format: TableFormat,
-        /// With `broken-critical`: fail when even the best match breaks a critical group.
-        #[arg(long, value_enum)]
-        fail_on: Option<FailOn>,
-    },
+    Match(MatchArgs),
     /// Deployment values no card covers, the closest card for each, and how to adapt it.
-    Gaps {
-        deployment: PathBuf,
-        #[arg(long)]
-        registry: Option<PathBuf>,
-        #[arg(long, value_enum, default_value = "table")]
-        format: TableFormat,
-    },
+    Gaps(GapsArgs),
     /// Questions about the registry as a whole.
     Registry {
         #[command(subcommand)]
         command: RegistryCommand,
     },
     /// Draft a staged evaluation plan for a card and a deployment.
-    Plan {
-        card: PathBuf,
-        deployment: PathBuf,
-        /// The dataset the plan will run on (JSONL).
-        #[arg(long)]
-        dataset: Option<PathBuf>,
-        /// Where to write the plan (default: standard output).
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-    },
+    Plan(PlanArgs),
     /// Split the gap between conditions into per-assumption contributions, with intervals, for a
     /// declared estimand.
-    Decompose {
-        #[command(flatten)]
-        input: ResultsArgs,
-        /// Conditions in order, from the benchmark as written to the deployment (e.g. A,B,C,D).
-        #[arg(long, value_delimiter = ',', required = true)]
-        path: Vec<String>,
-        /// A counterfactual condition drawn as a line (e.g. a control arm without the model).
-        #[arg(long)]
-        reference: Option<String>,
-        #[arg(long, value_enum, default_value_t = Weights::Pooled)]
-        weights: Weights,
-        /// Deployment profile whose `case_mix` gives stratum weights.
-        #[arg(long)]
-        case_mix: Option<PathBuf>,
-        /// Shapley values over these assumption groups (every cell of their factorial must exist).
-        #[arg(long, value_delimiter = ',')]
-        shapley: Option<Vec<String>>,
-        /// The uptake table: MODEL_CONDITION,PERSON_CONDITION graded on the same units.
-        #[arg(long, value_delimiter = ',', num_args = 1)]
-        uptake: Option<Vec<String>>,
-        #[command(flatten)]
-        boot: BootstrapArgs,
-        #[arg(long, value_enum, default_value = "table")]
-        format: TableFormat,
-        /// Also draw the waterfall as SVG here.
-        #[arg(long)]
-        chart: Option<PathBuf>,
-    },
+    Decompose(DecomposeArgs),
     /// Stage 3's gate: per group with a tolerance, pass, fail or inconclusive. With `--card`, a
     /// group the results do not measure shows the card's published drops (on another model).
-    Gate {
-        #[command(flatten)]
-        input: ResultsArgs,
-        #[arg(long)]
-        deployment: PathBuf,
-        /// The benchmark's card: its verdicts, and its published drops for groups not measured here.
-        #[arg(long)]
-        card: Option<PathBuf>,
-        #[arg(long, value_delimiter = ',', required = true)]
-        path: Vec<String>,
-        #[command(flatten)]
-        boot: BootstrapArgs,
-        #[arg(long, value_enum, default_value = "table")]
-        format: TableFormat,
-        #[arg(long, value_enum)]
-        fail_on: Option<GateFailOn>,
-    },
+    Gate(GateArgs),
     /// Run a plan: every condition × item × model × epoch, recorded durably in the run store.
-    Run {
-        plan: PathBuf,
-        /// Count requests, tokens and cost, and call nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Continue a run: samples already completed are not sent again.
-        #[arg(long)]
-        resume: Option<String>,
-        /// Only the dataset's first N items.
-        #[arg(long)]
-        items: Option<usize>,
-        /// Only the first N samples (in a stable order).
-        #[arg(long)]
-        limit: Option<usize>,
-        #[arg(long, default_value = "benchcards-runs.sqlite")]
-        store: PathBuf,
-        /// Most requests in flight (lowered automatically on rate limits).
-        #[arg(long, default_value_t = 16)]
-        concurrency: usize,
-        /// Attempts per request before the sample is recorded as failed.
-        #[arg(long, default_value_t = 5)]
-        max_attempts: u32,
-        /// Seconds before a request times out.
-        #[arg(long, default_value_t = 120)]
-        timeout: u64,
-        /// The longest reply read, in bytes; a longer one is recorded as a failure.
-        #[arg(long, default_value_t = benchcards_eval::client::DEFAULT_MAX_REPLY_BYTES)]
-        max_reply_bytes: usize,
-        /// Send a dataset marked `contains_phi` to endpoints that are not on this machine.
-        #[arg(long)]
-        allow_phi_to_remote: bool,
-    },
+    Run(RunArgs),
     /// Runs in the store.
     Runs {
         #[command(subcommand)]
@@ -474,128 +354,23 @@ pub enum Command {
     },
     /// Stage 2 from logs: turns, lengths, register, completeness and language of real
     /// conversations, with intervals; optionally the deployment profile they measure.
-    Measure {
-        /// Conversation logs: JSONL in the chat `messages` format, or CSV with one row per turn.
-        logs: PathBuf,
-        /// The benchmark's dataset: compare the register with its items, and measure the key
-        /// facts of the items conversations name.
-        #[arg(long)]
-        against: Option<PathBuf>,
-        /// A deployment profile to carry the measured values (default: a new profile).
-        #[arg(long)]
-        profile: Option<PathBuf>,
-        /// Write the profile with the measured dimensions (`status: measured`).
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-        #[command(flatten)]
-        columns: LogColumns,
-        #[arg(long, value_enum, default_value = "table")]
-        format: TableFormat,
-    },
+    Measure(MeasureArgs),
     /// Attach real first messages and whole conversations to the dataset's items by id, so
     /// `patient_query` poses real words.
-    Augment {
-        dataset: PathBuf,
-        /// Conversation logs naming the items (JSONL or CSV, as for `measure`).
-        #[arg(long)]
-        queries: PathBuf,
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-        /// Whether the logs hold protected health information, when they do not say so in a
-        /// first line `{"logs": {"contains_phi": true}}` (CSV logs cannot). Logs that say
-        /// nothing either way are taken to hold it, and the dataset is marked `contains_phi`.
-        #[arg(long, value_name = "true|false")]
-        logs_contain_phi: Option<bool>,
-        #[command(flatten)]
-        columns: LogColumns,
-    },
+    Augment(AugmentArgs),
     /// A self-contained report — HTML, or its Markdown twin, by the output's extension — of a
     /// run, a comparison, or a decomposition.
-    Report {
-        /// A run in the store.
-        #[arg(required_unless_present_any = ["compare", "decompose"])]
-        run: Option<String>,
-        /// A card and a deployment profile, compared.
-        #[arg(long, num_args = 2, value_names = ["CARD", "DEPLOYMENT"], conflicts_with_all = ["run", "decompose"])]
-        compare: Option<Vec<PathBuf>>,
-        /// A results file, decomposed along --path.
-        #[arg(long, conflicts_with = "run", requires = "path")]
-        decompose: Option<PathBuf>,
-        /// With --decompose: the conditions in path order.
-        #[arg(long, value_delimiter = ',')]
-        path: Vec<String>,
-        /// With --decompose: the uptake table of MODEL_CONDITION,PERSON_CONDITION graded on the
-        /// same units.
-        #[arg(long, value_delimiter = ',', num_args = 1, requires = "decompose")]
-        uptake: Option<Vec<String>>,
-        #[arg(long, default_value = "benchcards-runs.sqlite")]
-        store: PathBuf,
-        /// FILE.html or FILE.md.
-        #[arg(short, long)]
-        output: PathBuf,
-        #[arg(long, value_enum, default_value = "team")]
-        audience: Audience,
-        /// Leave the transcripts out (a report to share without the conversations' text).
-        #[arg(long)]
-        no_transcripts: bool,
-    },
+    Report(ReportArgs),
     /// The local web UI: the registry and its heatmap, card pages, the deployment wizard, runs,
     /// and a JSON API. Listens on 127.0.0.1 unless --host says otherwise.
-    Serve {
-        #[arg(long, default_value_t = 8080)]
-        port: u16,
-        /// Address to listen on (default 127.0.0.1). Any other address exposes the UI beyond
-        /// this machine.
-        #[arg(long)]
-        host: Option<std::net::IpAddr>,
-        /// Folder of cards (default: the bundled registry).
-        #[arg(long)]
-        registry: Option<PathBuf>,
-        /// Folder of run stores (`*.sqlite`) to browse.
-        #[arg(long)]
-        runs: Option<PathBuf>,
-    },
+    Serve(ServeArgs),
     /// Cards of adapted benchmarks.
     Card {
         #[command(subcommand)]
         command: CardCommand,
     },
     /// Grade answers produced elsewhere (another harness, a human study) and write the results form.
-    Grade {
-        /// CSV or JSONL with a unit, the dataset item it answers, and the response text.
-        responses: PathBuf,
-        #[arg(long)]
-        dataset: PathBuf,
-        #[arg(long, value_enum)]
-        grader: benchcards_core::GraderKind,
-        #[arg(long, value_enum, default_value = "bean")]
-        mode: benchcards_core::GraderMode,
-        /// Fuzzy-match threshold, 0–100 (conditions grader, bean mode).
-        #[arg(long, default_value_t = 80)]
-        threshold: u8,
-        #[arg(long, default_value = "unit")]
-        unit_col: String,
-        #[arg(long, default_value = "item")]
-        item_col: String,
-        #[arg(long, default_value = "response")]
-        response_col: String,
-        #[arg(long, default_value = "condition")]
-        condition_col: String,
-        /// With --grader judge: the plan whose `kind: judge` grader (rubric, judge_model) and
-        /// models to use.
-        #[arg(long)]
-        plan: Option<PathBuf>,
-        /// With --grader judge: the run store whose cache keeps the judge's replies.
-        #[arg(long, default_value = "benchcards-runs.sqlite")]
-        store: PathBuf,
-        /// With --grader judge: send a dataset marked `contains_phi` to a judge that is not on
-        /// this machine.
-        #[arg(long)]
-        allow_phi_to_remote: bool,
-        /// Where to write the graded rows (CSV, the results form plus grader columns).
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-    },
+    Grade(GradeArgs),
     /// Stage 4: power before a behavioural study, analysis after.
     Study {
         #[command(subcommand)]
@@ -604,15 +379,321 @@ pub enum Command {
     /// The whole flow offline on built-in defaults: stage 1 on the bundled registry, stage 2 on
     /// the bundled logs, stage 3 with the embedded local model on a few bundled vignettes, a
     /// decomposition and a report
-    Demo {
-        /// Folder for the demo's plan, dataset, run store, results and report
-        #[arg(long, default_value = "benchcards-demo")]
-        out: PathBuf,
-        /// How many of the bundled vignettes the local model answers
-        #[arg(long, default_value_t = 4)]
-        items: usize,
-        /// Stages 1 and 2 only: no model is loaded
-        #[arg(long)]
-        no_model: bool,
-    },
+    Demo(DemoArgs),
+}
+
+#[derive(Args)]
+pub struct TaxonomyArgs {
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TableFormat,
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: CheckFormat,
+}
+
+#[derive(Args)]
+pub struct SchemaArgs {
+    /// Folder to write into.
+    #[arg(long, default_value = "schema")]
+    pub out: PathBuf,
+    /// Only check that the files in the folder are current (exit 1 when stale).
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    pub file: PathBuf,
+    /// Write the card here (default: standard output).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Also write a draft deployment profile from the card's `holds_at_deployment` texts.
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    #[arg(long, value_enum)]
+    pub to: ExportTarget,
+    pub card: PathBuf,
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct RenderArgs {
+    pub card: PathBuf,
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: RenderFormat,
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct CompareArgs {
+    pub card: PathBuf,
+    pub deployment: PathBuf,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TableFormat,
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+}
+
+#[derive(Args)]
+pub struct MatchArgs {
+    pub deployment: PathBuf,
+    /// Folder of cards (default: the bundled registry).
+    #[arg(long)]
+    pub registry: Option<PathBuf>,
+    /// Show only the best K.
+    #[arg(long)]
+    pub top: Option<usize>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TableFormat,
+    /// With `broken-critical`: fail when even the best match breaks a critical group.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+}
+
+#[derive(Args)]
+pub struct GapsArgs {
+    pub deployment: PathBuf,
+    #[arg(long)]
+    pub registry: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TableFormat,
+}
+
+#[derive(Args)]
+pub struct PlanArgs {
+    pub card: PathBuf,
+    pub deployment: PathBuf,
+    /// The dataset the plan will run on (JSONL).
+    #[arg(long)]
+    pub dataset: Option<PathBuf>,
+    /// Where to write the plan (default: standard output).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct DecomposeArgs {
+    #[command(flatten)]
+    pub input: ResultsArgs,
+    /// Conditions in order, from the benchmark as written to the deployment (e.g. A,B,C,D).
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub path: Vec<String>,
+    /// A counterfactual condition drawn as a line (e.g. a control arm without the model).
+    #[arg(long)]
+    pub reference: Option<String>,
+    #[arg(long, value_enum, default_value_t = Weights::Pooled)]
+    pub weights: Weights,
+    /// Deployment profile whose `case_mix` gives stratum weights.
+    #[arg(long)]
+    pub case_mix: Option<PathBuf>,
+    /// Shapley values over these assumption groups (every cell of their factorial must exist).
+    #[arg(long, value_delimiter = ',')]
+    pub shapley: Option<Vec<String>>,
+    /// The uptake table: MODEL_CONDITION,PERSON_CONDITION graded on the same units.
+    #[arg(long, value_delimiter = ',', num_args = 1)]
+    pub uptake: Option<Vec<String>>,
+    #[command(flatten)]
+    pub boot: BootstrapArgs,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TableFormat,
+    /// Also draw the waterfall as SVG here.
+    #[arg(long)]
+    pub chart: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct GateArgs {
+    #[command(flatten)]
+    pub input: ResultsArgs,
+    #[arg(long)]
+    pub deployment: PathBuf,
+    /// The benchmark's card: its verdicts, and its published drops for groups not measured here.
+    #[arg(long)]
+    pub card: Option<PathBuf>,
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub path: Vec<String>,
+    #[command(flatten)]
+    pub boot: BootstrapArgs,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TableFormat,
+    #[arg(long, value_enum)]
+    pub fail_on: Option<GateFailOn>,
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    pub plan: PathBuf,
+    /// Count requests, tokens and cost, and call nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Continue a run: samples already completed are not sent again.
+    #[arg(long)]
+    pub resume: Option<String>,
+    /// Only the dataset's first N items.
+    #[arg(long)]
+    pub items: Option<usize>,
+    /// Only the first N samples (in a stable order).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    #[arg(long, default_value = "benchcards-runs.sqlite")]
+    pub store: PathBuf,
+    /// Most requests in flight (lowered automatically on rate limits).
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+    /// Attempts per request before the sample is recorded as failed.
+    #[arg(long, default_value_t = 5)]
+    pub max_attempts: u32,
+    /// Seconds before a request times out.
+    #[arg(long, default_value_t = 120)]
+    pub timeout: u64,
+    /// The longest reply read, in bytes; a longer one is recorded as a failure.
+    #[arg(long, default_value_t = benchcards_eval::client::DEFAULT_MAX_REPLY_BYTES)]
+    pub max_reply_bytes: usize,
+    /// Send a dataset marked `contains_phi` to endpoints that are not on this machine.
+    #[arg(long)]
+    pub allow_phi_to_remote: bool,
+}
+
+#[derive(Args)]
+pub struct MeasureArgs {
+    /// Conversation logs: JSONL in the chat `messages` format, or CSV with one row per turn.
+    pub logs: PathBuf,
+    /// The benchmark's dataset: compare the register with its items, and measure the key
+    /// facts of the items conversations name.
+    #[arg(long)]
+    pub against: Option<PathBuf>,
+    /// A deployment profile to carry the measured values (default: a new profile).
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
+    /// Write the profile with the measured dimensions (`status: measured`).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub columns: LogColumns,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TableFormat,
+}
+
+#[derive(Args)]
+pub struct AugmentArgs {
+    pub dataset: PathBuf,
+    /// Conversation logs naming the items (JSONL or CSV, as for `measure`).
+    #[arg(long)]
+    pub queries: PathBuf,
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Whether the logs hold protected health information, when they do not say so in a
+    /// first line `{"logs": {"contains_phi": true}}` (CSV logs cannot). Logs that say
+    /// nothing either way are taken to hold it, and the dataset is marked `contains_phi`.
+    #[arg(long, value_name = "true|false")]
+    pub logs_contain_phi: Option<bool>,
+    #[command(flatten)]
+    pub columns: LogColumns,
+}
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// A run in the store.
+    #[arg(required_unless_present_any = ["compare", "decompose"])]
+    pub run: Option<String>,
+    /// A card and a deployment profile, compared.
+    #[arg(long, num_args = 2, value_names = ["CARD", "DEPLOYMENT"], conflicts_with_all = ["run", "decompose"])]
+    pub compare: Option<Vec<PathBuf>>,
+    /// A results file, decomposed along --path.
+    #[arg(long, conflicts_with = "run", requires = "path")]
+    pub decompose: Option<PathBuf>,
+    /// With --decompose: the conditions in path order.
+    #[arg(long, value_delimiter = ',')]
+    pub path: Vec<String>,
+    /// With --decompose: the uptake table of MODEL_CONDITION,PERSON_CONDITION graded on the
+    /// same units.
+    #[arg(long, value_delimiter = ',', num_args = 1, requires = "decompose")]
+    pub uptake: Option<Vec<String>>,
+    #[arg(long, default_value = "benchcards-runs.sqlite")]
+    pub store: PathBuf,
+    /// FILE.html or FILE.md.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    #[arg(long, value_enum, default_value = "team")]
+    pub audience: Audience,
+    /// Leave the transcripts out (a report to share without the conversations' text).
+    #[arg(long)]
+    pub no_transcripts: bool,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Address to listen on (default 127.0.0.1). Any other address exposes the UI beyond
+    /// this machine.
+    #[arg(long)]
+    pub host: Option<std::net::IpAddr>,
+    /// Folder of cards (default: the bundled registry).
+    #[arg(long)]
+    pub registry: Option<PathBuf>,
+    /// Folder of run stores (`*.sqlite`) to browse.
+    #[arg(long)]
+    pub runs: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct GradeArgs {
+    /// CSV or JSONL with a unit, the dataset item it answers, and the response text.
+    pub responses: PathBuf,
+    #[arg(long)]
+    pub dataset: PathBuf,
+    #[arg(long, value_enum)]
+    pub grader: benchcards_core::GraderKind,
+    #[arg(long, value_enum, default_value = "bean")]
+    pub mode: benchcards_core::GraderMode,
+    /// Fuzzy-match threshold, 0–100 (conditions grader, bean mode).
+    #[arg(long, default_value_t = 80)]
+    pub threshold: u8,
+    #[arg(long, default_value = "unit")]
+    pub unit_col: String,
+    #[arg(long, default_value = "item")]
+    pub item_col: String,
+    #[arg(long, default_value = "response")]
+    pub response_col: String,
+    #[arg(long, default_value = "condition")]
+    pub condition_col: String,
+    /// With --grader judge: the plan whose `kind: judge` grader (rubric, judge_model) and
+    /// models to use.
+    #[arg(long)]
+    pub plan: Option<PathBuf>,
+    /// With --grader judge: the run store whose cache keeps the judge's replies.
+    #[arg(long, default_value = "benchcards-runs.sqlite")]
+    pub store: PathBuf,
+    /// With --grader judge: send a dataset marked `contains_phi` to a judge that is not on
+    /// this machine.
+    #[arg(long)]
+    pub allow_phi_to_remote: bool,
+    /// Where to write the graded rows (CSV, the results form plus grader columns).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Folder for the demo's plan, dataset, run store, results and report
+    #[arg(long, default_value = "benchcards-demo")]
+    pub out: PathBuf,
+    /// How many of the bundled vignettes the local model answers
+    #[arg(long, default_value_t = 4)]
+    pub items: usize,
+    /// Stages 1 and 2 only: no model is loaded
+    #[arg(long)]
+    pub no_model: bool,
 }

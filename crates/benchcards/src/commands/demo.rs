@@ -9,7 +9,7 @@ use super::eval::{into_report, prepare, report, runs_export};
 use super::stage2::{measurement_tables, register_vocabulary};
 use super::stats::decompose_file;
 use super::{after_shown, bundled_documents, write_file};
-use crate::cli::ExportFormat;
+use crate::cli::{DemoArgs, ExportFormat, RunsExportArgs};
 use benchcards_assess::plan::{PlanPaths, draft};
 use benchcards_assess::registry::{gaps, rank};
 use benchcards_core::document::{DocKind, plan_beside};
@@ -30,17 +30,17 @@ use std::process::ExitCode;
 /// The deployment the demo uses: the setting of Bean et al. (2026).
 const DEMO_DEPLOYMENT: &str = "patient-symptom-chatbot";
 
-pub fn demo(out: &Path, items: usize, no_model: bool) -> Result<ExitCode> {
+pub fn demo(a: &DemoArgs) -> Result<ExitCode> {
     let (cards, profiles) = bundled_documents()?;
     let profile =
         profiles.iter().find(|p| p.id == DEMO_DEPLOYMENT).ok_or_else(|| miette!("the bundled profile {DEMO_DEPLOYMENT} is missing"))?;
     let card = cards.iter().find(|c| c.id == DEMO_CARD).ok_or_else(|| miette!("the bundled card {DEMO_CARD} is missing"))?;
     stage1(&cards, profile);
-    let measured = stage2(card, profile, out)?;
-    if no_model {
+    let measured = stage2(card, profile, &a.out)?;
+    if a.no_model {
         return Ok(ExitCode::SUCCESS);
     }
-    stage3(card, &measured, out, items)
+    stage3(card, &measured, &a.out, a.items)
 }
 
 /// The bundled logs, measured against the bundled dataset; the profile they measure is written
@@ -174,7 +174,13 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
     for (i, g) in p.plan.graders.iter().enumerate() {
         let grader = g.name();
         let file = out.join(if i == 0 { "results.csv".to_string() } else { format!("results-{}.csv", grader.replace([':', '@'], "-")) });
-        runs_export(&store, &run_id, ExportFormat::Csv, Some(&grader), Some(&file))?;
+        runs_export(&RunsExportArgs {
+            run: run_id.clone(),
+            store: store.clone(),
+            format: ExportFormat::Csv,
+            grader: Some(grader.clone()),
+            output: Some(file.clone()),
+        })?;
         let (_, spec, d) = decompose_file(&file, &path).map_err(|e| after_shown(e, || miette!("cannot decompose {}", file.display())))?;
         first.get_or_insert((file, spec.bootstrap));
         by_grader.push((grader, d));

@@ -2,10 +2,10 @@
 //! these parse, call it and print.
 
 use super::{Shown, after_shown, fail, loaded, print_json, print_tables, read_table, shown_in, write_output};
-use crate::cli::{ExportFormat, TableFormat};
+use crate::cli::{ExportFormat, GradeArgs, RunArgs, RunsCompareArgs, RunsExportArgs, RunsListArgs, RunsShowArgs, TableFormat};
 use crate::diagnostics::{print_diagnostics, print_loaded};
 use benchcards_core::results::{csv_text, results_csv, results_jsonl};
-use benchcards_core::{GraderKind, GraderMode, GraderSpec, Plan, load_plan};
+use benchcards_core::{GraderKind, GraderSpec, Plan, load_plan};
 use benchcards_eval::dataset::Dataset;
 use benchcards_eval::responses::{HEADER, ResponseColumns, csv_cell, grade_responses, plan_judge};
 use benchcards_eval::results::graded_results;
@@ -19,6 +19,7 @@ use benchcards_stats::proportion::CONFIDENCE;
 use miette::{Report, Result, miette};
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Shows why a session step stopped: a file's problems where they are (exit code 1), or an
 /// error with its fix.
@@ -54,27 +55,10 @@ pub(super) fn prepare(plan_path: &Path) -> Result<Prepared> {
     Ok(p)
 }
 
-/// What `grade --grader judge` needs: the plan naming the judge, and the store for its cache.
-pub struct JudgeWith<'a> {
-    pub plan: Option<&'a Path>,
-    pub store: &'a Path,
-    pub allow_phi: bool,
-}
-
-#[allow(clippy::too_many_arguments)]
-pub fn grade(
-    responses: &Path,
-    dataset: &Path,
-    kind: GraderKind,
-    mode: GraderMode,
-    threshold: u8,
-    cols: [&String; 4],
-    judge_with: JudgeWith,
-    output: Option<&Path>,
-) -> Result<ExitCode> {
-    let ds = load_dataset(dataset)?;
-    let (spec, judge) = if kind == GraderKind::Judge {
-        let Some(plan) = judge_with.plan else {
+pub fn grade(a: &GradeArgs) -> Result<ExitCode> {
+    let ds = load_dataset(&a.dataset)?;
+    let (spec, judge) = if a.grader == GraderKind::Judge {
+        let Some(plan) = &a.plan else {
             return Err(miette!(
                 help = "add a grader `{kind: judge, rubric: ..., judge_model: MODEL_ID}` to a plan, and pass it with --plan",
                 "--grader judge needs --plan PLAN: the plan's judge grader gives the rubric and the model"
@@ -83,15 +67,14 @@ pub fn grade(
         let (g, m) = plan_judge(&loaded(plan, load_plan)?).map_err(|e| miette!("{}: {e}", plan.display()))?;
         (g, Some(m))
     } else {
-        (GraderSpec { kind, mode: Some(mode), threshold: Some(threshold), rubric: None, judge_model: None }, None)
+        (GraderSpec { kind: a.grader, mode: Some(a.mode), threshold: Some(a.threshold), rubric: None, judge_model: None }, None)
     };
-    let (table, text) = read_table(responses)?;
-    let [unit, item, response, condition] = cols;
-    let mut graded = grade_responses(&table, &ResponseColumns { unit, item, response, condition }, &ds, &spec)
-        .map_err(|d| shown_in(responses, &text, d))?;
+    let (table, text) = read_table(&a.responses)?;
+    let cols = ResponseColumns { unit: &a.unit_col, item: &a.item_col, response: &a.response_col, condition: &a.condition_col };
+    let mut graded = grade_responses(&table, &cols, &ds, &spec).map_err(|d| shown_in(&a.responses, &text, d))?;
     if let Some(model) = &judge {
-        session::check_patient_data(&ds, std::slice::from_ref(model), judge_with.allow_phi).map_err(into_report)?;
-        let v = session::judge_requests(model, std::mem::take(&mut graded.judge_requests), judge_with.store).map_err(into_report)?;
+        session::check_patient_data(&ds, std::slice::from_ref(model), a.allow_phi_to_remote).map_err(into_report)?;
+        let v = session::judge_requests(model, std::mem::take(&mut graded.judge_requests), &a.store).map_err(into_report)?;
         eprintln!(
             "judge `{}`: {} request(s) sent; {} prompt + {} completion tokens; cost {:.4} USD at the plan's prices",
             model.id,
@@ -111,7 +94,7 @@ pub fn grade(
         }
     }
     let cells = graded.rows.iter().map(|r| r.cells.iter().map(|c| csv_cell(c).into_owned()).collect());
-    write_output(output, &csv_text(&HEADER, cells).map_err(|e| miette!("{e}"))?)?;
+    write_output(a.output.as_deref(), &csv_text(&HEADER, cells).map_err(|e| miette!("{e}"))?)?;
     eprintln!("graded {} response(s)", graded.rows.len());
     Ok(ExitCode::SUCCESS)
 }
@@ -135,30 +118,22 @@ fn estimate_table(e: &Estimate) -> Table {
     t
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn run(
-    plan_path: &Path,
-    dry_run: bool,
-    resume: Option<&str>,
-    items: Option<usize>,
-    limit: Option<usize>,
-    store_path: &Path,
-    settings: Settings,
-    allow_phi: bool,
-) -> Result<ExitCode> {
-    let mut p = prepare(plan_path)?;
-    if let Some(n) = items {
+pub fn run(a: &RunArgs) -> Result<ExitCode> {
+    let limits = benchcards_eval::client::Limits { timeout: Duration::from_secs(a.timeout.max(1)), max_reply_bytes: a.max_reply_bytes };
+    let settings = Settings { concurrency: a.concurrency, max_attempts: a.max_attempts, limits };
+    let mut p = prepare(&a.plan)?;
+    if let Some(n) = a.items {
         p.keep_items(n);
     }
     let (mut work, notes) = p.work().map_err(into_report)?;
     for n in &notes {
         eprintln!("note: {n}");
     }
-    if let Some(l) = limit {
+    if let Some(l) = a.limit {
         work.truncate(l);
     }
-    session::check_patient_data(&p.dataset, &p.plan.models, allow_phi).map_err(into_report)?;
-    if dry_run {
+    session::check_patient_data(&p.dataset, &p.plan.models, a.allow_phi_to_remote).map_err(into_report)?;
+    if a.dry_run {
         let e = p.estimate(&work);
         println!("{}", estimate_table(&e).to_text());
         if e.over_budget {
@@ -166,9 +141,9 @@ pub fn run(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let s = p.start(store_path, resume, settings).map_err(report)?;
+    let s = p.start(&a.store, a.resume.as_deref(), settings).map_err(report)?;
     let run_id = &s.run_id;
-    eprintln!("run `{run_id}`: {} sample(s); store {}", work.len(), store_path.display());
+    eprintln!("run `{run_id}`: {} sample(s); store {}", work.len(), a.store.display());
     if !p.human.is_empty() {
         eprintln!(
             "human data: {} sample(s) imported (study rows, and the model's messages in real conversations attached to items)",
@@ -213,7 +188,7 @@ pub fn run(
     if summary.failed > 0 || x.unjudged > 0 {
         eprintln!(
             "some samples failed or were not judged (see `benchcards runs show {run_id}`); `benchcards run {} --resume {run_id}` retries them",
-            plan_path.display()
+            a.plan.display()
         );
         return Ok(ExitCode::FAILURE);
     }
@@ -225,8 +200,8 @@ fn open_store(path: &Path) -> Result<Store> {
     session::open_store(path).map_err(|e| miette!("{e}"))
 }
 
-pub fn runs_list(store_path: &Path) -> Result<ExitCode> {
-    let store = open_store(store_path)?;
+pub fn runs_list(a: &RunsListArgs) -> Result<ExitCode> {
+    let store = open_store(&a.store)?;
     let mut t = Table::new(&["Run", "Plan", "Status", "Done", "Failed", "Plan hash"]);
     for r in store.runs().map_err(|e| miette!("{e}"))? {
         t.row(vec![r.id, r.plan_id, r.status, r.samples_done.to_string(), r.samples_failed.to_string(), r.plan_hash]);
@@ -235,7 +210,7 @@ pub fn runs_list(store_path: &Path) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn runs_show(store_path: &Path, run: &str) -> Result<ExitCode> {
+pub fn runs_show(RunsShowArgs { run, store: store_path }: &RunsShowArgs) -> Result<ExitCode> {
     let store = open_store(store_path)?;
     if store.plan_record(run).map_err(|e| miette!("{e}"))?.is_none() {
         return Err(miette!("no run `{run}` in {}", store_path.display()));
@@ -278,9 +253,9 @@ pub(super) fn run_results(store: &Store, run: &str, grader: Option<&str>) -> Res
     graded_results(store, run, &stored_plan(store, run)?, grader).map_err(|e| miette!("{e}"))
 }
 
-pub fn runs_compare(store_path: &Path, a: &str, b: &str, grader: Option<&str>, format: TableFormat) -> Result<ExitCode> {
-    let store = open_store(store_path)?;
-    let (ra, grader_name) = run_results(&store, a, grader)?;
+pub fn runs_compare(RunsCompareArgs { run_a: a, run_b: b, store, grader, format }: &RunsCompareArgs) -> Result<ExitCode> {
+    let store = open_store(store)?;
+    let (ra, grader_name) = run_results(&store, a, grader.as_deref())?;
     let (rb, _) = run_results(&store, b, Some(&grader_name))?;
     let rows = benchcards_stats::paired::compare(&ra, &rb, CONFIDENCE);
     if rows.is_empty() {
@@ -288,19 +263,19 @@ pub fn runs_compare(store_path: &Path, a: &str, b: &str, grader: Option<&str>, f
     }
     match format {
         TableFormat::Json => print_json(&serde_json::json!({"run_a": a, "run_b": b, "grader": grader_name, "conditions": rows}))?,
-        _ => print_tables(format, &[paired_table(format!("`{a}` vs `{b}`, graded by `{grader_name}`"), &rows)]),
+        _ => print_tables(*format, &[paired_table(format!("`{a}` vs `{b}`, graded by `{grader_name}`"), &rows)]),
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn runs_export(store_path: &Path, run: &str, format: ExportFormat, grader: Option<&str>, output: Option<&Path>) -> Result<ExitCode> {
-    let store = open_store(store_path)?;
-    let (rows, grader) = run_results(&store, run, grader)?;
+pub fn runs_export(RunsExportArgs { run, store, format, grader, output }: &RunsExportArgs) -> Result<ExitCode> {
+    let store = open_store(store)?;
+    let (rows, grader) = run_results(&store, run, grader.as_deref())?;
     let text = match format {
         ExportFormat::Jsonl => results_jsonl(&rows),
         ExportFormat::Csv => results_csv(&rows).map_err(|e| miette!("{e}"))?,
     };
-    write_output(output, &text)?;
+    write_output(output.as_deref(), &text)?;
     eprintln!("exported {} row(s) graded by `{grader}`", rows.len());
     Ok(ExitCode::SUCCESS)
 }

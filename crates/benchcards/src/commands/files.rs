@@ -1,7 +1,9 @@
 //! Commands about single files: taxonomy, check, schema, import, export, render.
 
 use super::{fail, loaded, print_json, print_tables, shown, write_output};
-use crate::cli::{CheckFormat, RenderFormat, TableFormat};
+use crate::cli::{
+    CheckArgs, CheckFormat, ExportArgs, ExportTarget, ImportArgs, RenderArgs, RenderFormat, SchemaArgs, TableFormat, TaxonomyArgs,
+};
 use crate::diagnostics::{print_diagnostics, print_loaded};
 use benchcards_core::document::{DocKind, FileReport, Source, read_text};
 use benchcards_core::emit::document_yaml;
@@ -11,10 +13,9 @@ use benchcards_core::{Diagnostics, Loaded, load_card, load_file, load_text, pape
 use benchcards_report::card::{card_html, card_markdown, taxonomy_json, taxonomy_tables};
 use miette::{IntoDiagnostic, Result, WrapErr, miette};
 use serde_json::json;
-use std::path::Path;
 use std::process::ExitCode;
 
-pub fn taxonomy_cmd(format: TableFormat) -> Result<ExitCode> {
+pub fn taxonomy_cmd(&TaxonomyArgs { format }: &TaxonomyArgs) -> Result<ExitCode> {
     let t = taxonomy();
     if format == TableFormat::Json {
         print_json(&taxonomy_json(t))?;
@@ -29,11 +30,11 @@ pub fn taxonomy_cmd(format: TableFormat) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn check(files: &[std::path::PathBuf], format: CheckFormat) -> Result<ExitCode> {
-    let loaded: Vec<(String, Loaded)> = files.iter().map(|f| (f.display().to_string(), load_file(f))).collect();
+pub fn check(a: &CheckArgs) -> Result<ExitCode> {
+    let loaded: Vec<(String, Loaded)> = a.files.iter().map(|f| (f.display().to_string(), load_file(f))).collect();
     let errors: usize = loaded.iter().map(|(_, l)| l.diagnostics.errors().count()).sum();
     let warnings: usize = loaded.iter().map(|(_, l)| l.diagnostics.warnings().count()).sum();
-    match format {
+    match a.format {
         CheckFormat::Json => {
             let files: Vec<FileReport> = loaded.iter().map(|(p, l)| FileReport::new(p, l)).collect();
             print_json(&json!({ "files": files }))?;
@@ -53,12 +54,13 @@ pub fn check(files: &[std::path::PathBuf], format: CheckFormat) -> Result<ExitCo
     Ok(if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
-pub fn schema(out: &Path, check_only: bool) -> Result<ExitCode> {
+pub fn schema(a: &SchemaArgs) -> Result<ExitCode> {
+    let out = &a.out;
     let mut stale = Vec::new();
     for kind in DocKind::ALL {
         let path = out.join(file_name(kind));
         let text = schema_text(kind);
-        if check_only {
+        if a.check {
             if benchcards_core::document::read_text(&path).ok().as_deref() != Some(text.as_str()) {
                 stale.push(path.display().to_string());
             }
@@ -74,7 +76,8 @@ pub fn schema(out: &Path, check_only: bool) -> Result<ExitCode> {
     Ok(ExitCode::FAILURE)
 }
 
-pub fn import(file: &Path, output: Option<&Path>, profile_out: Option<&Path>) -> Result<ExitCode> {
+pub fn import(a: &ImportArgs) -> Result<ExitCode> {
+    let file = &a.file;
     let name = file.display().to_string();
     let text = read_text(file).map_err(|d| shown(FileProblems::new(file, None, Diagnostics(vec![d]))))?;
     let source = Source { name: name.clone(), yaml: 0..text.len(), text, markdown: false };
@@ -87,32 +90,33 @@ pub fn import(file: &Path, output: Option<&Path>, profile_out: Option<&Path>) ->
         print_loaded("imported card", &reread);
         return Err(miette!("the converted card does not pass `check`; please report this with the input file"));
     }
-    write_output(output, &yaml)?;
-    if let Some(p) = profile_out {
+    write_output(a.output.as_deref(), &yaml)?;
+    if let Some(p) = &a.profile {
         write_output(Some(p), &document_yaml(DocKind::Profile, &imported.profile))?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn export(card_path: &Path, output: Option<&Path>) -> Result<ExitCode> {
-    let card = loaded(card_path, load_card)?;
+pub fn export(a: &ExportArgs) -> Result<ExitCode> {
+    let ExportTarget::Raman = a.to;
+    let card = loaded(&a.card, load_card)?;
     match paper::export(&card) {
         Ok(text) => {
-            write_output(output, &text)?;
+            write_output(a.output.as_deref(), &text)?;
             Ok(ExitCode::SUCCESS)
         }
         Err(errors) => Err(miette!("the exported card does not match the paper format's schema:\n{}", errors.join("\n"))),
     }
 }
 
-pub fn render(card_path: &Path, format: RenderFormat, output: Option<&Path>) -> Result<ExitCode> {
-    let (card, loaded) = load_card(card_path).map_err(fail)?;
-    print_loaded(&card_path.display().to_string(), &loaded);
-    let text = match format {
+pub fn render(a: &RenderArgs) -> Result<ExitCode> {
+    let (card, loaded) = load_card(&a.card).map_err(fail)?;
+    print_loaded(&a.card.display().to_string(), &loaded);
+    let text = match a.format {
         RenderFormat::Md => card_markdown(&card, loaded.source.as_ref().ok_or_else(|| miette!("no source text"))?),
         RenderFormat::Html => card_html(&card),
         RenderFormat::Json => format!("{}\n", serde_json::to_string_pretty(&json!({ "benchcard": card })).into_diagnostic()?),
     };
-    write_output(output, &text)?;
+    write_output(a.output.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -9,10 +9,10 @@ mod stage1;
 mod stage2;
 mod stats;
 
-use crate::cli::{CardCommand, Command, ExportTarget, RegistryCommand, RunsCommand, StudyCommand, TableFormat};
+use crate::cli::{CardCommand, Command, RegistryCommand, RunsCommand, ServeArgs, StudyCommand, TableFormat};
 use crate::diagnostics::{print_diagnostics, print_loaded};
 use benchcards_core::document::{LoadError, load_documents};
-use benchcards_core::results::{FileProblems, StudyColumns, Tabular, read_table_file};
+use benchcards_core::results::{FileProblems, Tabular, read_table_file};
 use benchcards_core::{Card, Diagnostics, Loaded, Profile};
 use benchcards_report::Table;
 use miette::{IntoDiagnostic, Report, Result, WrapErr, miette};
@@ -93,128 +93,38 @@ pub fn run(command: Command) -> Result<ExitCode> {
 
 fn dispatch(command: Command) -> Result<ExitCode> {
     match command {
-        Command::Taxonomy { format } => files::taxonomy_cmd(format),
-        Command::Check { files, format } => files::check(&files, format),
-        Command::Schema { out, check } => files::schema(&out, check),
-        Command::Import { file, output, profile } => files::import(&file, output.as_deref(), profile.as_deref()),
-        Command::Export { to: ExportTarget::Raman, card, output } => files::export(&card, output.as_deref()),
-        Command::Render { card, format, output } => files::render(&card, format, output.as_deref()),
-        Command::Compare { card, deployment, format, fail_on } => stage1::compare(&card, &deployment, format, fail_on),
-        Command::Match { deployment, registry, top, format, fail_on } => {
-            stage1::match_cmd(&deployment, registry.as_deref(), top, format, fail_on)
-        }
-        Command::Gaps { deployment, registry, format } => stage1::gaps(&deployment, registry.as_deref(), format),
-        Command::Registry { command: RegistryCommand::Overview { registry, format } } => stage1::overview(registry.as_deref(), format),
-        Command::Plan { card, deployment, dataset, output } => stage1::plan(&card, &deployment, dataset.as_deref(), output.as_deref()),
-        Command::Decompose { input, path, reference, weights, case_mix, shapley, uptake, boot, format, chart } => stats::decompose(
-            &input,
-            &path,
-            reference.as_deref(),
-            weights,
-            case_mix.as_deref(),
-            shapley,
-            uptake,
-            &boot,
-            format,
-            chart.as_deref(),
-        ),
-        Command::Gate { input, deployment, card, path, boot, format, fail_on } => {
-            stats::gate(&input, &deployment, card.as_deref(), &path, &boot, format, fail_on)
-        }
-        Command::Study {
-            command: StudyCommand::Power { design, p1, p2, p10, p01, margin, alpha, power, n, cluster_size, icc, format },
-        } => stats::power(design, p1, p2, p10, p01, margin, alpha, power, n, cluster_size, icc, format),
-        Command::Study {
-            command:
-                StudyCommand::Analyze {
-                    data,
-                    control,
-                    participant_col,
-                    arm_col,
-                    scenario_col,
-                    score_col,
-                    simulated,
-                    simulated_condition,
-                    confidence,
-                    format,
-                },
-        } => stats::analyze(
-            &data,
-            &control,
-            &StudyColumns { participant: participant_col, arm: arm_col, scenario: scenario_col, score: score_col },
-            simulated.as_deref(),
-            simulated_condition.as_deref(),
-            confidence,
-            format,
-        ),
-        Command::Measure { logs: file, against, profile, output, columns, format } => {
-            stage2::measure(&file, against.as_deref(), profile.as_deref(), output.as_deref(), &columns, format)
-        }
-        Command::Augment { dataset, queries, output, logs_contain_phi, columns } => {
-            stage2::augment(&dataset, &queries, output.as_deref(), logs_contain_phi, &columns)
-        }
-        Command::Report { run, compare, decompose, path, uptake, store, output, audience, no_transcripts } => {
-            report::report(report::Source::pick(run, compare, decompose, path, uptake), &store, &output, audience, no_transcripts)
-        }
-        Command::Serve { port, host, registry, runs } => serve(port, host, registry.as_deref(), runs),
-        Command::Card { command: CardCommand::Derive { base, dataset, runs, store, output } } => {
-            stage2::derive(&base, &dataset, &runs, &store, output.as_deref())
-        }
-        Command::Grade {
-            responses,
-            dataset,
-            grader,
-            mode,
-            threshold,
-            unit_col,
-            item_col,
-            response_col,
-            condition_col,
-            plan,
-            store,
-            allow_phi_to_remote,
-            output,
-        } => eval::grade(
-            &responses,
-            &dataset,
-            grader,
-            mode,
-            threshold,
-            [&unit_col, &item_col, &response_col, &condition_col],
-            eval::JudgeWith { plan: plan.as_deref(), store: &store, allow_phi: allow_phi_to_remote },
-            output.as_deref(),
-        ),
-        Command::Run {
-            plan,
-            dry_run,
-            resume,
-            items,
-            limit,
-            store,
-            concurrency,
-            max_attempts,
-            timeout,
-            max_reply_bytes,
-            allow_phi_to_remote,
-        } => {
-            let limits = benchcards_eval::client::Limits { timeout: std::time::Duration::from_secs(timeout.max(1)), max_reply_bytes };
-            let settings = benchcards_eval::session::Settings { concurrency, max_attempts, limits };
-            eval::run(&plan, dry_run, resume.as_deref(), items, limit, &store, settings, allow_phi_to_remote)
-        }
-        Command::Runs { command: RunsCommand::List { store } } => eval::runs_list(&store),
-        Command::Runs { command: RunsCommand::Show { run, store } } => eval::runs_show(&store, &run),
-        Command::Runs { command: RunsCommand::Compare { run_a, run_b, store, grader, format } } => {
-            eval::runs_compare(&store, &run_a, &run_b, grader.as_deref(), format)
-        }
-        Command::Runs { command: RunsCommand::Export { run, store, format, grader, output } } => {
-            eval::runs_export(&store, &run, format, grader.as_deref(), output.as_deref())
-        }
-        Command::Demo { out, items, no_model } => demo::demo(&out, items, no_model),
+        Command::Taxonomy(a) => files::taxonomy_cmd(&a),
+        Command::Check(a) => files::check(&a),
+        Command::Schema(a) => files::schema(&a),
+        Command::Import(a) => files::import(&a),
+        Command::Export(a) => files::export(&a),
+        Command::Render(a) => files::render(&a),
+        Command::Compare(a) => stage1::compare(&a),
+        Command::Match(a) => stage1::match_cmd(&a),
+        Command::Gaps(a) => stage1::gaps(&a),
+        Command::Registry { command: RegistryCommand::Overview(a) } => stage1::overview(&a),
+        Command::Plan(a) => stage1::plan(&a),
+        Command::Decompose(a) => stats::decompose(&a),
+        Command::Gate(a) => stats::gate(&a),
+        Command::Study { command: StudyCommand::Power(a) } => stats::power(&a),
+        Command::Study { command: StudyCommand::Analyze(a) } => stats::analyze(&a),
+        Command::Measure(a) => stage2::measure(&a),
+        Command::Augment(a) => stage2::augment(&a),
+        Command::Report(a) => report::report(&a),
+        Command::Serve(a) => serve(a),
+        Command::Card { command: CardCommand::Derive(a) } => stage2::derive(&a),
+        Command::Grade(a) => eval::grade(&a),
+        Command::Run(a) => eval::run(&a),
+        Command::Runs { command: RunsCommand::List(a) } => eval::runs_list(&a),
+        Command::Runs { command: RunsCommand::Show(a) } => eval::runs_show(&a),
+        Command::Runs { command: RunsCommand::Compare(a) } => eval::runs_compare(&a),
+        Command::Runs { command: RunsCommand::Export(a) } => eval::runs_export(&a),
+        Command::Demo(a) => demo::demo(&a),
     }
 }
 
 /// Runs the web UI until interrupted.
-fn serve(port: u16, host: Option<std::net::IpAddr>, registry: Option<&Path>, runs: Option<std::path::PathBuf>) -> Result<ExitCode> {
+fn serve(ServeArgs { port, host, registry, runs }: ServeArgs) -> Result<ExitCode> {
     let host = host.unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
     if !host.is_loopback() {
         eprintln!(
@@ -222,7 +132,7 @@ fn serve(port: u16, host: Option<std::net::IpAddr>, registry: Option<&Path>, run
             runs.as_deref().map_or("(no runs folder)".into(), |p| p.display().to_string())
         );
     }
-    let cards = stage1::registry_cards(registry)?;
+    let cards = stage1::registry_cards(registry.as_deref())?;
     let site = benchcards_web::Site { cards, runs };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().into_diagnostic()?;
     rt.block_on(benchcards_web::serve(site, std::net::SocketAddr::new(host, port)))

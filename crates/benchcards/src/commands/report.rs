@@ -4,41 +4,15 @@
 
 use super::stats::{decompose_file, uptake_table};
 use super::{fail, today, write_output};
-use crate::cli::Audience;
+use crate::cli::{Audience, ReportArgs};
 use benchcards_core::{load_card, load_profile};
 use benchcards_report::readiness::{Inputs, clinician_brief, team_report};
 use benchcards_web::view::run_inputs;
 use miette::{Result, miette};
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// What the report is of.
-pub enum Source {
-    Run(String),
-    Compare(PathBuf, PathBuf),
-    /// Results, the path, and optionally MODEL_CONDITION,PERSON_CONDITION for the uptake table.
-    Decompose(PathBuf, Vec<String>, Option<Vec<String>>),
-}
-
-impl Source {
-    /// Clap guarantees exactly one of the three is given.
-    pub fn pick(
-        run: Option<String>,
-        compare: Option<Vec<PathBuf>>,
-        decompose: Option<PathBuf>,
-        path: Vec<String>,
-        uptake: Option<Vec<String>>,
-    ) -> Source {
-        match (run, compare, decompose) {
-            (Some(r), _, _) => Source::Run(r),
-            (_, Some(c), _) if c.len() == 2 => Source::Compare(c[0].clone(), c[1].clone()),
-            (_, _, Some(d)) => Source::Decompose(d, path, uptake),
-            _ => Source::Run(String::new()),
-        }
-    }
-}
-
-pub fn report(source: Source, store_path: &Path, output: &Path, audience: Audience, no_transcripts: bool) -> Result<ExitCode> {
+pub fn report(a: &ReportArgs) -> Result<ExitCode> {
+    let output = &a.output;
     let html = match output.extension().and_then(|e| e.to_str()) {
         Some("html" | "htm") => true,
         Some("md") => false,
@@ -50,21 +24,17 @@ pub fn report(source: Source, store_path: &Path, output: &Path, audience: Audien
             ));
         }
     };
-    let inputs = match source {
-        Source::Run(run) => {
-            let store = benchcards_eval::store::Store::open(store_path)
-                .map_err(|e| miette!("cannot open the run store {}: {e}", store_path.display()))?;
-            run_inputs(&store, &store_path.display().to_string(), &run, !no_transcripts).map_err(|e| miette!("{e}"))?
-        }
-        Source::Compare(card, deployment) => {
-            let card = load_card(&card).map_err(fail)?.0;
-            let profile = load_profile(&deployment).map_err(fail)?.0;
+    // What the report is of: clap guarantees exactly one of the three is given.
+    let inputs = match (&a.run, a.compare.as_deref(), &a.decompose) {
+        (None, Some([card, deployment]), _) => {
+            let card = load_card(card).map_err(fail)?.0;
+            let profile = load_profile(deployment).map_err(fail)?.0;
             Inputs { card: Some(card), profile: Some(profile), ..Default::default() }
         }
-        Source::Decompose(results, path, uptake) => {
-            let (loaded, spec, d) = decompose_file(&results, &path)?;
+        (None, _, Some(results)) => {
+            let (loaded, spec, d) = decompose_file(results, &a.path)?;
             Inputs {
-                uptake: uptake.map(|pair| uptake_table(&loaded, &pair, spec.bootstrap.confidence)).transpose()?,
+                uptake: a.uptake.as_ref().map(|pair| uptake_table(&loaded, pair, spec.bootstrap.confidence)).transpose()?,
                 decomposition: Some(d),
                 provenance: vec![
                     format!("results {}", results.display()),
@@ -73,11 +43,17 @@ pub fn report(source: Source, store_path: &Path, output: &Path, audience: Audien
                 ..Default::default()
             }
         }
+        (run, _, _) => {
+            let run = run.as_deref().unwrap_or_default();
+            let store = benchcards_eval::store::Store::open(&a.store)
+                .map_err(|e| miette!("cannot open the run store {}: {e}", a.store.display()))?;
+            run_inputs(&store, &a.store.display().to_string(), run, !a.no_transcripts).map_err(|e| miette!("{e}"))?
+        }
     };
     // The Markdown twin links the waterfall, written beside it; the HTML page embeds it.
     let stem = output.file_stem().map_or("report".into(), |s| s.to_string_lossy().to_string());
     let chart_name = format!("{stem}.waterfall.svg");
-    let r = match audience {
+    let r = match a.audience {
         Audience::Clinician => clinician_brief(&inputs).ok_or_else(|| {
             miette!(help = "report a run whose plan names a card, or use --compare CARD DEPLOYMENT", "the clinician brief needs a card")
         })?,
@@ -86,7 +62,7 @@ pub fn report(source: Source, store_path: &Path, output: &Path, audience: Audien
         }
     };
     write_output(Some(output), &if html { r.html() } else { r.markdown() })?;
-    if let (false, Audience::Team, Some(d)) = (html, audience, &inputs.decomposition) {
+    if let (false, Audience::Team, Some(d)) = (html, a.audience, &inputs.decomposition) {
         write_output(Some(&output.with_file_name(&chart_name)), &benchcards_report::decompose::waterfall_svg(d))?;
     }
     Ok(ExitCode::SUCCESS)

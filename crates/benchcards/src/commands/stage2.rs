@@ -3,7 +3,7 @@
 
 use super::eval::{load_dataset, stored_plan};
 use super::{Shown, fail, print_json, print_tables, shown, today, write_output};
-use crate::cli::{LogColumns, TableFormat};
+use crate::cli::{AugmentArgs, DeriveArgs, LogColumns, MeasureArgs, TableFormat};
 use crate::diagnostics::print_diagnostics;
 use benchcards_core::document::{DocKind, read_data};
 use benchcards_core::emit::document_yaml;
@@ -81,17 +81,11 @@ pub(super) fn register_vocabulary(against: Option<&Dataset>) -> Result<Vec<Vec<S
     Ok(vocabulary(&[Some(&bundled), against].into_iter().flatten().collect::<Vec<&Dataset>>()))
 }
 
-pub fn measure(
-    logs_path: &Path,
-    against: Option<&Path>,
-    profile: Option<&Path>,
-    output: Option<&Path>,
-    columns: &LogColumns,
-    format: TableFormat,
-) -> Result<ExitCode> {
-    let (logs, _) = read_logs(logs_path, columns)?;
-    let against = against.map(load_dataset).transpose()?;
-    let base = profile.map(load_profile).transpose().map_err(fail)?.map(|(p, _)| p);
+pub fn measure(a: &MeasureArgs) -> Result<ExitCode> {
+    let logs_path = &a.logs;
+    let (logs, _) = read_logs(logs_path, &a.columns)?;
+    let against = a.against.as_deref().map(load_dataset).transpose()?;
+    let base = a.profile.as_deref().map(load_profile).transpose().map_err(fail)?.map(|(p, _)| p);
     let vocab = register_vocabulary(against.as_ref())?;
     let m = measure_logs(&logs.conversations, against.as_ref(), &vocab);
     if !m.unknown_items.is_empty() {
@@ -99,13 +93,13 @@ pub fn measure(
     }
     let name = logs_path.display().to_string();
     let (figures, dims) = measurement_tables(&m, &format!("Measured from {} conversation(s) in {name}", logs.conversations.len()));
-    match format {
+    match a.format {
         TableFormat::Json => print_json(
             &serde_json::json!({"logs": name, "lines": logs.lines, "conversations": logs.conversations.len(), "skipped": logs.skipped, "measurement": m}),
         )?,
-        _ => print_tables(format, &[figures, dims]),
+        _ => print_tables(a.format, &[figures, dims]),
     }
-    if let Some(out) = output {
+    if let Some(out) = &a.output {
         let stem = logs_path.file_stem().map_or("logs".into(), |s| s.to_string_lossy().to_string());
         let p = to_profile(base, &m, &name, &stem);
         write_output(Some(out), &document_yaml(DocKind::Profile, &p))?;
@@ -114,18 +108,13 @@ pub fn measure(
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn augment(
-    dataset: &Path,
-    queries: &Path,
-    output: Option<&Path>,
-    declared_phi: Option<bool>,
-    columns: &LogColumns,
-) -> Result<ExitCode> {
-    let ds = load_dataset(dataset)?;
-    let (logs, text) = read_logs(queries, columns)?;
+pub fn augment(a: &AugmentArgs) -> Result<ExitCode> {
+    let queries = &a.queries;
+    let ds = load_dataset(&a.dataset)?;
+    let (logs, text) = read_logs(queries, &a.columns)?;
     let provenance = Augmentation { logs: queries.display().to_string(), sha256: sha256_hex(&text), ..Default::default() };
     let name = queries.display();
-    let logs_phi = match (declared_phi, logs.contains_phi) {
+    let logs_phi = match (a.logs_contain_phi, logs.contains_phi) {
         (Some(flag), Some(header)) if flag != header => {
             eprintln!("warning: {name} says contains_phi: {header}; --logs-contain-phi {flag} overrides it");
             flag
@@ -145,7 +134,7 @@ pub fn augment(
         }
     };
     let (out, report) = attach(&ds, &logs.conversations, logs_phi, provenance);
-    write_output(output, &to_jsonl(&out))?;
+    write_output(a.output.as_deref(), &to_jsonl(&out))?;
     if out.header.contains_phi {
         eprintln!(
             "the dataset is marked contains_phi: `run` sends it only to models on this machine unless --allow-phi-to-remote is given"
@@ -172,7 +161,7 @@ pub fn augment(
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn derive(base: &Path, dataset: &Path, runs: &[String], store_path: &Path, output: Option<&Path>) -> Result<ExitCode> {
+pub fn derive(DeriveArgs { base, dataset, runs, store: store_path, output }: &DeriveArgs) -> Result<ExitCode> {
     let (card, _) = load_card(base).map_err(fail)?;
     let ds = load_dataset(dataset)?;
     let text = read_data(dataset).map_err(|d| miette!("{}", d.message))?;
@@ -190,7 +179,7 @@ pub fn derive(base: &Path, dataset: &Path, runs: &[String], store_path: &Path, o
     let source = dataset.display().to_string();
     let sha = sha256_hex(&text);
     let derived = derive_card(&card, &ds, DatasetSource { path: &source, sha256: &sha }, &measured, &today());
-    write_output(output, &document_yaml(DocKind::Card, &derived))?;
+    write_output(output.as_deref(), &document_yaml(DocKind::Card, &derived))?;
     eprintln!(
         "derived `{}`: {} tested entr(ies) from {} run(s); check it with `benchcards check`",
         derived.id,

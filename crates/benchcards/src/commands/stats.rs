@@ -2,7 +2,7 @@
 //! benchcards-stats and print.
 
 use super::{Shown, fail, print_json, print_tables, read_table, shown, shown_in, write_output};
-use crate::cli::{BootstrapArgs, FAIL_ON_EXIT, GateFailOn, ResultsArgs, TableFormat};
+use crate::cli::{AnalyzeArgs, BootstrapArgs, DecomposeArgs, FAIL_ON_EXIT, GateArgs, GateFailOn, PowerArgs, ResultsArgs, TableFormat};
 use benchcards_assess::readiness::readiness;
 use benchcards_core::results::{ResultColumns, ResultsData, ResultsError, StudyColumns, read_results, read_results_file, read_study};
 use benchcards_core::{load_card, load_profile, taxonomy};
@@ -109,23 +109,13 @@ pub(super) fn uptake_table(loaded: &ResultsData, pair: &[String], confidence: f6
     uptake_between(&loaded.data, m, p, confidence).map_err(|e| miette!("{e}"))
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn decompose(
-    input: &ResultsArgs,
-    path: &[String],
-    reference: Option<&str>,
-    weights: Weights,
-    case_mix: Option<&Path>,
-    shapley: Option<Vec<String>>,
-    uptake: Option<Vec<String>>,
-    boot: &BootstrapArgs,
-    format: TableFormat,
-    chart: Option<&Path>,
-) -> Result<ExitCode> {
-    let loaded = load(input)?;
-    let (spec, d) = decomposition(&loaded, path, reference, weights, case_mix, shapley, bootstrap_spec(boot, input.cluster_col.is_some()))?;
-    let up = uptake.map(|pair| uptake_table(&loaded, &pair, spec.bootstrap.confidence)).transpose()?;
-    match format {
+pub fn decompose(a: &DecomposeArgs) -> Result<ExitCode> {
+    let loaded = load(&a.input)?;
+    let bootstrap = bootstrap_spec(&a.boot, a.input.cluster_col.is_some());
+    let (spec, d) =
+        decomposition(&loaded, &a.path, a.reference.as_deref(), a.weights.clone(), a.case_mix.as_deref(), a.shapley.clone(), bootstrap)?;
+    let up = a.uptake.as_ref().map(|pair| uptake_table(&loaded, pair, spec.bootstrap.confidence)).transpose()?;
+    match a.format {
         TableFormat::Table => print!("{}", text(&d, up.as_ref())),
         TableFormat::Md => print!("{}", markdown(&d, up.as_ref())),
         TableFormat::Json => {
@@ -134,30 +124,22 @@ pub fn decompose(
             print_json(&v)?;
         }
     }
-    if let Some(chart) = chart {
+    if let Some(chart) = &a.chart {
         write_output(Some(chart), &waterfall_svg(&d))?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn gate(
-    input: &ResultsArgs,
-    deployment: &Path,
-    card: Option<&Path>,
-    path: &[String],
-    boot: &BootstrapArgs,
-    format: TableFormat,
-    fail_on: Option<GateFailOn>,
-) -> Result<ExitCode> {
-    let profile = load_profile(deployment).map_err(fail)?.0;
-    let card = card.map(load_card).transpose().map_err(fail)?.map(|(c, _)| c);
-    let loaded = load(input)?;
-    let bootstrap = bootstrap_spec(boot, input.cluster_col.is_some());
-    let (_, d) = decomposition(&loaded, path, None, Weights::Pooled, None, None, bootstrap)?;
+pub fn gate(a: &GateArgs) -> Result<ExitCode> {
+    let profile = load_profile(&a.deployment).map_err(fail)?.0;
+    let card = a.card.as_deref().map(load_card).transpose().map_err(fail)?.map(|(c, _)| c);
+    let loaded = load(&a.input)?;
+    let bootstrap = bootstrap_spec(&a.boot, a.input.cluster_col.is_some());
+    let (_, d) = decomposition(&loaded, &a.path, None, Weights::Pooled, None, None, bootstrap)?;
     let cmp = card.as_ref().map(|c| benchcards_assess::compare(taxonomy(), c, &profile));
     let rows = readiness(&profile, cmp.as_ref(), &study::group_gates(&d, &profile.tolerances()));
     let any_fail = rows.iter().any(|r| r.run_fails());
-    match format {
+    match a.format {
         TableFormat::Json => {
             let value = json!({"deployment": {"id": profile.id}, "card": card.as_ref().map(|c| &c.id), "estimand": d.estimand, "gates": rows, "warnings": d.warnings});
             print_json(&value)?
@@ -168,7 +150,7 @@ pub fn gate(
                 &rows,
                 false,
             );
-            print_tables(format, &[t]);
+            print_tables(a.format, &[t]);
             let sources = published_sources(&rows);
             if !sources.is_empty() {
                 println!("Published figures from: {}.", sources.join("; "));
@@ -176,87 +158,71 @@ pub fn gate(
             println!("Estimand: {}", d.estimand.statement);
         }
     }
-    if fail_on == Some(GateFailOn::GateFail) && any_fail {
+    if a.fail_on == Some(GateFailOn::GateFail) && any_fail {
         eprintln!("failing: a drop is above its tolerance (--fail-on gate-fail)");
         return Ok(ExitCode::from(FAIL_ON_EXIT));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn power(
-    design: PowerDesign,
-    p1: Option<f64>,
-    p2: Option<f64>,
-    p10: Option<f64>,
-    p01: Option<f64>,
-    margin: Option<f64>,
-    alpha: f64,
-    target: Option<f64>,
-    n: Option<f64>,
-    cluster_size: Option<f64>,
-    icc: Option<f64>,
-    format: TableFormat,
-) -> Result<ExitCode> {
+pub fn power(a: &PowerArgs) -> Result<ExitCode> {
     let need = |v: Option<f64>, flag: &str| {
         v.filter(|x| x.is_finite() && (0.0..=1.0).contains(x))
             .ok_or_else(|| miette!("this design needs {flag} (a proportion between 0 and 1)"))
     };
-    let solve = match (target, n) {
+    let solve = match (a.power, a.n) {
         (Some(power), None) => Solve::N { power },
         (None, Some(n)) => Solve::Power { n },
         _ => return Err(miette!("give either --power (to solve for n) or --n (to solve for power)")),
     };
-    let deff = match (cluster_size, icc) {
+    let deff = match (a.cluster_size, a.icc) {
         (Some(m), Some(r)) => Some(study::design_effect(m, r)),
         (None, None) => None,
         _ => return Err(miette!("the design effect needs both --cluster-size and --icc")),
     };
-    let (p, margin) = match design {
-        PowerDesign::Independent => ([need(p1, "--p1")?, need(p2, "--p2")?], 0.0),
-        PowerDesign::Paired => ([need(p10, "--p10")?, need(p01, "--p01")?], 0.0),
+    let (p, margin) = match a.design {
+        PowerDesign::Independent => ([need(a.p1, "--p1")?, need(a.p2, "--p2")?], 0.0),
+        PowerDesign::Paired => ([need(a.p10, "--p10")?, need(a.p01, "--p01")?], 0.0),
         PowerDesign::Noninferiority => {
-            ([need(p1, "--p1")?, need(p2, "--p2")?], margin.ok_or_else(|| miette!("non-inferiority needs --margin"))?)
+            ([need(a.p1, "--p1")?, need(a.p2, "--p2")?], a.margin.ok_or_else(|| miette!("non-inferiority needs --margin"))?)
         }
     };
-    let r = power_analysis(design, p, margin, alpha, solve, deff);
+    let r = power_analysis(a.design, p, margin, a.alpha, solve, deff);
     let details = power_details(&r, margin);
-    match format {
+    match a.format {
         TableFormat::Json => {
             let mut value = serde_json::to_value(&r).into_diagnostic()?;
             value["details"] = details.iter().map(|(k, v)| json!({k: v})).collect();
             print_json(&value)?
         }
-        _ => print_tables(format, &[power_table(&r, &details)]),
+        _ => print_tables(a.format, &[power_table(&r, &details)]),
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn analyze(
-    data: &Path,
-    control: &str,
-    cols: &StudyColumns,
-    simulated: Option<&Path>,
-    simulated_condition: Option<&str>,
-    confidence: f64,
-    format: TableFormat,
-) -> Result<ExitCode> {
+pub fn analyze(a: &AnalyzeArgs) -> Result<ExitCode> {
     const NOTE: &str = "rows are treated as independent; when participants answer several scenarios, use `decompose --cluster-col participant` for cluster-bootstrap intervals";
-    let (table, text) = read_table(data)?;
-    let counts = read_study(&table, cols).map_err(|d| shown_in(data, &text, d))?;
-    let analysis = counts.analyze(control, confidence).map_err(|e| miette!("{e}"))?;
+    let (table, text) = read_table(&a.data)?;
+    let cols = StudyColumns {
+        participant: a.participant_col.clone(),
+        arm: a.arm_col.clone(),
+        scenario: a.scenario_col.clone(),
+        score: a.score_col.clone(),
+    };
+    let counts = read_study(&table, &cols).map_err(|d| shown_in(&a.data, &text, d))?;
+    let analysis = counts.analyze(&a.control, a.confidence).map_err(|e| miette!("{e}"))?;
     // Calibration: simulated per-scenario rates against the model arms' human rates.
-    let calib = match simulated {
+    let calib = match &a.simulated {
         Some(path) => {
             let (table, text) = read_table(path)?;
             let rows = read_results(&table, &ResultColumns::default(), false).map_err(|d| shown_in(path, &text, d))?;
             let rows: Vec<ResultRow> =
-                rows.into_iter().map(|l| l.row).filter(|r| simulated_condition.is_none_or(|c| r.condition == c)).collect();
-            counts.calibration(control, &rows)
+                rows.into_iter().map(|l| l.row).filter(|r| a.simulated_condition.as_deref().is_none_or(|c| r.condition == c)).collect();
+            counts.calibration(&a.control, &rows)
         }
         None => None,
     };
-    match format {
+    match a.format {
         TableFormat::Json => {
             let mut value = serde_json::to_value(&analysis).into_diagnostic()?;
             value["calibration"] = serde_json::to_value(&calib).into_diagnostic()?;
@@ -264,8 +230,8 @@ pub fn analyze(
             print_json(&value)?
         }
         _ => {
-            print_tables(format, &study_tables(&analysis));
-            if let Some(line) = calibration_line(calib.as_ref(), simulated.is_some()) {
+            print_tables(a.format, &study_tables(&analysis));
+            if let Some(line) = calibration_line(calib.as_ref(), a.simulated.is_some()) {
                 println!("{line}");
             }
             println!("Note: {NOTE}.");
