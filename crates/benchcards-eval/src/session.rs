@@ -1,5 +1,5 @@
-//! An evaluation session, the one API the command line, the demo and the web UI use for a
-//! plan: [`prepare`] reads it (its dataset and human data, its hash, its files made absolute);
+//! An evaluation session, the one API the command line, the demo and the coming study server
+//! use for a plan: [`prepare`] reads it (its dataset and human data, its hash, its files made absolute);
 //! [`Prepared::estimate`] is the dry run; [`Prepared::start`] records (or resumes) a run and
 //! [`Session::execute`] sends the work, asks the judge and grades what completed.
 
@@ -48,13 +48,8 @@ fn store_error(e: impl fmt::Display) -> SessionError {
     SessionError::new(e.to_string())
 }
 
-/// Whether a data file is JSON Lines (by its extension); otherwise it is read as CSV.
-pub fn is_jsonl(path: &Path) -> bool {
-    matches!(path.extension().and_then(|e| e.to_str()), Some("jsonl" | "ndjson"))
-}
-
 /// Reads a data file's text, or says why it cannot be read.
-pub fn read_file(path: &Path) -> Result<String, SessionError> {
+fn read_file(path: &Path) -> Result<String, SessionError> {
     read_data(path).map_err(|d| SessionError::File { name: path.display().to_string(), text: None, diagnostics: Diagnostics(vec![d]) })
 }
 
@@ -100,11 +95,8 @@ pub fn prepare(plan_path: &Path) -> Result<Prepared, SessionError> {
         Some(study) => {
             let path = base.join(&study.path);
             let text = read_file(&path)?;
-            let rows = crate::human::read_study(&text, is_jsonl(&path), study, &dataset).map_err(|diagnostics| SessionError::File {
-                name: path.display().to_string(),
-                text: Some(text),
-                diagnostics,
-            })?;
+            let rows = crate::human::read_study(&text, benchcards_core::results::is_jsonl(&path), study, &dataset)
+                .map_err(|diagnostics| SessionError::File { name: path.display().to_string(), text: Some(text), diagnostics })?;
             notes.push(format!("human study: {} row(s) read from {}", rows.len(), path.display()));
             rows
         }
