@@ -1,21 +1,24 @@
-//! Connections that go quiet are closed: a connection that moves no byte in either direction
-//! for the idle time ends, so idle or stalled clients cannot pile up until the server runs out
-//! of connections.
+//! Connections are bounded: at most a set number are open at once (the next waits to be
+//! accepted), and one that moves no byte in either direction for the idle time ends, so idle or
+//! stalled clients cannot pile up until the server runs out of connections.
 
 use axum::serve::Listener;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 
-/// A listener whose connections end after `idle` without progress.
+/// A listener whose connections end after `idle` without progress, `open` of them at most.
 pub(crate) struct IdleListener {
     pub(crate) listener: TcpListener,
     pub(crate) idle: Duration,
+    pub(crate) open: Arc<Semaphore>,
 }
 
 impl Listener for IdleListener {
@@ -23,11 +26,14 @@ impl Listener for IdleListener {
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (IdleStream, SocketAddr) {
+        // A place first: while every place is taken, nothing more is accepted.
+        let Ok(place) = self.open.clone().acquire_owned().await else { std::future::pending().await };
         loop {
             match self.listener.accept().await {
                 Ok((tcp, addr)) => {
                     let _ = tcp.set_nodelay(true);
-                    return (IdleStream { tcp, idle: self.idle, deadline: Box::pin(tokio::time::sleep(self.idle)) }, addr);
+                    let deadline = Box::pin(tokio::time::sleep(self.idle));
+                    return (IdleStream { tcp, idle: self.idle, deadline, _place: place }, addr);
                 }
                 // Out of file descriptors, say: wait, then accept again.
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
@@ -44,6 +50,8 @@ pub(crate) struct IdleStream {
     tcp: TcpStream,
     idle: Duration,
     deadline: Pin<Box<Sleep>>,
+    /// Given back when the connection ends.
+    _place: OwnedSemaphorePermit,
 }
 
 impl IdleStream {

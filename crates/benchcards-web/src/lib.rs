@@ -35,8 +35,8 @@ pub struct Site {
     pub runs: Option<PathBuf>,
 }
 
-/// What one request may ask of the server.
-#[derive(Debug, Clone, Copy)]
+/// What one request may ask of the server, and what the server holds open.
+#[derive(Debug, Clone)]
 pub struct Limits {
     /// Longest request target (path and query); the wizard's longest is under 2 KiB.
     pub max_target: usize,
@@ -48,6 +48,10 @@ pub struct Limits {
     pub port: Option<u16>,
     /// A connection that moves no byte for this long is closed.
     pub idle: std::time::Duration,
+    /// At most this many connections are open at once; more wait to be accepted.
+    pub max_connections: usize,
+    /// Host names answered besides `localhost` and address literals (`--allowed-host`).
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for Limits {
@@ -58,34 +62,37 @@ impl Default for Limits {
             time: std::time::Duration::from_secs(10),
             port: None,
             idle: std::time::Duration::from_secs(30),
+            max_connections: 1024,
+            allowed_hosts: Vec::new(),
         }
     }
 }
 
-/// Whether a request's `Host` names this server: `localhost` or an address literal, with the
-/// port served. A name other than `localhost` is refused, so a page elsewhere cannot point its
+/// Whether a request's `Host` names this server: `localhost`, an address literal or an allowed
+/// name, with the port served. Any other name is refused, so a page elsewhere cannot point its
 /// own name at this machine (DNS rebinding) and read the registry and runs through the browser.
-fn host_allowed(host: Option<&str>, port: Option<u16>) -> bool {
+fn host_allowed(host: Option<&str>, port: Option<u16>, allowed: &[String]) -> bool {
     let Some(host) = host else { return false };
     let (name, given_port) = match host.rsplit_once(':') {
         Some((n, p)) if !n.is_empty() && !p.contains(']') => (n, p.parse::<u16>().ok()),
         _ => (host, Some(80)),
     };
     let literal = name.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok();
-    (literal || name.eq_ignore_ascii_case("localhost")) && port.is_none_or(|p| given_port == Some(p))
+    let named = name.eq_ignore_ascii_case("localhost") || allowed.iter().any(|a| a.eq_ignore_ascii_case(name));
+    (literal || named) && port.is_none_or(|p| given_port == Some(p))
 }
 
 /// Refuses requests over the limits, or for another host, before they reach a page; stops a
 /// page that takes too long; and gives every response the security headers.
 async fn enforce(State(limits): State<Limits>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let mut r = check(limits, req, next).await;
+    let mut r = check(&limits, req, next).await;
     shell::secure(&mut r);
     r
 }
 
-async fn check(limits: Limits, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+async fn check(limits: &Limits, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok());
-    if !host_allowed(host, limits.port) {
+    if !host_allowed(host, limits.port, &limits.allowed_hosts) {
         return refused(StatusCode::MISDIRECTED_REQUEST, "This server answers only requests addressed to it by address or as localhost.");
     }
     let target = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
@@ -126,17 +133,19 @@ pub fn router(site: Site, limits: Limits) -> Router {
         .layer(axum::middleware::from_fn_with_state(limits, enforce))
 }
 
-/// Serves the site until the process ends.
-pub async fn serve(site: Site, addr: std::net::SocketAddr) -> std::io::Result<()> {
+/// Serves the site until the process ends, answering `localhost`, address literals and the
+/// `allowed_hosts` names.
+pub async fn serve(site: Site, addr: std::net::SocketAddr, allowed_hosts: Vec<String>) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     eprintln!("benchcards serve: http://{bound}/");
-    serve_on(listener, site, Limits { port: Some(bound.port()), ..Limits::default() }).await
+    serve_on(listener, site, Limits { port: Some(bound.port()), allowed_hosts, ..Limits::default() }).await
 }
 
 /// Serves the site on a bound listener with these limits (connections idle past `idle` close).
 pub async fn serve_on(listener: tokio::net::TcpListener, site: Site, limits: Limits) -> std::io::Result<()> {
-    axum::serve(idle::IdleListener { listener, idle: limits.idle }, router(site, limits)).await
+    let open = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    axum::serve(idle::IdleListener { listener, idle: limits.idle, open }, router(site, limits)).await
 }
 
 #[cfg(test)]
@@ -146,12 +155,16 @@ mod tests {
     #[test]
     fn only_this_server_by_address_or_localhost_is_answered() {
         for host in ["127.0.0.1:8080", "localhost:8080", "LOCALHOST:8080", "[::1]:8080", "192.168.1.7:8080"] {
-            assert!(host_allowed(Some(host), Some(8080)), "{host}");
+            assert!(host_allowed(Some(host), Some(8080), &[]), "{host}");
         }
         for host in ["evil.example:8080", "evil.example", "127.0.0.1.nip.io:8080", "127.0.0.1:9999", "localhost", ""] {
-            assert!(!host_allowed(Some(host), Some(8080)), "{host}");
+            assert!(!host_allowed(Some(host), Some(8080), &[]), "{host}");
         }
-        assert!(!host_allowed(None, Some(8080)));
+        assert!(!host_allowed(None, Some(8080), &[]));
+        // A name served on purpose (`--allowed-host`).
+        let allowed = ["bench.example.org".to_string()];
+        assert!(host_allowed(Some("bench.example.org:8080"), Some(8080), &allowed));
+        assert!(!host_allowed(Some("evil.example:8080"), Some(8080), &allowed));
     }
 
     #[tokio::test]

@@ -382,3 +382,27 @@ async fn an_idle_connection_is_closed() {
     busy.read_to_string(&mut reply).await.unwrap();
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
 }
+
+#[tokio::test]
+async fn connections_beyond_the_cap_wait_until_one_ends() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let limits = Limits { max_connections: 2, ..Limits::default() };
+    tokio::spawn(benchcards_web::serve_on(listener, Site { cards: registry(), runs: None }, limits));
+    let ask = || async move {
+        let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
+        c.write_all(b"GET /api HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await.unwrap();
+        let mut reply = String::new();
+        c.read_to_string(&mut reply).await.map(|_| reply)
+    };
+    // Two quiet connections take both places: a third request is not served...
+    let quiet = [tokio::net::TcpStream::connect(addr).await.unwrap(), tokio::net::TcpStream::connect(addr).await.unwrap()];
+    let third = tokio::spawn(ask());
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!third.is_finished(), "served beyond the cap");
+    // ...until one of them ends.
+    drop(quiet);
+    let reply = tokio::time::timeout(std::time::Duration::from_secs(5), third).await.unwrap().unwrap().unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+}

@@ -646,6 +646,10 @@ pub struct ServeArgs {
     /// Folder of run stores (`*.sqlite`) to browse.
     #[arg(long)]
     pub runs: Option<PathBuf>,
+    /// A host name the UI is reached by, besides localhost and addresses (repeatable); requests
+    /// naming any other host are refused.
+    #[arg(long = "allowed-host")]
+    pub allowed_hosts: Vec<String>,
 }
 
 #[derive(Args)]

@@ -124,7 +124,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
 }
 
 /// Runs the web UI until interrupted.
-fn serve(ServeArgs { port, host, registry, runs }: ServeArgs) -> Result<ExitCode> {
+fn serve(ServeArgs { port, host, registry, runs, allowed_hosts }: ServeArgs) -> Result<ExitCode> {
     let host = host.unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
     if !host.is_loopback() {
         eprintln!(
@@ -135,7 +135,7 @@ fn serve(ServeArgs { port, host, registry, runs }: ServeArgs) -> Result<ExitCode
     let cards = stage1::registry_cards(registry.as_deref())?;
     let site = benchcards_web::Site { cards, runs };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().into_diagnostic()?;
-    rt.block_on(benchcards_web::serve(site, std::net::SocketAddr::new(host, port)))
+    rt.block_on(benchcards_web::serve(site, std::net::SocketAddr::new(host, port), allowed_hosts))
         .map_err(|e| miette!("cannot serve on {host}:{port}: {e}"))?;
     Ok(ExitCode::SUCCESS)
 }
