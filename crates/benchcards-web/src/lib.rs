@@ -48,6 +48,8 @@ pub struct Limits {
     pub port: Option<u16>,
     /// A connection that moves no byte for this long is closed.
     pub idle: std::time::Duration,
+    /// A request's headers must all arrive within this time from its first byte.
+    pub headers_within: std::time::Duration,
     /// At most this many connections are open at once; more wait to be accepted.
     pub max_connections: usize,
     /// Host names answered besides `localhost` and address literals (`--allowed-host`).
@@ -62,6 +64,7 @@ impl Default for Limits {
             time: std::time::Duration::from_secs(10),
             port: None,
             idle: std::time::Duration::from_secs(30),
+            headers_within: std::time::Duration::from_secs(10),
             max_connections: 1024,
             allowed_hosts: Vec::new(),
         }
@@ -145,7 +148,7 @@ pub async fn serve(site: Site, addr: std::net::SocketAddr, allowed_hosts: Vec<St
 /// Serves the site on a bound listener with these limits (connections idle past `idle` close).
 pub async fn serve_on(listener: tokio::net::TcpListener, site: Site, limits: Limits) -> std::io::Result<()> {
     let open = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
-    axum::serve(idle::IdleListener { listener, idle: limits.idle, open }, router(site, limits)).await
+    axum::serve(idle::IdleListener { listener, idle: limits.idle, headers_within: limits.headers_within, open }, router(site, limits)).await
 }
 
 #[cfg(test)]

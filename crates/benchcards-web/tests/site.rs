@@ -406,3 +406,40 @@ async fn connections_beyond_the_cap_wait_until_one_ends() {
     let reply = tokio::time::timeout(std::time::Duration::from_secs(5), third).await.unwrap().unwrap().unwrap();
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
 }
+
+#[tokio::test]
+async fn a_request_trickling_its_headers_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let limits = Limits { headers_within: std::time::Duration::from_millis(400), ..Limits::default() };
+    tokio::spawn(benchcards_web::serve_on(listener, Site { cards: registry(), runs: None }, limits));
+    // A byte every 100 ms never lets the connection go idle, but its headers never end.
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /api HTTP/1.1\r\nHost: 127.0.0.1\r\n").await.unwrap();
+    let t = std::time::Instant::now();
+    let mut cut = false;
+    for _ in 0..30 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if slow.write_all(b"X").await.is_err() {
+            cut = true;
+            break;
+        }
+        let mut buf = [0u8; 64];
+        if let Ok(Ok(n)) = tokio::time::timeout(std::time::Duration::from_millis(1), slow.read(&mut buf)).await {
+            assert!(n == 0 || !String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"), "served");
+            cut = true;
+            break;
+        }
+    }
+    assert!(cut && t.elapsed() < std::time::Duration::from_secs(2), "cut off after {:?}", t.elapsed());
+    // Headers that arrive in time are served, over several reads.
+    let mut ok = tokio::net::TcpStream::connect(addr).await.unwrap();
+    for part in [&b"GET /api HTTP/1.1\r\n"[..], b"Host: 127.0.0.1\r\n", b"Connection: close\r\n\r\n"] {
+        ok.write_all(part).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let mut reply = String::new();
+    ok.read_to_string(&mut reply).await.unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+}
