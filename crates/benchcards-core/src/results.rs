@@ -166,16 +166,29 @@ fn read_jsonl(text: &str) -> Result<Tabular, Diagnostics> {
     Ok(Tabular { columns, rows })
 }
 
-/// Column names of the results form, each mappable by a flag.
+/// Column names of the results form, each mappable by a flag (with the `clap` feature, these
+/// are the flags).
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct ResultColumns {
+    #[cfg_attr(feature = "clap", arg(long = "unit-col", default_value = "unit"))]
     pub unit: String,
+    #[cfg_attr(feature = "clap", arg(long = "condition-col", default_value = "condition"))]
     pub condition: String,
+    #[cfg_attr(feature = "clap", arg(long = "score-col", default_value = "score"))]
     pub score: String,
+    /// Pairing key: rows of different conditions with the same pair are paired (default: unit).
+    #[cfg_attr(feature = "clap", arg(long = "pair-col", default_value = "pair"))]
     pub pair: String,
+    #[cfg_attr(feature = "clap", arg(long = "replicate-col", default_value = "replicate"))]
     pub replicate: String,
-    pub cluster: String,
+    /// Cluster column; naming it selects the cluster bootstrap (whole clusters resampled) and
+    /// makes it required. Unnamed, a `cluster` column is read when there is one.
+    #[cfg_attr(feature = "clap", arg(long = "cluster-col"))]
+    pub cluster: Option<String>,
+    #[cfg_attr(feature = "clap", arg(long = "stratum-col", default_value = "stratum"))]
     pub stratum: String,
+    #[cfg_attr(feature = "clap", arg(long = "weight-col", default_value = "weight"))]
     pub weight: String,
 }
 
@@ -187,10 +200,17 @@ impl Default for ResultColumns {
             score: "score".into(),
             pair: "pair".into(),
             replicate: "replicate".into(),
-            cluster: "cluster".into(),
+            cluster: None,
             stratum: "stratum".into(),
             weight: "weight".into(),
         }
+    }
+}
+
+impl ResultColumns {
+    /// The cluster column read: the one named, else `cluster`.
+    pub fn cluster_column(&self) -> &str {
+        self.cluster.as_deref().unwrap_or("cluster")
     }
 }
 
@@ -202,9 +222,10 @@ pub struct Located {
 }
 
 /// Reads the results form (its condition metadata is per condition: see [`condition_meta`]).
-/// `cluster_required` makes a missing cluster column an error (for the cluster bootstrap).
-/// Every bad value is reported with its line and column.
-pub fn read_results(t: &Tabular, cols: &ResultColumns, cluster_required: bool) -> Result<Vec<Located>, Diagnostics> {
+/// A cluster column named in `cols` must be there, with a value in every row (for the cluster
+/// bootstrap). Every bad value is reported with its line and column.
+pub fn read_results(t: &Tabular, cols: &ResultColumns) -> Result<Vec<Located>, Diagnostics> {
+    let cluster_required = cols.cluster.is_some();
     let mut diags = Diagnostics::default();
     let idx = |name: &str, flag: &str, diags: &mut Diagnostics| match t.require(name, Some(flag)) {
         Ok(i) => Some(i),
@@ -216,7 +237,7 @@ pub fn read_results(t: &Tabular, cols: &ResultColumns, cluster_required: bool) -
     let unit = idx(&cols.unit, "--unit-col", &mut diags);
     let condition = idx(&cols.condition, "--condition-col", &mut diags);
     let score = idx(&cols.score, "--score-col", &mut diags);
-    let cluster = if cluster_required { idx(&cols.cluster, "--cluster-col", &mut diags) } else { t.column(&cols.cluster) };
+    let cluster = if cluster_required { idx(cols.cluster_column(), "--cluster-col", &mut diags) } else { t.column(cols.cluster_column()) };
     let (Some(unit), Some(condition), Some(score)) = (unit, condition, score) else {
         return Err(diags);
     };
@@ -274,7 +295,7 @@ pub fn read_results(t: &Tabular, cols: &ResultColumns, cluster_required: bool) -
         };
         if cluster_required && get(cluster).is_none() {
             diags.push(
-                Diagnostic::error(at(row.line, 1), format!("empty `{}`", cols.cluster))
+                Diagnostic::error(at(row.line, 1), format!("empty `{}`", cols.cluster_column()))
                     .expected("a cluster in every row for the cluster bootstrap"),
             );
             continue;
@@ -397,19 +418,13 @@ pub enum ResultsError {
     Meta(String),
 }
 
-/// Reads a results file for the statistics: the results form (`cols`; `cluster_required` for
-/// the cluster bootstrap), gathered into units (a unit in two strata or clusters is an error at
+/// Reads a results file for the statistics: the results form (`cols`), gathered into units (a unit in two strata or clusters is an error at
 /// its row), and each condition's metadata from the taxonomy, the file's own columns and
 /// `meta_file`, a table with a `condition` column ([`condition_meta`]).
-pub fn read_results_file(
-    path: &Path,
-    cols: &ResultColumns,
-    cluster_required: bool,
-    meta_file: Option<&Path>,
-) -> Result<ResultsData, ResultsError> {
+pub fn read_results_file(path: &Path, cols: &ResultColumns, meta_file: Option<&Path>) -> Result<ResultsData, ResultsError> {
     let (table, text) = read_table_file(path).map_err(ResultsError::File)?;
     let problems = |d| ResultsError::File(FileProblems::new(path, Some(&text), d));
-    let located = read_results(&table, cols, cluster_required).map_err(problems)?;
+    let located = read_results(&table, cols).map_err(problems)?;
     let (lines, rows): (Vec<usize>, Vec<ResultRow>) = located.into_iter().map(|l| (l.line, l.row)).unzip();
     let data = gather(&rows).map_err(|e| {
         let line = lines.get(e.row).copied().unwrap_or(1);
@@ -458,10 +473,15 @@ pub fn results_jsonl(rows: &[ResultRow]) -> String {
 /// Column names of a behavioural study's rows: one per participant × scenario, in an arm, with
 /// a graded 0/1 score.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct StudyColumns {
+    #[cfg_attr(feature = "clap", arg(long = "participant-col", default_value = "participant"))]
     pub participant: String,
+    #[cfg_attr(feature = "clap", arg(long = "arm-col", default_value = "arm"))]
     pub arm: String,
+    #[cfg_attr(feature = "clap", arg(long = "scenario-col", default_value = "scenario"))]
     pub scenario: String,
+    #[cfg_attr(feature = "clap", arg(long = "score-col", default_value = "score"))]
     pub score: String,
 }
 
@@ -501,7 +521,7 @@ mod tests {
     fn csv_positions_and_errors() {
         let text = "unit,condition,score\na,x,1\nb,x,maybe\nc,x,1.5\n";
         let t = read_tabular(text, false).unwrap();
-        let e = read_results(&t, &ResultColumns::default(), false).unwrap_err();
+        let e = read_results(&t, &ResultColumns::default()).unwrap_err();
         let got: Vec<(usize, usize, String)> = e.0.iter().map(|d| (d.line, d.column, d.message.clone())).collect();
         assert_eq!(got[0], (3, 5, "`score` is `maybe`, not a number".to_string()));
         assert_eq!((got[1].0, got[1].1), (4, 5));
@@ -511,10 +531,10 @@ mod tests {
     #[test]
     fn missing_column_suggests_mapping() {
         let t = read_tabular("item,condition,score\na,x,1\n", false).unwrap();
-        let e = read_results(&t, &ResultColumns::default(), false).unwrap_err();
+        let e = read_results(&t, &ResultColumns::default()).unwrap_err();
         assert!(e.0[0].message.contains("no column `unit`"));
         let t = read_tabular("units,condition,score\na,x,1\n", false).unwrap();
-        let e = read_results(&t, &ResultColumns::default(), false).unwrap_err();
+        let e = read_results(&t, &ResultColumns::default()).unwrap_err();
         assert_eq!(e.0[0].suggestion.as_deref(), Some("map it with `--unit-col units`"));
     }
 
@@ -539,7 +559,7 @@ mod tests {
     #[test]
     fn jsonl_and_ragged_csv() {
         let t = read_tabular("{\"unit\": \"a\", \"condition\": \"x\", \"score\": 1}\n{\"unit\": \"b\", \"condition\": \"x\", \"score\": 0, \"stratum\": \"s\"}\n", true).unwrap();
-        let r = read_results(&t, &ResultColumns::default(), false).unwrap();
+        let r = read_results(&t, &ResultColumns::default()).unwrap();
         assert_eq!(r.len(), 2);
         assert_eq!(r[1].row.stratum.as_deref(), Some("s"));
         let e = read_tabular("{\"unit\": \"a\"}\n{oops\n", true).unwrap_err();

@@ -210,14 +210,24 @@ pub fn read_logs(path: &Path, cols: &CsvColumns) -> Result<(Logs, String), FileP
     Ok((logs, text))
 }
 
-/// Column names of a CSV log.
+/// Column names of a CSV log (JSONL logs use the chat `messages` format).
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct CsvColumns {
+    /// CSV logs: the column holding the conversation id.
+    #[cfg_attr(feature = "clap", arg(long = "id-col", default_value = "conversation"))]
     pub conversation: String,
+    /// CSV logs: the column holding the turn's position in its conversation.
+    #[cfg_attr(feature = "clap", arg(long = "turn-col", default_value = "turn"))]
     pub turn: String,
+    /// CSV logs: the column holding the speaker (user/patient, assistant/model, system).
+    #[cfg_attr(feature = "clap", arg(long = "role-col", default_value = "role"))]
     pub role: String,
+    /// CSV logs: the column holding the message.
+    #[cfg_attr(feature = "clap", arg(long = "text-col", default_value = "text"))]
     pub text: String,
-    /// Optional: the dataset item each conversation is about.
+    /// CSV logs: the column naming the dataset item a conversation is about (optional).
+    #[cfg_attr(feature = "clap", arg(long = "item-col", default_value = "item"))]
     pub item: String,
 }
 

@@ -9,11 +9,17 @@ use benchcards_core::{Diagnostic, Diagnostics, GraderKind, GraderSpec, Pos};
 use std::collections::HashMap;
 
 /// The columns holding each row's unit, item, response and (optional) condition.
-pub struct ResponseColumns<'a> {
-    pub unit: &'a str,
-    pub item: &'a str,
-    pub response: &'a str,
-    pub condition: &'a str,
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct ResponseColumns {
+    #[cfg_attr(feature = "clap", arg(long = "unit-col", default_value = "unit"))]
+    pub unit: String,
+    #[cfg_attr(feature = "clap", arg(long = "item-col", default_value = "item"))]
+    pub item: String,
+    #[cfg_attr(feature = "clap", arg(long = "response-col", default_value = "response"))]
+    pub response: String,
+    #[cfg_attr(feature = "clap", arg(long = "condition-col", default_value = "condition"))]
+    pub condition: String,
 }
 
 /// The output's columns.
@@ -51,9 +57,9 @@ pub fn grade_responses(
 ) -> Result<GradedResponses, Diagnostics> {
     let mut diags = Diagnostics::default();
     let mut need = |c: &str, flag: &str| table.require(c, Some(flag)).map_err(|d| diags.push(d)).ok();
-    let (unit, item, response) = (need(cols.unit, "--unit-col"), need(cols.item, "--item-col"), need(cols.response, "--response-col"));
+    let (unit, item, response) = (need(&cols.unit, "--unit-col"), need(&cols.item, "--item-col"), need(&cols.response, "--response-col"));
     let (Some(unit), Some(item), Some(response)) = (unit, item, response) else { return Err(diags) };
-    let (condition, replicate, pair) = (table.column(cols.condition), table.column("replicate"), table.column("pair"));
+    let (condition, replicate, pair) = (table.column(&cols.condition), table.column("replicate"), table.column("pair"));
     let name = spec.name();
     let mut out = GradedResponses { rows: Vec::new(), judge_requests: Vec::new() };
     for row in &table.rows {

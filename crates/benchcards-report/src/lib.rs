@@ -4,6 +4,7 @@
 pub mod assess;
 pub mod card;
 pub mod decompose;
+pub mod diagnostic;
 pub mod document;
 pub mod readiness;
 pub mod table;

@@ -31,6 +31,9 @@ pub struct Inputs {
     /// The uptake table, when the same units were graded as the model's answer and a person's.
     pub uptake: Option<Uptake>,
     pub transcripts: Vec<Transcript>,
+    /// A run's samples per condition and model (done, failed, tokens, latency, cost), and its
+    /// failed attempts.
+    pub samples: Vec<Table>,
     /// Lines for the reproducibility block (run, plan hash, models, sampling, seeds).
     pub provenance: Vec<String>,
     /// Shown first, as warnings (e.g. a card file that could not be read).
@@ -103,6 +106,12 @@ pub fn team_report(inputs: &Inputs, chart: &str, lines: &[String]) -> Report {
     }
     if let Some(d) = &inputs.decomposition {
         decomposition_sections(&mut r, d, inputs.uptake.as_ref(), chart);
+    }
+    if !inputs.samples.is_empty() {
+        r.heading(2, "Samples");
+        for t in &inputs.samples {
+            r.table(t);
+        }
     }
     if !inputs.transcripts.is_empty() {
         r.heading(2, "Transcripts");
@@ -403,8 +412,6 @@ pub fn clinician_brief(inputs: &Inputs) -> Option<Report> {
 pub struct DemoReport<'a> {
     pub card: &'a Card,
     pub profile: &'a Profile,
-    /// Shown first, as a warning: what the demo's numbers are not.
-    pub caveat: &'a str,
     pub vignettes: usize,
     pub scores: &'a Table,
     pub decomposition: &'a Decomposition,
@@ -414,9 +421,12 @@ pub struct DemoReport<'a> {
 }
 
 /// The demo's report (its waterfall linked from the Markdown twin as `waterfall.svg`).
+/// What the demo's numbers are not: shown first in its report and at the end of its output.
+pub const DEMO_CAVEAT: &str = "The embedded model (SmolLM2-135M, 4-bit) is tiny: its medical answers are not meaningful, and a handful of vignettes gives wide intervals. This demo shows the pipeline working end to end, not a finding.";
+
 pub fn demo_report(d: &DemoReport) -> Report {
     let mut r = Report::new(&format!("benchcards demo: {} at the `{}` deployment", d.card.name, d.profile.id));
-    r.warning(d.caveat);
+    r.warning(DEMO_CAVEAT);
     r.paragraph(&format!(
         "Stage 1 asks where the benchmark's assumptions break at this deployment; stage 3 runs the model on the same {} vignette(s) under conditions that relax them one at a time and measures what each step costs.",
         d.vignettes
@@ -437,6 +447,13 @@ pub fn demo_warning(models: &[String]) -> String {
     format!(
         "Demo model ({}): its numbers show that the pipeline works, not how a real model performs. They are not a finding.",
         models.join(", ")
+    )
+}
+
+/// The steps to run the demo's plan (at `plan`, its store at `store`) against a real model.
+pub fn real_endpoint_steps(plan: &str, store: &str) -> String {
+    format!(
+        "1. In {plan}, replace the model with an OpenAI-compatible endpoint, e.g.\n     - {{id: my-model, provider: openai, model: NAME, base_urls: [\"https://HOST/v1\"], api_key_env: MY_API_KEY}}\n2. benchcards run {plan} --dry-run        # requests, tokens and cost, nothing sent\n3. benchcards run {plan} --store {store}\n4. benchcards runs export RUN --store {store} --format csv -o results.csv\n5. benchcards decompose results.csv --path vignette,patient_query,conversation --chart waterfall.svg"
     )
 }
 

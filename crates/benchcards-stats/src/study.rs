@@ -245,6 +245,79 @@ pub struct PowerAnalysis {
     pub cohens_h: Option<f64>,
 }
 
+/// A power question as a person asks it: the design, the proportions it needs, and either the
+/// power wanted (solve for n) or the n available (solve for power). With the `clap` feature,
+/// these are the flags of `study power`.
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct PowerQuery {
+    #[cfg_attr(feature = "clap", arg(long, value_enum))]
+    pub design: PowerDesign,
+    /// Expected proportion in the first arm (independent, non-inferiority: the new arm).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub p1: Option<f64>,
+    /// Expected proportion in the second arm (the control or reference).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub p2: Option<f64>,
+    /// Paired: share of pairs right under the first condition only.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub p10: Option<f64>,
+    /// Paired: share of pairs right under the second condition only.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub p01: Option<f64>,
+    /// Non-inferiority margin (a proportion, e.g. 0.05).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub margin: Option<f64>,
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.05))]
+    pub alpha: f64,
+    /// Target power (solve for n); omit with --n to solve for power.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub power: Option<f64>,
+    /// Units per group (pairs for the paired design): solve for power.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub n: Option<f64>,
+    /// Units per cluster (e.g. scenarios per participant), for the design effect.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub cluster_size: Option<f64>,
+    /// Intra-cluster correlation, for the design effect.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub icc: Option<f64>,
+}
+
+impl PowerQuery {
+    /// The answer, or what is missing or out of range, named by its flag.
+    pub fn analyse(&self) -> Result<PowerAnalysis, String> {
+        let proportion = |v: Option<f64>, flag: &str| {
+            v.filter(|x| (0.0..=1.0).contains(x)).ok_or_else(|| format!("this design needs --{flag} (a proportion between 0 and 1)"))
+        };
+        let open_unit = |v: f64, flag: &str| {
+            if v > 0.0 && v < 1.0 { Ok(v) } else { Err(format!("--{flag} is {v}: give a number strictly between 0 and 1")) }
+        };
+        let alpha = open_unit(self.alpha, "alpha")?;
+        let solve = match (self.power, self.n) {
+            (Some(power), None) => Solve::N { power: open_unit(power, "power")? },
+            (None, Some(n)) if n.is_finite() && n >= 1.0 => Solve::Power { n },
+            (None, Some(n)) => return Err(format!("--n is {n}: give at least 1 unit")),
+            _ => return Err("give either --power (to solve for n) or --n (to solve for power)".into()),
+        };
+        let deff = match (self.cluster_size, self.icc) {
+            (Some(m), Some(r)) if m >= 1.0 && (0.0..=1.0).contains(&r) => Some(design_effect(m, r)),
+            (Some(_), Some(_)) => return Err("--cluster-size must be at least 1 and --icc between 0 and 1".into()),
+            (None, None) => None,
+            _ => return Err("the design effect needs both --cluster-size and --icc".into()),
+        };
+        let (p, margin) = match self.design {
+            PowerDesign::Independent => ([proportion(self.p1, "p1")?, proportion(self.p2, "p2")?], 0.0),
+            PowerDesign::Paired => ([proportion(self.p10, "p10")?, proportion(self.p01, "p01")?], 0.0),
+            PowerDesign::Noninferiority => {
+                let margin = self.margin.ok_or("non-inferiority needs --margin")?;
+                ([proportion(self.p1, "p1")?, proportion(self.p2, "p2")?], open_unit(margin, "margin")?)
+            }
+        };
+        Ok(power_analysis(self.design, p, margin, alpha, solve, deff))
+    }
+}
+
 /// Power or n for `design`. `p` is (p1, p2), the new arm first, or for the paired design
 /// (p10, p01); `margin` is the non-inferiority margin (unused otherwise).
 pub fn power_analysis(
@@ -503,6 +576,39 @@ mod tests {
         assert_eq!(u.table, [2, 1, 1, 2]);
         assert!((u.person_right_given_model_right.p - 2.0 / 3.0).abs() < 1e-12);
         assert!((u.person_right_given_model_wrong.p - 1.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_power_query_names_the_flag_that_is_missing_or_out_of_range() {
+        let q = PowerQuery {
+            design: PowerDesign::Independent,
+            p1: Some(0.6),
+            p2: Some(0.4),
+            p10: None,
+            p01: None,
+            margin: None,
+            alpha: 0.05,
+            power: Some(0.8),
+            n: None,
+            cluster_size: None,
+            icc: None,
+        };
+        let r = q.analyse().unwrap();
+        assert_eq!(
+            r.n_rounded_up,
+            power_analysis(PowerDesign::Independent, [0.6, 0.4], 0.0, 0.05, Solve::N { power: 0.8 }, None).n_rounded_up
+        );
+        let err = |q: PowerQuery| q.analyse().unwrap_err();
+        assert!(err(PowerQuery { p2: None, ..q.clone() }).contains("--p2"));
+        assert!(err(PowerQuery { p1: Some(1.5), ..q.clone() }).contains("--p1"));
+        assert!(err(PowerQuery { alpha: 1.5, ..q.clone() }).contains("--alpha is 1.5"));
+        assert!(err(PowerQuery { power: Some(f64::NAN), ..q.clone() }).contains("--power"));
+        assert!(err(PowerQuery { n: Some(10.0), ..q.clone() }).contains("either --power"));
+        assert!(err(PowerQuery { power: None, n: Some(0.0), ..q.clone() }).contains("--n is 0"));
+        assert!(err(PowerQuery { icc: Some(0.1), ..q.clone() }).contains("both --cluster-size and --icc"));
+        assert!(err(PowerQuery { icc: Some(2.0), cluster_size: Some(3.0), ..q.clone() }).contains("--icc between 0 and 1"));
+        assert!(err(PowerQuery { design: PowerDesign::Noninferiority, ..q.clone() }).contains("--margin"));
+        assert!(err(PowerQuery { design: PowerDesign::Paired, ..q }).contains("--p10"));
     }
 
     #[test]

@@ -136,13 +136,20 @@ pub fn router(site: Site, limits: Limits) -> Router {
         .layer(axum::middleware::from_fn_with_state(limits, enforce))
 }
 
-/// Serves the site until the process ends, answering `localhost`, address literals and the
-/// `allowed_hosts` names.
-pub async fn serve(site: Site, addr: std::net::SocketAddr, allowed_hosts: Vec<String>) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    let bound = listener.local_addr()?;
-    eprintln!("benchcards serve: http://{bound}/");
-    serve_on(listener, site, Limits { port: Some(bound.port()), allowed_hosts, ..Limits::default() }).await
+/// Serves the site until the process ends, on its own runtime, answering `localhost`, address
+/// literals and the `allowed_hosts` names. Listening beyond loopback is said first, with what
+/// it exposes.
+pub fn serve(site: Site, addr: std::net::SocketAddr, allowed_hosts: Vec<String>) -> std::io::Result<()> {
+    if !addr.ip().is_loopback() {
+        let runs = site.runs.as_deref().map_or("(no runs folder)".into(), |p| p.display().to_string());
+        eprintln!("warning: listening on {}: anyone who can reach this machine can read the registry and the runs in {runs}", addr.ip());
+    }
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let bound = listener.local_addr()?;
+        eprintln!("benchcards serve: http://{bound}/");
+        serve_on(listener, site, Limits { port: Some(bound.port()), allowed_hosts, ..Limits::default() }).await
+    })
 }
 
 /// Serves the site on a bound listener with these limits (connections idle past `idle` close).

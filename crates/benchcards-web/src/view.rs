@@ -1,12 +1,17 @@
-//! A run as a report shows it, read from its store: the plan's card and profile (when their
-//! files can be read), the graded results decomposed along the plan's conditions, the
-//! transcripts, and what identifies the run. Shared by `benchcards report` and the web UI's run
-//! page; the store is only read.
-
+//! The evaluation's values as the output layer shows them — the one place that sees both
+//! benchcards-eval and benchcards-report, shared by the command line and the web UI. A run as a
+//! report shows it, read from its store (the plan's card and profile when their files can be
+//! read, the graded results decomposed along the plan's conditions, samples and failures, the
+//! transcripts, what identifies the run; the store is only read), and the tables of a dry run,
+//! a run's samples and a log measurement.
+use benchcards_core::Plan;
 use benchcards_core::{load_card, load_profile, taxonomy};
+use benchcards_eval::measure::{Figure, Measurement};
 use benchcards_eval::results::{decompose_results, decomposition_path, results};
-use benchcards_eval::store::Store;
-use benchcards_eval::view::{run_dataset, stored_plan};
+use benchcards_eval::session::Estimate;
+use benchcards_eval::store::{SampleRow, Store};
+use benchcards_eval::view::{run_dataset, stored_plan, tally};
+use benchcards_report::Table;
 use benchcards_report::readiness::{Inputs, Transcript};
 use std::path::Path;
 
@@ -32,12 +37,15 @@ pub fn run_inputs(store: &Store, store_label: &str, run: &str, transcripts: bool
     } else {
         inputs.decomposition = Some(decompose_results(&rows, &path, reference.as_deref(), t)?);
     }
+    let samples = store.samples(run).map_err(|e| e.to_string())?;
+    inputs.samples.push(samples_table(&samples, &plan));
+    inputs.samples.extend(failures_table(&store.failures(run).map_err(|e| e.to_string())?));
     if transcripts {
         let mut grades: std::collections::HashMap<String, Vec<(String, f64)>> = Default::default();
         for (key, g, score, _) in store.grades(run).map_err(|e| e.to_string())? {
             grades.entry(key).or_default().push((g, score));
         }
-        for s in store.samples(run).map_err(|e| e.to_string())? {
+        for s in samples {
             let mut messages: Vec<(String, String)> = serde_json::from_str::<Vec<serde_json::Value>>(&s.transcript)
                 .unwrap_or_default()
                 .iter()
@@ -79,4 +87,84 @@ pub fn run_inputs(store: &Store, store_label: &str, run: &str, transcripts: bool
         format!("bootstrap: {} resamples, seed {}", boot.resamples, boot.seed),
     ];
     Ok(inputs)
+}
+
+/// A run's samples summed per condition and model (`runs show`, and a run's report).
+pub fn samples_table(samples: &[SampleRow], plan: &Plan) -> Table {
+    let columns = ["Condition", "Model", "Done", "Failed", "Tokens", "Requests sent", "Mean latency (ms)", "Cost (USD, plan prices)"];
+    let mut t = Table::new(&columns);
+    for c in tally(samples, plan) {
+        t.row(vec![
+            c.condition.clone(),
+            c.model.clone(),
+            c.done.to_string(),
+            c.failed.to_string(),
+            c.tokens.to_string(),
+            c.requests_sent.to_string(),
+            format!("{:.0}", c.mean_latency_ms()),
+            format!("{:.4}", c.cost_usd),
+        ]);
+    }
+    t
+}
+
+/// The dry run's table.
+pub fn estimate_table(e: &Estimate) -> Table {
+    let mut t =
+        Table::new(&["Condition", "Model", "Samples", "Requests", "Prompt tokens (est.)", "Completion tokens (max)", "Cost (USD, est.)"])
+            .titled("Dry run: nothing is sent");
+    for r in e.rows.iter().chain([&e.total]) {
+        t.row(vec![
+            r.label.clone(),
+            r.model.clone(),
+            r.samples.map(|n| n.to_string()).unwrap_or_default(),
+            r.requests.to_string(),
+            r.prompt_tokens.to_string(),
+            r.completion_tokens.to_string(),
+            format!("{:.4}", r.cost_usd),
+        ]);
+    }
+    t
+}
+
+/// A run's failed attempts, the first 50 (none when nothing failed).
+pub fn failures_table(failures: &[(String, i64, String)]) -> Option<Table> {
+    if failures.is_empty() {
+        return None;
+    }
+    let mut f = Table::new(&["Sample", "Attempt", "Reason"]).titled(format!("{} failed attempt(s)", failures.len()));
+    for (k, a, r) in failures.iter().take(50) {
+        f.row(vec![k.clone(), a.to_string(), r.clone()]);
+    }
+    Some(f)
+}
+
+/// Shares (proportions and mean shares) show as percentages.
+fn is_share(f: &Figure) -> bool {
+    f.method.starts_with("proportion") || f.method.starts_with("mean share")
+}
+
+fn figure_value(f: &Figure) -> String {
+    if is_share(f) { format!("{:.1}%", f.value * 100.0) } else { format!("{:.2}", f.value) }
+}
+
+fn figure_ci(f: &Figure) -> String {
+    match f.ci {
+        Some([lo, hi]) if is_share(f) => format!("{:.1}% to {:.1}%", lo * 100.0, hi * 100.0),
+        Some([lo, hi]) => format!("{lo:.2} to {hi:.2}"),
+        None => "—".into(),
+    }
+}
+
+/// The figures (each with its interval and n) and the profile values they support.
+pub fn measurement_tables(m: &Measurement, title: &str) -> (Table, Table) {
+    let mut figures = Table::new(&["Topic", "Figure", "Value", "95% CI", "n", "Method"]).titled(title);
+    for f in &m.figures {
+        figures.row(vec![f.topic.into(), f.label.clone(), figure_value(f), figure_ci(f), f.n.to_string(), f.method.into()]);
+    }
+    let mut dims = Table::new(&["Dimension", "Measured value", "Basis"]).titled("For the deployment profile (status: measured)");
+    for d in &m.measured {
+        dims.row(vec![d.dimension.into(), d.value.clone(), d.basis.clone()]);
+    }
+    (figures, dims)
 }

@@ -1,10 +1,12 @@
 //! Every command and flag, defined in one place.
 
-use benchcards_core::results::ResultColumns;
+use benchcards_core::results::{ResultColumns, StudyColumns};
+use benchcards_eval::logs::CsvColumns;
+use benchcards_eval::responses::ResponseColumns;
 use benchcards_stats::bootstrap::{BootstrapSpec, IntervalMethod, Scheme};
 use benchcards_stats::data::Weights;
 use benchcards_stats::proportion::CONFIDENCE;
-use benchcards_stats::study::PowerDesign;
+use benchcards_stats::study::PowerQuery;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -55,29 +57,13 @@ pub enum FailOn {
 /// Exit status when a `--fail-on` condition is met.
 pub const FAIL_ON_EXIT: u8 = 3;
 
-/// Where the results form's columns are, when they have other names.
+/// A results file, and where its columns are when they have other names.
 #[derive(Args, Clone)]
 pub struct ResultsArgs {
     /// Results in the long form: CSV with a header, or JSONL (by extension).
     pub results: PathBuf,
-    #[arg(long, default_value_t = ResultColumns::default().unit)]
-    pub unit_col: String,
-    #[arg(long, default_value_t = ResultColumns::default().condition)]
-    pub condition_col: String,
-    #[arg(long, default_value_t = ResultColumns::default().score)]
-    pub score_col: String,
-    /// Pairing key: rows of different conditions with the same pair are paired (default: unit).
-    #[arg(long, default_value_t = ResultColumns::default().pair)]
-    pub pair_col: String,
-    #[arg(long, default_value_t = ResultColumns::default().replicate)]
-    pub replicate_col: String,
-    /// Cluster column; naming it selects the cluster bootstrap (whole clusters resampled).
-    #[arg(long)]
-    pub cluster_col: Option<String>,
-    #[arg(long, default_value_t = ResultColumns::default().stratum)]
-    pub stratum_col: String,
-    #[arg(long, default_value_t = ResultColumns::default().weight)]
-    pub weight_col: String,
+    #[command(flatten)]
+    pub columns: ResultColumns,
     /// Condition metadata (CSV: condition, model, grader, unit_source, relaxes, proxy);
     /// default: those columns in the results file, then the taxonomy's condition definitions.
     #[arg(long)]
@@ -125,37 +111,8 @@ pub enum StudyCommand {
 
 #[derive(Args)]
 pub struct PowerArgs {
-    #[arg(long, value_enum)]
-    pub design: PowerDesign,
-    /// Expected proportion in the first arm (independent, non-inferiority: the new arm).
-    #[arg(long)]
-    pub p1: Option<f64>,
-    /// Expected proportion in the second arm (the control or reference).
-    #[arg(long)]
-    pub p2: Option<f64>,
-    /// Paired: share of pairs right under the first condition only.
-    #[arg(long)]
-    pub p10: Option<f64>,
-    /// Paired: share of pairs right under the second condition only.
-    #[arg(long)]
-    pub p01: Option<f64>,
-    /// Non-inferiority margin (a proportion, e.g. 0.05).
-    #[arg(long)]
-    pub margin: Option<f64>,
-    #[arg(long, default_value_t = 0.05)]
-    pub alpha: f64,
-    /// Target power (solve for n); omit with --n to solve for power.
-    #[arg(long)]
-    pub power: Option<f64>,
-    /// Units per group (pairs for the paired design): solve for power.
-    #[arg(long)]
-    pub n: Option<f64>,
-    /// Units per cluster (e.g. scenarios per participant), for the design effect.
-    #[arg(long)]
-    pub cluster_size: Option<f64>,
-    /// Intra-cluster correlation, for the design effect.
-    #[arg(long)]
-    pub icc: Option<f64>,
+    #[command(flatten)]
+    pub query: PowerQuery,
     #[arg(long, value_enum, default_value = "table")]
     pub format: TableFormat,
 }
@@ -167,14 +124,8 @@ pub struct AnalyzeArgs {
     /// The arm without the model.
     #[arg(long)]
     pub control: String,
-    #[arg(long, default_value = "participant")]
-    pub participant_col: String,
-    #[arg(long, default_value = "arm")]
-    pub arm_col: String,
-    #[arg(long, default_value = "scenario")]
-    pub scenario_col: String,
-    #[arg(long, default_value = "score")]
-    pub score_col: String,
+    #[command(flatten)]
+    pub columns: StudyColumns,
     /// Results of simulated people on the same scenarios (results form, stratum = scenario).
     #[arg(long)]
     pub simulated: Option<PathBuf>,
@@ -243,26 +194,6 @@ pub struct RunsExportArgs {
     pub grader: Option<String>,
     #[arg(short, long)]
     pub output: Option<PathBuf>,
-}
-
-/// How a CSV log names its columns (JSONL logs use the chat `messages` format).
-#[derive(Args, Clone)]
-pub struct LogColumns {
-    /// CSV logs: the column holding the conversation id.
-    #[arg(long, default_value = "conversation")]
-    pub id_col: String,
-    /// CSV logs: the column holding the turn's position in its conversation.
-    #[arg(long, default_value = "turn")]
-    pub turn_col: String,
-    /// CSV logs: the column holding the speaker (user/patient, assistant/model, system).
-    #[arg(long, default_value = "role")]
-    pub role_col: String,
-    /// CSV logs: the column holding the message.
-    #[arg(long, default_value = "text")]
-    pub text_col: String,
-    /// CSV logs: the column naming the dataset item a conversation is about (optional).
-    #[arg(long, default_value = "item")]
-    pub item_col: String,
 }
 
 /// Who a report is for.
@@ -580,7 +511,7 @@ pub struct MeasureArgs {
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     #[command(flatten)]
-    pub columns: LogColumns,
+    pub columns: CsvColumns,
     #[arg(long, value_enum, default_value = "table")]
     pub format: TableFormat,
 }
@@ -599,7 +530,7 @@ pub struct AugmentArgs {
     #[arg(long, value_name = "true|false")]
     pub logs_contain_phi: Option<bool>,
     #[command(flatten)]
-    pub columns: LogColumns,
+    pub columns: CsvColumns,
 }
 
 #[derive(Args)]
@@ -665,14 +596,8 @@ pub struct GradeArgs {
     /// Fuzzy-match threshold, 0–100 (conditions grader, bean mode).
     #[arg(long, default_value_t = 80)]
     pub threshold: u8,
-    #[arg(long, default_value = "unit")]
-    pub unit_col: String,
-    #[arg(long, default_value = "item")]
-    pub item_col: String,
-    #[arg(long, default_value = "response")]
-    pub response_col: String,
-    #[arg(long, default_value = "condition")]
-    pub condition_col: String,
+    #[command(flatten)]
+    pub columns: ResponseColumns,
     /// With --grader judge: the plan whose `kind: judge` grader (rubric, judge_model) and
     /// models to use.
     #[arg(long)]

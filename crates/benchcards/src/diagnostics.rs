@@ -1,64 +1,8 @@
-//! Shows diagnostics as miette's annotated snippets, converting their character positions to
-//! bytes here, at the terminal's edge.
+//! Prints diagnostics to standard error, rendered by the output layer.
 
-use benchcards_core::{Diagnostic, Diagnostics, Loaded, Severity};
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource, Report};
+use benchcards_core::{Diagnostics, Loaded};
+use benchcards_report::diagnostic::render;
 use std::io::IsTerminal;
-
-/// Byte offset of a 1-based line and column (in characters) in `text`.
-fn byte_offset(text: &str, line: usize, column: usize) -> usize {
-    let mut offset = 0;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
-        if i + 1 == line {
-            return offset + l.char_indices().nth(column.saturating_sub(1)).map_or(l.len(), |(b, _)| b);
-        }
-        offset += l.len();
-    }
-    text.len()
-}
-
-fn char_len_to_bytes(text: &str, start: usize, chars: usize) -> usize {
-    text[start.min(text.len())..].char_indices().nth(chars).map_or(text.len() - start.min(text.len()), |(b, _)| b)
-}
-
-/// Renders one diagnostic with the offending snippet, for a terminal.
-pub fn render(path: &str, text: Option<&str>, d: &Diagnostic) -> String {
-    // The nearest fix first: a long list of expected values must not bury it.
-    let mut help = Vec::new();
-    if let Some(s) = &d.suggestion {
-        help.push(s.clone());
-    }
-    if let Some(e) = &d.expected {
-        help.push(format!("expected {e}"));
-    }
-    let mut diag = MietteDiagnostic::new(d.message.clone()).with_severity(match d.severity {
-        Severity::Error => miette::Severity::Error,
-        Severity::Warning => miette::Severity::Warning,
-    });
-    if !help.is_empty() {
-        diag = diag.with_help(help.join("; "));
-    }
-    let theme = if std::io::stderr().is_terminal() { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
-    let mut out = format!("{path}:{}:{}: ", d.line, d.column);
-    let report: Report = match text {
-        // A secret's line is never printed.
-        Some(text) if !text.is_empty() && !d.conceal => {
-            let start = byte_offset(text, d.line, d.column).min(text.len());
-            let len = char_len_to_bytes(text, start, d.len);
-            let label = if d.is_error() { "here" } else { "note" };
-            Report::new(diag.with_labels([LabeledSpan::at(start..start + len, label)]))
-                .with_source_code(NamedSource::new(path, text.to_string()))
-        }
-        _ => Report::new(diag),
-    };
-    let mut rendered = String::new();
-    if handler.render_report(&mut rendered, report.as_ref()).is_err() {
-        rendered = d.message.clone();
-    }
-    out.push_str(rendered.trim_start());
-    out
-}
 
 /// Prints every diagnostic of a loaded file to standard error.
 pub fn print_loaded(path: &str, loaded: &Loaded) {
@@ -69,21 +13,9 @@ pub fn print_loaded(path: &str, loaded: &Loaded) {
 /// Many errors in one data file are cut to the first 20, with a count of the rest.
 pub fn print_diagnostics(path: &str, text: Option<&str>, diags: &Diagnostics) {
     for d in diags.0.iter().take(20) {
-        eprintln!("{}", render(path, text, d));
+        eprintln!("{}", render(path, text, d, std::io::stderr().is_terminal()));
     }
     if diags.0.len() > 20 {
         eprintln!("… and {} more problem(s) in {path}", diags.0.len() - 20);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn offsets_count_characters() {
-        let text = "a: é\nbé: x\n";
-        assert_eq!(byte_offset(text, 2, 5), "a: é\nbé: ".len());
-        assert_eq!(byte_offset(text, 9, 1), text.len());
     }
 }

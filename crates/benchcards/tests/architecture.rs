@@ -122,3 +122,14 @@ fn files_are_read_only_by_the_guarded_reader() {
     }
     assert!(stray.is_empty(), "files read outside the guarded reader: {stray:#?}");
 }
+
+#[test]
+fn the_binary_stays_thin() {
+    // The binary parses, calls the libraries and prints; what a study server or another program
+    // could reuse lives in a library. A growing binary is logic in the wrong place.
+    let mut files = Vec::new();
+    sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    let lines: usize = files.iter().map(|f| std::fs::read_to_string(f).unwrap().lines().count()).sum();
+    assert!(files.len() > 5 && lines > 500, "the binary's sources were found: {} files, {lines} lines", files.len());
+    assert!(lines <= 2_000, "crates/benchcards/src is {lines} lines (at most 2,000): move library logic into a library");
+}

@@ -6,7 +6,7 @@
 //! results, decomposes the gap with intervals and writes a report.
 
 use super::eval::{into_report, prepare, report, runs_export};
-use super::stage2::{measurement_tables, register_vocabulary};
+use super::stage2::register_vocabulary;
 use super::stats::decompose_file;
 use super::{after_shown, bundled_documents, write_file};
 use crate::cli::{DemoArgs, ExportFormat, RunsExportArgs};
@@ -20,8 +20,9 @@ use benchcards_eval::session::Settings;
 use benchcards_report::assess::{comparison_text, gaps_table, measured_table, plan_table, ranking_table};
 use benchcards_report::card::published_drops_table;
 use benchcards_report::decompose::{scores_table, text, waterfall_svg};
-use benchcards_report::readiness::{DemoReport, demo_report};
+use benchcards_report::readiness::{DEMO_CAVEAT, DemoReport, demo_report, real_endpoint_steps};
 use benchcards_stats::bootstrap::IntervalMethod;
+use benchcards_web::view::measurement_tables;
 use miette::{IntoDiagnostic, Result, miette};
 use std::io::IsTerminal;
 use std::path::Path;
@@ -191,7 +192,6 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
     println!("7. Where the score goes (`benchcards decompose {} --path {}`)\n", results.display(), path.join(","));
     print!("{}", text(d, None));
 
-    let caveat = "The embedded model (SmolLM2-135M, 4-bit) is tiny: its medical answers are not meaningful, and a handful of vignettes gives wide intervals. This demo shows the pipeline working end to end, not a finding.";
     let reproducibility = [
         format!("benchcards {}", env!("CARGO_PKG_VERSION")),
         format!("plan `{}` (hash {}), run `{run_id}`, store {}", p.plan.id, p.plan_hash, store.display()),
@@ -207,30 +207,24 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
     let r = demo_report(&DemoReport {
         card,
         profile,
-        caveat,
         vignettes: p.dataset.items.len(),
         scores: &scores,
         decomposition: d,
         reproducibility: &reproducibility,
-        real_model: &real_endpoint_steps(&plan_path, &store),
+        real_model: &real_endpoint_steps(&plan_path.display().to_string(), &store.display().to_string()),
     });
     write_file(&out.join("waterfall.svg"), &waterfall_svg(d))?;
     write_file(&out.join("report.md"), &r.markdown())?;
     write_file(&out.join("report.html"), &r.html())?;
 
-    println!("\n{caveat}\n");
+    println!("\n{DEMO_CAVEAT}\n");
     println!(
         "Written to {}: plan.yaml, the card, profile and dataset it uses, runs.sqlite, results.csv, waterfall.svg, report.md and report.html.\n",
         out.display()
     );
-    println!("The same plan against a real model:\n{}", real_endpoint_steps(&plan_path, &store));
+    println!(
+        "The same plan against a real model:\n{}",
+        real_endpoint_steps(&plan_path.display().to_string(), &store.display().to_string())
+    );
     Ok(ExitCode::SUCCESS)
-}
-
-fn real_endpoint_steps(plan: &Path, store: &Path) -> String {
-    let plan = plan.display();
-    let store = store.display();
-    format!(
-        "1. In {plan}, replace the model with an OpenAI-compatible endpoint, e.g.\n     - {{id: my-model, provider: openai, model: NAME, base_urls: [\"https://HOST/v1\"], api_key_env: MY_API_KEY}}\n2. benchcards run {plan} --dry-run        # requests, tokens and cost, nothing sent\n3. benchcards run {plan} --store {store}\n4. benchcards runs export RUN --store {store} --format csv -o results.csv\n5. benchcards decompose results.csv --path vignette,patient_query,conversation --chart waterfall.svg"
-    )
 }

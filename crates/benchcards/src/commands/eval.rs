@@ -7,15 +7,15 @@ use crate::diagnostics::{print_diagnostics, print_loaded};
 use benchcards_core::results::{csv_text, results_csv, results_jsonl};
 use benchcards_core::{GraderKind, GraderSpec, Plan, load_plan};
 use benchcards_eval::dataset::Dataset;
-use benchcards_eval::responses::{HEADER, ResponseColumns, csv_cell, grade_responses, plan_judge};
+use benchcards_eval::responses::{HEADER, csv_cell, grade_responses, plan_judge};
 use benchcards_eval::results::graded_results;
-use benchcards_eval::session::{self, Estimate, Prepared, SessionError, Settings};
+use benchcards_eval::session::{self, Prepared, SessionError, Settings};
 use benchcards_eval::store::Store;
-use benchcards_eval::view::tally;
 use benchcards_report::Table;
 use benchcards_report::decompose::paired_table;
 use benchcards_stats::data::ResultRow;
 use benchcards_stats::proportion::CONFIDENCE;
+use benchcards_web::view::{estimate_table, failures_table, samples_table};
 use miette::{Report, Result, miette};
 use std::path::Path;
 use std::process::ExitCode;
@@ -70,8 +70,7 @@ pub fn grade(a: &GradeArgs) -> Result<ExitCode> {
         (GraderSpec { kind: a.grader, mode: Some(a.mode), threshold: Some(a.threshold), rubric: None, judge_model: None }, None)
     };
     let (table, text) = read_table(&a.responses)?;
-    let cols = ResponseColumns { unit: &a.unit_col, item: &a.item_col, response: &a.response_col, condition: &a.condition_col };
-    let mut graded = grade_responses(&table, &cols, &ds, &spec).map_err(|d| shown_in(&a.responses, &text, d))?;
+    let mut graded = grade_responses(&table, &a.columns, &ds, &spec).map_err(|d| shown_in(&a.responses, &text, d))?;
     if let Some(model) = &judge {
         session::check_patient_data(&ds, std::slice::from_ref(model), a.allow_phi_to_remote).map_err(into_report)?;
         let v = session::judge_requests(model, std::mem::take(&mut graded.judge_requests), &a.store).map_err(into_report)?;
@@ -97,25 +96,6 @@ pub fn grade(a: &GradeArgs) -> Result<ExitCode> {
     write_output(a.output.as_deref(), &csv_text(&HEADER, cells).map_err(|e| miette!("{e}"))?)?;
     eprintln!("graded {} response(s)", graded.rows.len());
     Ok(ExitCode::SUCCESS)
-}
-
-/// The dry run's table.
-fn estimate_table(e: &Estimate) -> Table {
-    let mut t =
-        Table::new(&["Condition", "Model", "Samples", "Requests", "Prompt tokens (est.)", "Completion tokens (max)", "Cost (USD, est.)"])
-            .titled("Dry run: nothing is sent");
-    for r in e.rows.iter().chain([&e.total]) {
-        t.row(vec![
-            r.label.clone(),
-            r.model.clone(),
-            r.samples.map(|n| n.to_string()).unwrap_or_default(),
-            r.requests.to_string(),
-            r.prompt_tokens.to_string(),
-            r.completion_tokens.to_string(),
-            format!("{:.4}", r.cost_usd),
-        ]);
-    }
-    t
 }
 
 pub fn run(a: &RunArgs) -> Result<ExitCode> {
@@ -217,27 +197,10 @@ pub fn runs_show(RunsShowArgs { run, store: store_path }: &RunsShowArgs) -> Resu
     }
     let samples = store.samples(run).map_err(|e| miette!("{e}"))?;
     let plan = stored_plan(&store, run)?;
-    let columns = ["Condition", "Model", "Done", "Failed", "Tokens", "Requests sent", "Mean latency (ms)", "Cost (USD, plan prices)"];
-    let mut t = Table::new(&columns).titled(format!("Run `{run}`"));
-    for c in tally(&samples, &plan) {
-        t.row(vec![
-            c.condition.clone(),
-            c.model.clone(),
-            c.done.to_string(),
-            c.failed.to_string(),
-            c.tokens.to_string(),
-            c.requests_sent.to_string(),
-            format!("{:.0}", c.mean_latency_ms()),
-            format!("{:.4}", c.cost_usd),
-        ]);
-    }
+    let t = samples_table(&samples, &plan).titled(format!("Run `{run}`"));
     println!("{}", t.to_text());
     let failures = store.failures(run).map_err(|e| miette!("{e}"))?;
-    if !failures.is_empty() {
-        let mut f = Table::new(&["Sample", "Attempt", "Reason"]).titled(format!("{} failed attempt(s)", failures.len()));
-        for (k, a, r) in failures.iter().take(50) {
-            f.row(vec![k.clone(), a.to_string(), r.clone()]);
-        }
+    if let Some(f) = failures_table(&failures) {
         println!("{}", f.to_text());
     }
     Ok(ExitCode::SUCCESS)

@@ -126,16 +126,8 @@ fn dispatch(command: Command) -> Result<ExitCode> {
 /// Runs the web UI until interrupted.
 fn serve(ServeArgs { port, host, registry, runs, allowed_hosts }: ServeArgs) -> Result<ExitCode> {
     let host = host.unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
-    if !host.is_loopback() {
-        eprintln!(
-            "warning: listening on {host}: anyone who can reach this machine can read the registry and the runs in {}",
-            runs.as_deref().map_or("(no runs folder)".into(), |p| p.display().to_string())
-        );
-    }
-    let cards = stage1::registry_cards(registry.as_deref())?;
-    let site = benchcards_web::Site { cards, runs };
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().into_diagnostic()?;
-    rt.block_on(benchcards_web::serve(site, std::net::SocketAddr::new(host, port), allowed_hosts))
+    let site = benchcards_web::Site { cards: stage1::registry_cards(registry.as_deref())?, runs };
+    benchcards_web::serve(site, std::net::SocketAddr::new(host, port), allowed_hosts)
         .map_err(|e| miette!("cannot serve on {host}:{port}: {e}"))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -3,7 +3,7 @@
 
 use super::eval::{load_dataset, stored_plan};
 use super::{Shown, fail, print_json, print_tables, shown, today, write_output};
-use crate::cli::{AugmentArgs, DeriveArgs, LogColumns, MeasureArgs, TableFormat};
+use crate::cli::{AugmentArgs, DeriveArgs, MeasureArgs, TableFormat};
 use crate::diagnostics::print_diagnostics;
 use benchcards_core::document::{DocKind, read_data};
 use benchcards_core::emit::document_yaml;
@@ -11,9 +11,9 @@ use benchcards_core::{load_card, load_profile};
 use benchcards_eval::dataset::{Augmentation, Dataset, parse_dataset, to_jsonl};
 use benchcards_eval::derive::{DatasetSource, derive_card, run_steps};
 use benchcards_eval::logs::{CsvColumns, Logs, augment as attach, is_csv};
-use benchcards_eval::measure::{Figure, Measurement, measure as measure_logs, to_profile, vocabulary};
+use benchcards_eval::measure::{measure as measure_logs, to_profile, vocabulary};
 use benchcards_eval::results::graded_results;
-use benchcards_report::Table;
+use benchcards_web::view::measurement_tables;
 use miette::{Result, miette};
 use sha2::Digest;
 use std::path::Path;
@@ -25,15 +25,8 @@ fn sha256_hex(text: &str) -> String {
 
 /// Reads a log file (CSV by extension, else JSONL), printing every skipped line and the counts.
 /// Returns the logs and the file's text.
-fn read_logs(path: &Path, columns: &LogColumns) -> Result<(Logs, String)> {
-    let cols = CsvColumns {
-        conversation: columns.id_col.clone(),
-        turn: columns.turn_col.clone(),
-        role: columns.role_col.clone(),
-        text: columns.text_col.clone(),
-        item: columns.item_col.clone(),
-    };
-    let (logs, text) = benchcards_eval::logs::read_logs(path, &cols).map_err(shown)?;
+fn read_logs(path: &Path, columns: &CsvColumns) -> Result<(Logs, String)> {
+    let (logs, text) = benchcards_eval::logs::read_logs(path, columns).map_err(shown)?;
     let name = path.display().to_string();
     print_diagnostics(&name, Some(&text), &logs.warnings);
     eprintln!("{name}: {} line(s) read, {} conversation(s) kept, {} line(s) skipped", logs.lines, logs.conversations.len(), logs.skipped);
@@ -42,36 +35,6 @@ fn read_logs(path: &Path, columns: &LogColumns) -> Result<(Logs, String)> {
         return Err(Shown.into());
     }
     Ok((logs, text))
-}
-
-/// Shares (proportions and mean shares) show as percentages.
-fn is_share(f: &Figure) -> bool {
-    f.method.starts_with("proportion") || f.method.starts_with("mean share")
-}
-
-fn figure_value(f: &Figure) -> String {
-    if is_share(f) { format!("{:.1}%", f.value * 100.0) } else { format!("{:.2}", f.value) }
-}
-
-fn figure_ci(f: &Figure) -> String {
-    match f.ci {
-        Some([lo, hi]) if is_share(f) => format!("{:.1}% to {:.1}%", lo * 100.0, hi * 100.0),
-        Some([lo, hi]) => format!("{lo:.2} to {hi:.2}"),
-        None => "—".into(),
-    }
-}
-
-/// The figures (each with its interval and n) and the profile values they support.
-pub(super) fn measurement_tables(m: &Measurement, title: &str) -> (Table, Table) {
-    let mut figures = Table::new(&["Topic", "Figure", "Value", "95% CI", "n", "Method"]).titled(title);
-    for f in &m.figures {
-        figures.row(vec![f.topic.into(), f.label.clone(), figure_value(f), figure_ci(f), f.n.to_string(), f.method.into()]);
-    }
-    let mut dims = Table::new(&["Dimension", "Measured value", "Basis"]).titled("For the deployment profile (status: measured)");
-    for d in &m.measured {
-        dims.row(vec![d.dimension.into(), d.value.clone(), d.basis.clone()]);
-    }
-    (figures, dims)
 }
 
 /// The register vocabulary: the bundled dataset's condition names, and the benchmark's when

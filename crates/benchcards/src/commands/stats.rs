@@ -4,33 +4,18 @@
 use super::{Shown, fail, print_json, print_tables, read_table, shown, shown_in, write_output};
 use crate::cli::{AnalyzeArgs, BootstrapArgs, DecomposeArgs, FAIL_ON_EXIT, GateArgs, GateFailOn, PowerArgs, ResultsArgs, TableFormat};
 use benchcards_assess::readiness::readiness;
-use benchcards_core::results::{ResultColumns, ResultsData, ResultsError, StudyColumns, read_results, read_results_file, read_study};
+use benchcards_core::results::{ResultColumns, ResultsData, ResultsError, read_results, read_results_file, read_study};
 use benchcards_core::{load_card, load_profile, taxonomy};
 use benchcards_report::decompose::{calibration_line, markdown, power_details, power_table, study_tables, text, waterfall_svg};
 use benchcards_report::readiness::{published_sources, readiness_table};
 use benchcards_stats::bootstrap::{BootstrapSpec, Scheme};
 use benchcards_stats::data::{ResultRow, Weights};
 use benchcards_stats::decompose::{DecomposeSpec, Decomposition, decompose as run_decompose};
-use benchcards_stats::study::{self, PowerDesign, Solve, Uptake, power_analysis, uptake_between};
+use benchcards_stats::study::{self, Uptake, uptake_between};
 use miette::{IntoDiagnostic, Result, miette};
 use serde_json::json;
 use std::path::Path;
 use std::process::ExitCode;
-
-impl ResultsArgs {
-    fn columns(&self) -> ResultColumns {
-        ResultColumns {
-            unit: self.unit_col.clone(),
-            condition: self.condition_col.clone(),
-            score: self.score_col.clone(),
-            pair: self.pair_col.clone(),
-            replicate: self.replicate_col.clone(),
-            cluster: self.cluster_col.clone().unwrap_or_else(|| ResultColumns::default().cluster),
-            stratum: self.stratum_col.clone(),
-            weight: self.weight_col.clone(),
-        }
-    }
-}
 
 /// Shows why a results file cannot be used; the command then stops with status 1.
 fn shown_results(e: ResultsError) -> miette::Report {
@@ -45,7 +30,7 @@ fn shown_results(e: ResultsError) -> miette::Report {
 
 /// Reads the results file named on the command line, with its columns and condition metadata.
 fn load(input: &ResultsArgs) -> Result<ResultsData> {
-    read_results_file(&input.results, &input.columns(), input.cluster_col.is_some(), input.condition_meta.as_deref()).map_err(shown_results)
+    read_results_file(&input.results, &input.columns, input.condition_meta.as_deref()).map_err(shown_results)
 }
 
 /// The bootstrap asked for; without `--bootstrap`, the cluster scheme when a cluster column is
@@ -98,7 +83,7 @@ fn decomposition(
 /// A results file (the results form's own column names) decomposed along `path` with the
 /// defaults of `decompose`: the data read, the spec used and the result.
 pub(super) fn decompose_file(results: &Path, path: &[String]) -> Result<(ResultsData, DecomposeSpec, Decomposition)> {
-    let loaded = read_results_file(results, &ResultColumns::default(), false, None).map_err(shown_results)?;
+    let loaded = read_results_file(results, &ResultColumns::default(), None).map_err(shown_results)?;
     let (spec, d) = decomposition(&loaded, path, None, Weights::Pooled, None, None, BootstrapSpec::default())?;
     Ok((loaded, spec, d))
 }
@@ -111,7 +96,7 @@ pub(super) fn uptake_table(loaded: &ResultsData, pair: &[String], confidence: f6
 
 pub fn decompose(a: &DecomposeArgs) -> Result<ExitCode> {
     let loaded = load(&a.input)?;
-    let bootstrap = bootstrap_spec(&a.boot, a.input.cluster_col.is_some());
+    let bootstrap = bootstrap_spec(&a.boot, a.input.columns.cluster.is_some());
     let (spec, d) =
         decomposition(&loaded, &a.path, a.reference.as_deref(), a.weights.clone(), a.case_mix.as_deref(), a.shapley.clone(), bootstrap)?;
     let up = a.uptake.as_ref().map(|pair| uptake_table(&loaded, pair, spec.bootstrap.confidence)).transpose()?;
@@ -134,7 +119,7 @@ pub fn gate(a: &GateArgs) -> Result<ExitCode> {
     let profile = load_profile(&a.deployment).map_err(fail)?.0;
     let card = a.card.as_deref().map(load_card).transpose().map_err(fail)?.map(|(c, _)| c);
     let loaded = load(&a.input)?;
-    let bootstrap = bootstrap_spec(&a.boot, a.input.cluster_col.is_some());
+    let bootstrap = bootstrap_spec(&a.boot, a.input.columns.cluster.is_some());
     let (_, d) = decomposition(&loaded, &a.path, None, Weights::Pooled, None, None, bootstrap)?;
     let cmp = card.as_ref().map(|c| benchcards_assess::compare(taxonomy(), c, &profile));
     let rows = readiness(&profile, cmp.as_ref(), &study::group_gates(&d, &profile.tolerances()));
@@ -166,29 +151,8 @@ pub fn gate(a: &GateArgs) -> Result<ExitCode> {
 }
 
 pub fn power(a: &PowerArgs) -> Result<ExitCode> {
-    let need = |v: Option<f64>, flag: &str| {
-        v.filter(|x| x.is_finite() && (0.0..=1.0).contains(x))
-            .ok_or_else(|| miette!("this design needs {flag} (a proportion between 0 and 1)"))
-    };
-    let solve = match (a.power, a.n) {
-        (Some(power), None) => Solve::N { power },
-        (None, Some(n)) => Solve::Power { n },
-        _ => return Err(miette!("give either --power (to solve for n) or --n (to solve for power)")),
-    };
-    let deff = match (a.cluster_size, a.icc) {
-        (Some(m), Some(r)) => Some(study::design_effect(m, r)),
-        (None, None) => None,
-        _ => return Err(miette!("the design effect needs both --cluster-size and --icc")),
-    };
-    let (p, margin) = match a.design {
-        PowerDesign::Independent => ([need(a.p1, "--p1")?, need(a.p2, "--p2")?], 0.0),
-        PowerDesign::Paired => ([need(a.p10, "--p10")?, need(a.p01, "--p01")?], 0.0),
-        PowerDesign::Noninferiority => {
-            ([need(a.p1, "--p1")?, need(a.p2, "--p2")?], a.margin.ok_or_else(|| miette!("non-inferiority needs --margin"))?)
-        }
-    };
-    let r = power_analysis(a.design, p, margin, a.alpha, solve, deff);
-    let details = power_details(&r, margin);
+    let r = a.query.analyse().map_err(|e| miette!("{e}"))?;
+    let details = power_details(&r, a.query.margin.unwrap_or(0.0));
     match a.format {
         TableFormat::Json => {
             let mut value = serde_json::to_value(&r).into_diagnostic()?;
@@ -203,19 +167,13 @@ pub fn power(a: &PowerArgs) -> Result<ExitCode> {
 pub fn analyze(a: &AnalyzeArgs) -> Result<ExitCode> {
     const NOTE: &str = "rows are treated as independent; when participants answer several scenarios, use `decompose --cluster-col participant` for cluster-bootstrap intervals";
     let (table, text) = read_table(&a.data)?;
-    let cols = StudyColumns {
-        participant: a.participant_col.clone(),
-        arm: a.arm_col.clone(),
-        scenario: a.scenario_col.clone(),
-        score: a.score_col.clone(),
-    };
-    let counts = read_study(&table, &cols).map_err(|d| shown_in(&a.data, &text, d))?;
+    let counts = read_study(&table, &a.columns).map_err(|d| shown_in(&a.data, &text, d))?;
     let analysis = counts.analyze(&a.control, a.confidence).map_err(|e| miette!("{e}"))?;
     // Calibration: simulated per-scenario rates against the model arms' human rates.
     let calib = match &a.simulated {
         Some(path) => {
             let (table, text) = read_table(path)?;
-            let rows = read_results(&table, &ResultColumns::default(), false).map_err(|d| shown_in(path, &text, d))?;
+            let rows = read_results(&table, &ResultColumns::default()).map_err(|d| shown_in(path, &text, d))?;
             let rows: Vec<ResultRow> =
                 rows.into_iter().map(|l| l.row).filter(|r| a.simulated_condition.as_deref().is_none_or(|c| r.condition == c)).collect();
             counts.calibration(&a.control, &rows)
