@@ -7,7 +7,7 @@ use crate::model::{Card, Plan, Profile};
 use crate::taxonomy::taxonomy;
 use crate::validate::{validate_card, validate_plan, validate_profile};
 use crate::yaml::{Limits, Node, Offset, parse};
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 /// Files larger than this are refused before parsing.
@@ -211,45 +211,97 @@ pub const MAX_ITEMS: usize = 1_000_000;
 /// Most messages in one conversation.
 pub const MAX_MESSAGES: usize = 1_000;
 
+/// Where a problem with a whole file is shown.
+const FILE_START: Pos = Pos { line: 1, column: 1, index: 0 };
+
+/// A size limit on a kind of file, with what to tell the user who goes over it.
+struct Limit {
+    bytes: u64,
+    expected: &'static str,
+    suggestion: &'static str,
+}
+
+const DOCUMENT_LIMIT: Limit = Limit {
+    bytes: MAX_FILE_BYTES,
+    expected: "a card, profile or plan under 1 MiB",
+    suggestion: "move long prose out of the file; link to it instead",
+};
+
+const DATA_LIMIT: Limit =
+    Limit { bytes: MAX_DATA_BYTES, expected: "a data file under 256 MiB", suggestion: "split the file, or filter it to the rows you need" };
+
+impl Limit {
+    fn over(&self, size: &str) -> Diagnostic {
+        Diagnostic::error(FILE_START, format!("file is {size}, over the limit of {} bytes; not parsed", self.bytes))
+            .expected(self.expected)
+            .suggest(Some(self.suggestion.into()))
+    }
+
+    /// Opens a file after checking it is a regular file within the limit, or says exactly why not.
+    fn open(&self, path: &Path) -> Result<std::fs::File, Diagnostic> {
+        let meta = std::fs::metadata(path).map_err(|e| Diagnostic::error(FILE_START, format!("cannot read file: {e}")))?;
+        if meta.is_dir() {
+            return Err(Diagnostic::error(FILE_START, "this is a folder, not a file").suggest(Some("give the path of a file".into())));
+        }
+        // Opening a FIFO waits for a writer, and a device may never end: only regular files are
+        // opened at all.
+        if !meta.is_file() {
+            return Err(Diagnostic::error(FILE_START, "this is not a regular file (a pipe, device or socket); it is not opened")
+                .suggest(Some("save the content to a file and give its path".into())));
+        }
+        if meta.len() > self.bytes {
+            return Err(self.over(&format!("{} bytes", meta.len())));
+        }
+        std::fs::File::open(path).map_err(|e| Diagnostic::error(FILE_START, format!("cannot read file: {e}")))
+    }
+
+    /// Reads a file whole as UTF-8 text.
+    fn read(&self, path: &Path) -> Result<String, Diagnostic> {
+        // A file still growing says nothing true of its size: read at most one byte past the limit.
+        let mut bytes = Vec::new();
+        self.open(path)?
+            .take(self.bytes + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Diagnostic::error(FILE_START, format!("cannot read file: {e}")))?;
+        if bytes.len() as u64 > self.bytes {
+            return Err(self.over("longer than its size said"));
+        }
+        decode_utf8(bytes)
+    }
+}
+
 /// Reads a card, profile or plan as UTF-8 text within the 1 MiB limit, or says exactly why not.
 pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
-    read_text_limited(path, MAX_FILE_BYTES, "a card, profile or plan under 1 MiB", "move long prose out of the file; link to it instead")
+    DOCUMENT_LIMIT.read(path)
 }
 
 /// Reads a data file (results, dataset, logs) within the 256 MiB limit.
 pub fn read_data(path: &Path) -> Result<String, Diagnostic> {
-    read_text_limited(path, MAX_DATA_BYTES, "a data file under 256 MiB", "split the file, or filter it to the rows you need")
+    DATA_LIMIT.read(path)
 }
 
-fn read_text_limited(path: &Path, limit: u64, expected: &str, suggestion: &str) -> Result<String, Diagnostic> {
-    let at = Pos { line: 1, column: 1, index: 0 };
-    let meta = std::fs::metadata(path).map_err(|e| Diagnostic::error(at, format!("cannot read file: {e}")))?;
-    if meta.is_dir() {
-        return Err(Diagnostic::error(at, "this is a folder, not a file").suggest(Some("give the path of a file".into())));
+/// Opens a data file to be read as a stream of bytes, after the checks of [`read_data`]: a
+/// regular file within the 256 MiB limit. Reading past the limit (a file still growing) is an
+/// error of the reader. The bytes are not decoded: the reader checks they are UTF-8 as it goes.
+pub fn open_data(path: &Path) -> Result<impl BufRead, Diagnostic> {
+    let file = DATA_LIMIT.open(path)?;
+    Ok(BufReader::new(Bounded { inner: file, left: DATA_LIMIT.bytes }))
+}
+
+/// Bytes up to a limit: a byte past it is an error.
+struct Bounded<R> {
+    inner: R,
+    /// Bytes that may still be read.
+    left: u64,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.left =
+            self.left.checked_sub(n as u64).ok_or_else(|| std::io::Error::other("the file grew past its size limit while it was read"))?;
+        Ok(n)
     }
-    // Opening a FIFO waits for a writer, and a device may never end: only regular files are
-    // opened at all.
-    if !meta.is_file() {
-        return Err(Diagnostic::error(at, "this is not a regular file (a pipe, device or socket); it is not opened")
-            .suggest(Some("save the content to a file and give its path".into())));
-    }
-    let over = |size: &str| {
-        Diagnostic::error(at, format!("file is {size}, over the limit of {limit} bytes; not parsed"))
-            .expected(expected)
-            .suggest(Some(suggestion.into()))
-    };
-    if meta.len() > limit {
-        return Err(over(&format!("{} bytes", meta.len())));
-    }
-    // A file still growing says nothing true of its size: read at most one byte past the limit.
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
-        .map_err(|e| Diagnostic::error(at, format!("cannot read file: {e}")))?;
-    if bytes.len() as u64 > limit {
-        return Err(over("longer than its size said"));
-    }
-    decode_utf8(bytes)
 }
 
 fn lone_cr_to_lf(text: &str) -> String {
@@ -439,6 +491,16 @@ fn load_kind<T>(path: &Path, kind: DocKind, pick: impl Fn(&Document) -> Option<T
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stream_past_its_limit_is_an_error() {
+        // A file that grew past its limit after it was checked.
+        let mut text = String::new();
+        Bounded { inner: "unit\na\n".as_bytes(), left: 7 }.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "unit\na\n");
+        let e = Bounded { inner: "unit\na\n".as_bytes(), left: 6 }.read_to_end(&mut Vec::new()).unwrap_err();
+        assert_eq!(e.to_string(), "the file grew past its size limit while it was read");
+    }
 
     #[test]
     fn relative_paths_climb_out_of_the_base() {

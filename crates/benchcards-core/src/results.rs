@@ -6,10 +6,11 @@
 
 use crate::diag::{Diagnostic, Diagnostics, Pos, nearest};
 use crate::taxonomy::{Taxonomy, taxonomy};
-use benchcards_stats::data::{Data, ResultRow, gather, relaxes};
+use benchcards_stats::data::{Data, Gatherer, ResultRow, relaxes};
 use benchcards_stats::decompose::ConditionMeta;
 use benchcards_stats::study::StudyCounts;
-use serde_json::Value as Json;
+use serde_json::{Map, Value as Json};
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 /// A table read from CSV or JSONL: column names, and rows of optional text values.
@@ -56,25 +57,41 @@ pub fn read_tabular(text: &str, jsonl: bool) -> Result<Tabular, Diagnostics> {
     if jsonl { read_jsonl(text) } else { read_csv(text) }
 }
 
-fn read_csv(text: &str) -> Result<Tabular, Diagnostics> {
-    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
+/// The CSV reader of every CSV data file: a header, then records of as many fields.
+fn csv_reader<R: Read>(input: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new().flexible(false).from_reader(input)
+}
+
+/// A CSV file's column names (trimmed), or why it has none.
+fn csv_header<R: Read>(reader: &mut csv::Reader<R>) -> Result<Vec<String>, Diagnostic> {
     let columns: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|c| c.trim().to_string()).collect(),
-        Err(e) => return Err(Diagnostics(vec![Diagnostic::error(at(1, 1), format!("cannot read the CSV header: {e}"))])),
+        Err(e) => return Err(Diagnostic::error(at(1, 1), format!("cannot read the CSV header: {e}"))),
     };
     if columns.iter().all(|c| c.is_empty()) {
-        return Err(Diagnostics(vec![Diagnostic::error(at(1, 1), "the file is empty").expected("a CSV header line naming the columns")]));
+        return Err(Diagnostic::error(at(1, 1), "the file is empty").expected("a CSV header line naming the columns"));
     }
+    Ok(columns)
+}
+
+/// A CSV record as a row: each value trimmed, an empty one `None`; `columns` says where each
+/// starts.
+fn csv_row(record: &csv::StringRecord, columns: Vec<usize>) -> TabRow {
+    let line = record.position().map_or(0, |p| p.line() as usize);
+    let values = record.iter().map(|v| Some(v.trim()).filter(|v| !v.is_empty()).map(str::to_string)).collect();
+    TabRow { line, values, columns }
+}
+
+fn read_csv(text: &str) -> Result<Tabular, Diagnostics> {
+    let mut reader = csv_reader(text.as_bytes());
+    let columns = csv_header(&mut reader).map_err(|d| Diagnostics(vec![d]))?;
     let mut rows = Vec::new();
     let mut diags = Diagnostics::default();
     for record in reader.records() {
         match record {
             Ok(r) => {
-                let line = r.position().map_or(0, |p| p.line() as usize);
                 let start = r.position().map_or(0, |p| p.byte() as usize);
-                let cols = field_columns(&text[start.min(text.len())..]);
-                let values = r.iter().map(|v| if v.trim().is_empty() { None } else { Some(v.trim().to_string()) }).collect();
-                rows.push(TabRow { line, values, columns: cols });
+                rows.push(csv_row(&r, field_columns(&text[start.min(text.len())..])));
             }
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line() as usize);
@@ -124,6 +141,31 @@ fn scalar_text(v: &Json) -> Option<String> {
     }
 }
 
+/// The object on a (non-blank) line of a JSONL file, or why there is none.
+fn json_object(text: &str, line: usize) -> Result<Map<String, Json>, Diagnostic> {
+    match serde_json::from_str::<Json>(text) {
+        Ok(Json::Object(map)) => Ok(map),
+        Ok(_) => Err(Diagnostic::error(at(line, 1), "this line is not a JSON object")
+            .expected("one JSON object per line, e.g. {\"unit\": \"a\", ...}")),
+        Err(e) => Err(Diagnostic::error(at(line, e.column().max(1)), crate::diag::json_error(&e)).expected("one JSON object per line")),
+    }
+}
+
+/// Adds the keys of a line's object that are not yet among `columns`: a JSONL file's columns
+/// are the keys of all its lines, in the order first seen.
+fn add_keys(columns: &mut Vec<String>, map: &Map<String, Json>) {
+    for k in map.keys() {
+        if !columns.contains(k) {
+            columns.push(k.clone());
+        }
+    }
+}
+
+/// A line's object as a row of `columns`' values.
+fn object_row(line: usize, columns: &[String], map: &Map<String, Json>) -> TabRow {
+    TabRow { line, values: columns.iter().map(|c| map.get(c).and_then(scalar_text)).collect(), columns: vec![1; columns.len()] }
+}
+
 fn read_jsonl(text: &str) -> Result<Tabular, Diagnostics> {
     let mut columns: Vec<String> = Vec::new();
     let mut objects = Vec::new();
@@ -132,21 +174,12 @@ fn read_jsonl(text: &str) -> Result<Tabular, Diagnostics> {
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<Json>(line) {
-            Ok(Json::Object(map)) => {
-                for k in map.keys() {
-                    if !columns.contains(k) {
-                        columns.push(k.clone());
-                    }
-                }
+        match json_object(line, i + 1) {
+            Ok(map) => {
+                add_keys(&mut columns, &map);
                 objects.push((i + 1, map));
             }
-            Ok(_) => diags.push(
-                Diagnostic::error(at(i + 1, 1), "this line is not a JSON object")
-                    .expected("one JSON object per line, e.g. {\"unit\": \"a\", ...}"),
-            ),
-            Err(e) => diags
-                .push(Diagnostic::error(at(i + 1, e.column().max(1)), crate::diag::json_error(&e)).expected("one JSON object per line")),
+            Err(d) => diags.push(d),
         }
     }
     if diags.has_errors() {
@@ -155,14 +188,7 @@ fn read_jsonl(text: &str) -> Result<Tabular, Diagnostics> {
     if objects.is_empty() {
         return Err(Diagnostics(vec![Diagnostic::error(at(1, 1), "the file is empty").expected("one JSON object per line")]));
     }
-    let rows = objects
-        .into_iter()
-        .map(|(line, map)| TabRow {
-            line,
-            values: columns.iter().map(|c| map.get(c).and_then(scalar_text)).collect(),
-            columns: vec![1; columns.len()],
-        })
-        .collect();
+    let rows = objects.into_iter().map(|(line, map)| object_row(line, &columns, &map)).collect();
     Ok(Tabular { columns, rows })
 }
 
@@ -221,145 +247,240 @@ pub struct Located {
     pub row: ResultRow,
 }
 
+/// Where the results form's columns are among a table's columns.
+struct ResultIndex {
+    unit: usize,
+    condition: usize,
+    score: usize,
+    pair: Option<usize>,
+    replicate: Option<usize>,
+    cluster: Option<usize>,
+    stratum: Option<usize>,
+    weight: Option<usize>,
+}
+
+impl ResultIndex {
+    /// Finds `cols` among `t`'s columns. A missing unit, condition or score column, or a
+    /// cluster column named in `cols`, is an error naming the flag that maps it.
+    fn new(t: &Tabular, cols: &ResultColumns) -> Result<Self, Diagnostics> {
+        let mut diags = Diagnostics::default();
+        let idx = |name: &str, flag: &str, diags: &mut Diagnostics| match t.require(name, Some(flag)) {
+            Ok(i) => Some(i),
+            Err(d) => {
+                diags.push(d);
+                None
+            }
+        };
+        let unit = idx(&cols.unit, "--unit-col", &mut diags);
+        let condition = idx(&cols.condition, "--condition-col", &mut diags);
+        let score = idx(&cols.score, "--score-col", &mut diags);
+        let cluster =
+            if cols.cluster.is_some() { idx(cols.cluster_column(), "--cluster-col", &mut diags) } else { t.column(cols.cluster_column()) };
+        match (unit, condition, score) {
+            (Some(unit), Some(condition), Some(score)) if !diags.has_errors() => Ok(ResultIndex {
+                unit,
+                condition,
+                score,
+                pair: t.column(&cols.pair),
+                replicate: t.column(&cols.replicate),
+                cluster,
+                stratum: t.column(&cols.stratum),
+                weight: t.column(&cols.weight),
+            }),
+            _ => Err(diags),
+        }
+    }
+}
+
+/// One row of the results form, or its problems (each at its line and column) added to `diags`:
+/// the one reading of a row, for a table in memory and for a file read as a stream.
+fn result_row(row: &TabRow, ix: &ResultIndex, cols: &ResultColumns, diags: &mut Diagnostics) -> Option<ResultRow> {
+    let get = |i: Option<usize>| i.and_then(|i| row.values.get(i).cloned().flatten());
+    let pos = |i: usize| at(row.line, row.columns.get(i).copied().unwrap_or(1));
+    let (Some(u), Some(c)) = (get(Some(ix.unit)), get(Some(ix.condition))) else {
+        let missing = if get(Some(ix.unit)).is_none() { &cols.unit } else { &cols.condition };
+        diags
+            .push(Diagnostic::error(at(row.line, 1), format!("empty `{missing}`")).expected(format!("a value in every row's `{missing}`")));
+        return None;
+    };
+    let number = |i: usize, name: &str, diags: &mut Diagnostics| -> Option<f64> {
+        let text = get(Some(i))?;
+        match text.parse::<f64>() {
+            Ok(v) if v.is_finite() => Some(v),
+            _ => {
+                diags.push(
+                    Diagnostic::error(pos(i), format!("`{name}` is `{text}`, not a number")).expected(format!("a number in `{name}`")),
+                );
+                None
+            }
+        }
+    };
+    let Some(s) = number(ix.score, &cols.score, diags) else {
+        if get(Some(ix.score)).is_none() {
+            diags.push(Diagnostic::error(at(row.line, 1), format!("empty `{}`", cols.score)).expected("a score between 0 and 1"));
+        }
+        return None;
+    };
+    if !(0.0..=1.0).contains(&s) {
+        diags.push(
+            Diagnostic::error(pos(ix.score), format!("score {s} is outside 0–1")).expected("a score between 0 and 1 (0/1 for right/wrong)"),
+        );
+        return None;
+    }
+    let w = match ix.weight {
+        Some(i) if get(Some(i)).is_some() => match number(i, &cols.weight, diags)? {
+            w if w >= 0.0 => Some(w),
+            w => {
+                diags.push(Diagnostic::error(pos(i), format!("weight {w} is negative")));
+                return None;
+            }
+        },
+        _ => None,
+    };
+    if cols.cluster.is_some() && get(ix.cluster).is_none() {
+        diags.push(
+            Diagnostic::error(at(row.line, 1), format!("empty `{}`", cols.cluster_column()))
+                .expected("a cluster in every row for the cluster bootstrap"),
+        );
+        return None;
+    }
+    Some(ResultRow {
+        unit: u,
+        condition: c,
+        score: s,
+        pair: get(ix.pair),
+        replicate: get(ix.replicate),
+        cluster: get(ix.cluster),
+        stratum: get(ix.stratum),
+        weight: w,
+        ..Default::default()
+    })
+}
+
 /// Reads the results form (its condition metadata is per condition: see [`condition_meta`]).
 /// A cluster column named in `cols` must be there, with a value in every row (for the cluster
 /// bootstrap). Every bad value is reported with its line and column.
 pub fn read_results(t: &Tabular, cols: &ResultColumns) -> Result<Vec<Located>, Diagnostics> {
-    let cluster_required = cols.cluster.is_some();
+    let ix = ResultIndex::new(t, cols)?;
     let mut diags = Diagnostics::default();
-    let idx = |name: &str, flag: &str, diags: &mut Diagnostics| match t.require(name, Some(flag)) {
-        Ok(i) => Some(i),
-        Err(d) => {
-            diags.push(d);
-            None
-        }
-    };
-    let unit = idx(&cols.unit, "--unit-col", &mut diags);
-    let condition = idx(&cols.condition, "--condition-col", &mut diags);
-    let score = idx(&cols.score, "--score-col", &mut diags);
-    let cluster = if cluster_required { idx(cols.cluster_column(), "--cluster-col", &mut diags) } else { t.column(cols.cluster_column()) };
-    let (Some(unit), Some(condition), Some(score)) = (unit, condition, score) else {
-        return Err(diags);
-    };
-    if diags.has_errors() {
-        return Err(diags);
-    }
-    let (pair, replicate, stratum, weight) =
-        (t.column(&cols.pair), t.column(&cols.replicate), t.column(&cols.stratum), t.column(&cols.weight));
     let mut out = Vec::with_capacity(t.rows.len());
     for row in &t.rows {
-        let get = |i: Option<usize>| i.and_then(|i| row.values.get(i).cloned().flatten());
-        let pos = |i: usize| at(row.line, row.columns.get(i).copied().unwrap_or(1));
-        let (Some(u), Some(c)) = (get(Some(unit)), get(Some(condition))) else {
-            let missing = if get(Some(unit)).is_none() { &cols.unit } else { &cols.condition };
-            diags.push(
-                Diagnostic::error(at(row.line, 1), format!("empty `{missing}`")).expected(format!("a value in every row's `{missing}`")),
-            );
-            continue;
-        };
-        let number = |i: usize, name: &str, diags: &mut Diagnostics| -> Option<f64> {
-            let text = get(Some(i))?;
-            match text.parse::<f64>() {
-                Ok(v) if v.is_finite() => Some(v),
-                _ => {
-                    diags.push(
-                        Diagnostic::error(pos(i), format!("`{name}` is `{text}`, not a number")).expected(format!("a number in `{name}`")),
-                    );
-                    None
-                }
-            }
-        };
-        let Some(s) = number(score, &cols.score, &mut diags) else {
-            if get(Some(score)).is_none() {
-                diags.push(Diagnostic::error(at(row.line, 1), format!("empty `{}`", cols.score)).expected("a score between 0 and 1"));
-            }
-            continue;
-        };
-        if !(0.0..=1.0).contains(&s) {
-            diags.push(
-                Diagnostic::error(pos(score), format!("score {s} is outside 0–1"))
-                    .expected("a score between 0 and 1 (0/1 for right/wrong)"),
-            );
-            continue;
+        if let Some(r) = result_row(row, &ix, cols, &mut diags) {
+            out.push(Located { line: row.line, row: r });
         }
-        let w = match weight {
-            Some(i) if get(Some(i)).is_some() => match number(i, &cols.weight, &mut diags) {
-                Some(w) if w >= 0.0 => Some(w),
-                Some(w) => {
-                    diags.push(Diagnostic::error(pos(i), format!("weight {w} is negative")));
-                    continue;
-                }
-                None => continue,
-            },
-            _ => None,
-        };
-        if cluster_required && get(cluster).is_none() {
-            diags.push(
-                Diagnostic::error(at(row.line, 1), format!("empty `{}`", cols.cluster_column()))
-                    .expected("a cluster in every row for the cluster bootstrap"),
-            );
-            continue;
-        }
-        out.push(Located {
-            line: row.line,
-            row: ResultRow {
-                unit: u,
-                condition: c,
-                score: s,
-                pair: get(pair),
-                replicate: get(replicate),
-                cluster: get(cluster),
-                stratum: get(stratum),
-                weight: w,
-                ..Default::default()
-            },
-        });
     }
     if diags.has_errors() { Err(diags) } else { Ok(out) }
 }
 
-/// Each condition's metadata, in the order of `conditions`: the taxonomy's for a condition of
-/// the same id, then what the results table states in its own columns (when it has a `model`,
-/// `grader` or `relaxes` column), then what `file` states (a condition metadata table, its
-/// conditions in a `condition` column). A later value replaces an earlier one; an empty one
-/// replaces nothing, except in `relaxes`. Every relaxed group must be a taxonomy group.
-pub fn condition_meta(
-    t: &Taxonomy,
-    conditions: &[String],
-    results: &Tabular,
-    condition_col: &str,
-    file: Option<&Tabular>,
-) -> Result<Vec<ConditionMeta>, String> {
-    let mut meta: Vec<ConditionMeta> = conditions.iter().map(|c| t.condition_meta(&[c.as_str()])).collect();
-    let mut apply = |table: &Tabular, condition_col: &str| {
-        let col = |n: &str| table.column(n);
-        let Some(ci) = col(condition_col) else { return };
-        for row in &table.rows {
-            let get = |i: Option<usize>| i.and_then(|i| row.values.get(i).cloned().flatten());
-            let Some(c) = get(Some(ci)).and_then(|c| conditions.iter().position(|x| *x == c)) else { continue };
-            let m = &mut meta[c];
-            if let Some(v) = get(col("model")) {
-                m.model = Some(v);
+/// The columns a table may state its conditions' metadata in.
+const META_COLUMNS: [&str; 5] = ["model", "grader", "unit_source", "relaxes", "proxy"];
+/// `relaxes` among [`META_COLUMNS`]: a row without a value relaxes nothing.
+const RELAXES: usize = 3;
+
+/// The condition metadata a table states in its own columns ([`META_COLUMNS`]), noted row by
+/// row as the table is read: for each condition, the last value of each column that was not
+/// empty, and the last row's `relaxes`, empty or not.
+#[derive(Debug)]
+pub struct StatedMeta {
+    /// The columns of the conditions and of each of [`META_COLUMNS`].
+    condition: Option<usize>,
+    at: [Option<usize>; 5],
+    /// Which metadata columns the table has.
+    present: [bool; 5],
+    /// The conditions in the order first seen, each with its values in the metadata columns.
+    stated: Vec<(String, [Option<String>; 5])>,
+}
+
+impl StatedMeta {
+    /// For a table with `columns`, its conditions named in `condition_col`.
+    fn new(columns: &[String], condition_col: &str) -> Self {
+        let find = |name: &str| columns.iter().position(|c| c == name);
+        let at = META_COLUMNS.map(find);
+        StatedMeta { condition: find(condition_col), at, present: at.map(|i| i.is_some()), stated: Vec::new() }
+    }
+
+    /// What a table in memory states.
+    pub fn of_table(t: &Tabular, condition_col: &str) -> Self {
+        let mut stated = StatedMeta::new(&t.columns, condition_col);
+        for row in &t.rows {
+            stated.note(row);
+        }
+        stated
+    }
+
+    /// Notes what one row states.
+    fn note(&mut self, row: &TabRow) {
+        let get = |i: Option<usize>| i.and_then(|i| row.values.get(i)?.as_deref());
+        let Some(condition) = get(self.condition) else { return };
+        let slot = match self.stated.iter().position(|(c, _)| c == condition) {
+            Some(slot) => slot,
+            None => {
+                self.stated.push((condition.to_string(), Default::default()));
+                self.stated.len() - 1
             }
-            if let Some(v) = get(col("grader")) {
-                m.grader = Some(v);
+        };
+        for (f, held) in self.stated[slot].1.iter_mut().enumerate() {
+            let value = get(self.at[f]);
+            if (value.is_some() || f == RELAXES) && held.as_deref() != value {
+                *held = value.map(str::to_string);
             }
-            if let Some(v) = get(col("unit_source")) {
-                m.unit_source = Some(v);
+        }
+    }
+
+    /// The metadata columns the table has among `columns`, when they are known only once it has
+    /// been read (a JSONL file's columns are the keys of all its lines).
+    fn present_in(&mut self, columns: &[String]) {
+        self.present = META_COLUMNS.map(|name| columns.iter().any(|c| c == name));
+    }
+
+    /// Whether the table has a `model`, `grader` or `relaxes` column, without which a results
+    /// table's metadata columns are not read.
+    fn states_metadata(&self) -> bool {
+        self.present[0] || self.present[1] || self.present[RELAXES]
+    }
+
+    /// Sets what was stated on the metadata of `conditions` (`meta`, in the same order); a
+    /// condition not among them is passed over.
+    fn apply(&self, conditions: &[String], meta: &mut [ConditionMeta]) {
+        for (condition, [model, grader, unit_source, relaxed, proxy]) in &self.stated {
+            let Some(m) = conditions.iter().position(|c| c == condition).and_then(|i| meta.get_mut(i)) else { continue };
+            if let Some(v) = model {
+                m.model = Some(v.clone());
             }
-            if col("relaxes").is_some() {
-                m.relaxes = get(col("relaxes")).map(|v| relaxes::split(&v)).unwrap_or_default();
+            if let Some(v) = grader {
+                m.grader = Some(v.clone());
             }
-            if let Some(v) = get(col("proxy")) {
+            if let Some(v) = unit_source {
+                m.unit_source = Some(v.clone());
+            }
+            if self.present[RELAXES] {
+                m.relaxes = relaxed.as_deref().map(relaxes::split).unwrap_or_default();
+            }
+            if let Some(v) = proxy {
                 m.proxy = v == "true" || v == "1";
             }
         }
-    };
-    if ["model", "relaxes", "grader"].iter().any(|c| results.column(c).is_some()) {
-        apply(results, condition_col);
+    }
+}
+
+/// Each condition's metadata, in the order of `conditions`: what the results table states in its
+/// own columns (when it has a `model`, `grader` or `relaxes` column), then what a condition
+/// metadata table states (`file`, its conditions in a `condition` column). A later value
+/// replaces an earlier one; an empty one replaces nothing, except in `relaxes`. Nothing is
+/// guessed from a condition's name: what neither states stays unknown. Every relaxed group must
+/// be a taxonomy group.
+pub fn condition_meta(
+    t: &Taxonomy,
+    conditions: &[String],
+    results: &StatedMeta,
+    file: Option<&StatedMeta>,
+) -> Result<Vec<ConditionMeta>, String> {
+    let mut meta = vec![ConditionMeta::default(); conditions.len()];
+    if results.states_metadata() {
+        results.apply(conditions, &mut meta);
     }
     if let Some(file) = file {
-        apply(file, "condition");
+        file.apply(conditions, &mut meta);
     }
     for (c, m) in meta.iter().enumerate() {
         if let Some(g) = m.relaxes.iter().find(|g| t.group(g).is_none()) {
@@ -403,7 +524,7 @@ pub fn read_table_file(path: &Path) -> Result<(Tabular, String), FileProblems> {
 
 /// A results file ready for the statistics: its rows gathered into units, and each condition's
 /// metadata (in the order of `data.conditions`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ResultsData {
     pub data: Data,
     pub meta: Vec<ConditionMeta>,
@@ -418,18 +539,17 @@ pub enum ResultsError {
     Meta(String),
 }
 
-/// Reads a results file for the statistics: the results form (`cols`), gathered into units (a unit in two strata or clusters is an error at
-/// its row), and each condition's metadata from the taxonomy, the file's own columns and
-/// `meta_file`, a table with a `condition` column ([`condition_meta`]).
+/// Reads a results file for the statistics: the results form (`cols`), gathered into units (a
+/// unit in two strata or clusters is an error at its row), and each condition's metadata from
+/// the taxonomy, the file's own columns and `meta_file`, a table with a `condition` column
+/// ([`condition_meta`]). The file is read as a stream, its rows gathered as they come, so memory
+/// grows with its units, not its rows; at any problem it is read again whole, for the problems'
+/// lines, columns and text.
 pub fn read_results_file(path: &Path, cols: &ResultColumns, meta_file: Option<&Path>) -> Result<ResultsData, ResultsError> {
-    let (table, text) = read_table_file(path).map_err(ResultsError::File)?;
-    let problems = |d| ResultsError::File(FileProblems::new(path, Some(&text), d));
-    let located = read_results(&table, cols).map_err(problems)?;
-    let (lines, rows): (Vec<usize>, Vec<ResultRow>) = located.into_iter().map(|l| (l.line, l.row)).unzip();
-    let data = gather(&rows).map_err(|e| {
-        let line = lines.get(e.row).copied().unwrap_or(1);
-        problems(Diagnostics(vec![Diagnostic::error(at(line, 1), e.message)]))
-    })?;
+    let (data, stated) = match stream_results(path, cols) {
+        Some(read) => read,
+        None => read_whole(path, cols)?,
+    };
     let file = match meta_file {
         Some(p) => {
             let (meta, meta_text) = read_table_file(p).map_err(ResultsError::File)?;
@@ -438,12 +558,102 @@ pub fn read_results_file(path: &Path, cols: &ResultColumns, meta_file: Option<&P
                     .expected("columns condition, model, grader, unit_source, relaxes, proxy");
                 return Err(ResultsError::File(FileProblems::new(p, Some(&meta_text), Diagnostics(vec![d]))));
             }
-            Some(meta)
+            Some(StatedMeta::of_table(&meta, "condition"))
         }
         None => None,
     };
-    let meta = condition_meta(taxonomy(), &data.conditions, &table, &cols.condition, file.as_ref()).map_err(ResultsError::Meta)?;
+    let meta = condition_meta(taxonomy(), &data.conditions, &stated, file.as_ref()).map_err(ResultsError::Meta)?;
     Ok(ResultsData { data, meta })
+}
+
+/// A results file read whole into memory, then gathered, with every problem where it is.
+fn read_whole(path: &Path, cols: &ResultColumns) -> Result<(Data, StatedMeta), ResultsError> {
+    let (table, text) = read_table_file(path).map_err(ResultsError::File)?;
+    let problems = |d| ResultsError::File(FileProblems::new(path, Some(&text), d));
+    let located = read_results(&table, cols).map_err(problems)?;
+    let mut units = Gatherer::default();
+    let data = located.iter().try_for_each(|l| units.push(&l.row)).and_then(|()| units.finish()).map_err(|e| {
+        let line = located.get(e.row).map_or(1, |l| l.line);
+        problems(Diagnostics(vec![Diagnostic::error(at(line, 1), e.message)]))
+    })?;
+    Ok((data, StatedMeta::of_table(&table, &cols.condition)))
+}
+
+/// A results file's rows taken one at a time as the file is read: each read as the results form,
+/// gathered into its unit and its condition metadata noted; none is kept.
+struct Stream<'a> {
+    cols: &'a ResultColumns,
+    ix: ResultIndex,
+    units: Gatherer,
+    stated: StatedMeta,
+}
+
+impl<'a> Stream<'a> {
+    /// For a file with `t`'s columns; `None` when one the results form needs is missing.
+    fn new(t: &Tabular, cols: &'a ResultColumns) -> Option<Self> {
+        let ix = ResultIndex::new(t, cols).ok()?;
+        Some(Stream { cols, ix, units: Gatherer::default(), stated: StatedMeta::new(&t.columns, &cols.condition) })
+    }
+
+    /// Takes one row; `None` when it has a problem.
+    fn take(&mut self, row: &TabRow) -> Option<()> {
+        let r = result_row(row, &self.ix, self.cols, &mut Diagnostics::default())?;
+        self.units.push(&r).ok()?;
+        self.stated.note(row);
+        Some(())
+    }
+
+    /// The units and what the file states of its conditions; `None` when no row was taken.
+    fn finish(self) -> Option<(Data, StatedMeta)> {
+        Some((self.units.finish().ok()?, self.stated))
+    }
+}
+
+/// Reads a results file as a stream ([`Stream`]): the units and what the file states of its
+/// conditions, or `None` at the first problem of any kind.
+fn stream_results(path: &Path, cols: &ResultColumns) -> Option<(Data, StatedMeta)> {
+    let input = crate::document::open_data(path).ok()?;
+    if is_jsonl(path) { stream_jsonl(input, cols) } else { stream_csv(input, cols) }
+}
+
+/// Reads a CSV results file record by record. Its rows have no field positions: a problem is
+/// shown from the file read whole.
+fn stream_csv(input: impl Read, cols: &ResultColumns) -> Option<(Data, StatedMeta)> {
+    let mut reader = csv_reader(input);
+    let t = Tabular { columns: csv_header(&mut reader).ok()?, rows: Vec::new() };
+    let mut stream = Stream::new(&t, cols)?;
+    let mut record = csv::StringRecord::new();
+    while reader.read_record(&mut record).ok()? {
+        stream.take(&csv_row(&record, Vec::new()))?;
+    }
+    stream.finish()
+}
+
+/// Reads a JSONL results file line by line. A JSONL file's columns are the keys of all its lines,
+/// known only at its end, so each line's values are looked up by the names of the columns read.
+fn stream_jsonl(mut input: impl BufRead, cols: &ResultColumns) -> Option<(Data, StatedMeta)> {
+    let form = [&cols.unit, &cols.condition, &cols.score, &cols.pair, &cols.replicate, cols.cluster_column(), &cols.stratum, &cols.weight];
+    let t = Tabular { columns: form.into_iter().chain(META_COLUMNS).map(str::to_string).collect(), rows: Vec::new() };
+    let mut stream = Stream::new(&t, cols)?;
+    let (mut keys, mut bytes, mut line) = (Vec::new(), Vec::new(), 0);
+    loop {
+        bytes.clear();
+        if input.read_until(b'\n', &mut bytes).ok()? == 0 {
+            break;
+        }
+        line += 1;
+        // Lines end where `str::lines` ends them in the file read whole.
+        let text = std::str::from_utf8(&bytes).ok()?;
+        let text = text.strip_suffix('\n').map_or(text, |t| t.strip_suffix('\r').unwrap_or(t));
+        if text.trim().is_empty() {
+            continue;
+        }
+        let map = json_object(text, line).ok()?;
+        add_keys(&mut keys, &map);
+        stream.take(&object_row(line, &t.columns, &map))?;
+    }
+    stream.stated.present_in(&keys);
+    stream.finish()
 }
 
 /// The results form as CSV, one row per line after the header, as `runs export` writes it.
@@ -539,20 +749,21 @@ mod tests {
     }
 
     #[test]
-    fn condition_metadata_taxonomy_then_results_then_file() {
+    fn condition_metadata_results_then_file_and_never_guessed_from_a_name() {
         let t = crate::taxonomy();
         let conditions = ["vignette", "patient_decision", "mine"].map(String::from);
         let results =
             read_tabular("unit,condition,score,model,proxy\na,vignette,1,m1,\na,patient_decision,0,,\na,mine,1,m2,true\n", false).unwrap();
         let file = read_tabular("condition,relaxes,grader\nmine,query_authorship;interaction_type,g\n", false).unwrap();
-        let meta = condition_meta(t, &conditions, &results, "condition", Some(&file)).unwrap();
+        let (results, file) = (StatedMeta::of_table(&results, "condition"), StatedMeta::of_table(&file, "condition"));
+        let meta = condition_meta(t, &conditions, &results, Some(&file)).unwrap();
         assert_eq!((meta[0].model.as_deref(), meta[0].relaxes.len()), (Some("m1"), 0));
-        assert!(meta[1].proxy, "an empty proxy cell keeps the taxonomy's");
-        assert_eq!(meta[1].relaxes, ["decision_mediation"]);
+        // `patient_decision` is a taxonomy condition's name, but nothing states what this one is.
+        assert_eq!(meta[1], ConditionMeta::default());
         assert_eq!((meta[2].model.as_deref(), meta[2].grader.as_deref(), meta[2].proxy), (Some("m2"), Some("g"), true));
         assert_eq!(meta[2].relaxes, ["query_authorship", "interaction_type"]);
         let bad = read_tabular("condition,relaxes\nmine,nonsense\n", false).unwrap();
-        let e = condition_meta(t, &conditions, &results, "condition", Some(&bad)).unwrap_err();
+        let e = condition_meta(t, &conditions, &results, Some(&StatedMeta::of_table(&bad, "condition"))).unwrap_err();
         assert!(e.starts_with("condition `mine` relaxes unknown group `nonsense`"), "{e}");
     }
 
@@ -567,6 +778,80 @@ mod tests {
         let e = read_tabular("a,b\n1,2\n1,2,3\n", false).unwrap_err();
         assert_eq!(e.0[0].line, 3);
         assert!(e.0[0].message.contains("3 fields; the header has 2"), "{}", e.0[0].message);
+    }
+
+    /// A results text read by the in-memory path: the table, the results form, the units and
+    /// the metadata the table states.
+    fn in_memory(text: &str, jsonl: bool, cols: &ResultColumns) -> ResultsData {
+        let t = read_tabular(text, jsonl).unwrap();
+        let rows: Vec<ResultRow> = read_results(&t, cols).unwrap().into_iter().map(|l| l.row).collect();
+        let data = benchcards_stats::data::gather(&rows).unwrap();
+        let meta = condition_meta(taxonomy(), &data.conditions, &StatedMeta::of_table(&t, &cols.condition), None).unwrap();
+        ResultsData { data, meta }
+    }
+
+    /// Reads a results text as a stream (which must succeed, with no falling back to the text
+    /// read whole) and checks it gives what the in-memory path gives.
+    fn streams_as_in_memory(text: &str, jsonl: bool, cols: &ResultColumns) -> ResultsData {
+        let streamed = if jsonl { stream_jsonl(text.as_bytes(), cols) } else { stream_csv(text.as_bytes(), cols) };
+        let (data, stated) = streamed.expect("read as a stream");
+        let meta = condition_meta(taxonomy(), &data.conditions, &stated, None).unwrap();
+        let expected = in_memory(text, jsonl, cols);
+        assert_eq!(ResultsData { data, meta }, expected);
+        expected
+    }
+
+    #[test]
+    fn a_csv_file_read_as_a_stream_gives_what_the_table_in_memory_gives() {
+        let text = "unit,condition,score,pair,replicate,cluster,stratum,weight,model,grader,relaxes,proxy\n\
+                    a,vignette,1,,0,k1,\"adult, acute\",1.5,m1,,,\n\
+                    a,vignette,0,,1,k1,\"adult, acute\",1.5,,g1,,\n\
+                    a,patient_query,1,,0,k1,\"adult, acute\",0.5,\"model\nwith, a line break\",,query_authorship,true\n\
+                    b,vignette,0.5,p2,0,k2,child,,m1,,,\n\
+                    c,patient_query,1,p2,0,k2,child,,,,\"query_authorship;interaction_type\",\n\
+                    \x20d , conversation ,0,,,,child,2,,,,1\n\
+                    e,vignette,1,,,,child,,,,,\n";
+        let r = streams_as_in_memory(text, false, &ResultColumns::default());
+        assert_eq!(r.data.keys, ["a", "d", "e", "p2"]);
+        assert_eq!(r.data.clusters, ["d", "e", "k1", "k2"]);
+        assert!(r.data.weighted && r.data.clustered && r.data.max_replicates == 2);
+        assert_eq!(r.meta[0].model.as_deref(), Some("m1"));
+        assert!(r.meta[2].relaxes.is_empty() && !taxonomy().condition_meta(&["conversation"]).relaxes.is_empty(), "an empty `relaxes`");
+        assert_eq!(r.meta[1].model.as_deref(), Some("model\nwith, a line break"));
+        assert_eq!(r.meta[1].relaxes, ["query_authorship", "interaction_type"]);
+        let renamed = text.replacen("unit,", "item,", 1).replacen("cluster", "site", 1);
+        let cols = ResultColumns { unit: "item".into(), cluster: Some("site".into()), ..ResultColumns::default() };
+        let without_d = renamed.lines().filter(|l| !l.contains(" d ")).collect::<Vec<_>>().join("\n");
+        let e = without_d.lines().filter(|l| !l.starts_with("e,")).collect::<Vec<_>>().join("\n");
+        streams_as_in_memory(&e, false, &cols);
+    }
+
+    #[test]
+    fn a_jsonl_file_read_as_a_stream_gives_what_the_table_in_memory_gives() {
+        let text = concat!(
+            "{\"unit\": \"a\", \"condition\": \"vignette\", \"score\": 1, \"stratum\": \"s\", \"model\": \"m1\"}\r\n",
+            "\n",
+            "{\"unit\": \"a\", \"condition\": \"patient_decision\", \"score\": 0, \"stratum\": \"s\", \"replicate\": 1, \"proxy\": false}\n",
+            "{\"unit\": \"b\", \"pair\": \"a\", \"condition\": \"vignette\", \"score\": 0.25, \"stratum\": \"s\", \"weight\": 3, \"cluster\": \"a\"}\n",
+            "{\"unit\": \"c\", \"condition\": \"patient_decision\", \"score\": 1, \"stratum\": null, \"cluster\": \"k, 1\"}\n",
+            "{\"unit\": \"d\", \"condition\": \"vignette\", \"score\": 1, \"relaxes\": \"query_authorship\", \"grader\": \"\"}\n",
+            "{\"unit\": \"d\", \"condition\": \"vignette\", \"score\": 0, \"extra\": [1, 2]}",
+        );
+        let r = streams_as_in_memory(text, true, &ResultColumns::default());
+        assert_eq!(r.data.keys, ["d", "c", "a"]);
+        assert_eq!(r.data.clusters, ["a", "d", "k, 1"]);
+        assert_eq!(r.data.unit_weight, [1.0, 1.0, 5.0 / 3.0]);
+        // `relaxes` is a column (a later line has it): the lines of `patient_decision` relax nothing.
+        assert_eq!(r.meta[1].relaxes, Vec::<String>::new());
+        assert_eq!((r.meta[0].grader.as_deref(), r.meta[0].relaxes.len()), (Some(""), 0));
+        // A column both of the results form and of the metadata.
+        let text = concat!(
+            "{\"model\": \"m1\", \"condition\": \"patient_decision\", \"score\": 1}\n",
+            "{\"model\": \"m2\", \"condition\": \"patient_decision\", \"score\": 0}\n",
+        );
+        let r = streams_as_in_memory(text, true, &ResultColumns { unit: "model".into(), ..ResultColumns::default() });
+        assert_eq!((r.data.keys.len(), r.meta[0].model.as_deref()), (2, Some("m2")));
+        assert!(r.meta[0].relaxes.is_empty(), "no line has `relaxes`: unknown, never guessed from the name");
     }
 
     #[test]

@@ -81,7 +81,7 @@ pub struct DataError {
     pub message: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Data {
     pub conditions: Vec<String>,
     pub strata: Vec<String>,
@@ -146,116 +146,181 @@ fn ranges(index: &[usize], n: usize) -> Vec<std::ops::Range<usize>> {
     out
 }
 
-#[derive(Default)]
-struct Acc {
-    stratum: Option<(String, usize)>,
-    cluster: Option<(String, usize)>,
-    weight_sum: f64,
-    rows: usize,
-    /// Per condition: (sum of scores, replicates).
-    per: HashMap<usize, (f64, usize)>,
+/// Names stored once, each with its index in the order first seen.
+#[derive(Debug, Default)]
+struct Interned {
+    names: Vec<String>,
+    index: HashMap<String, usize>,
 }
 
-/// Gathers observations into units. Errors: a score outside [0, 1] or not finite, a negative
-/// weight, a unit placed in two strata or two clusters, no observations.
-pub fn gather(rows: &[ResultRow]) -> Result<Data, DataError> {
-    if rows.is_empty() {
-        return Err(DataError { row: 0, message: "no observations".into() });
+impl Interned {
+    /// The name's index, stored first when it is new.
+    fn intern(&mut self, name: &str) -> usize {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        self.names.push(name.to_string());
+        self.index.insert(name.to_string(), self.names.len() - 1);
+        self.names.len() - 1
     }
-    let mut conditions: Vec<String> = Vec::new();
-    let mut cond_ix: HashMap<String, usize> = HashMap::new();
-    let mut units: Vec<(String, Acc)> = Vec::new();
-    let mut unit_ix: HashMap<String, usize> = HashMap::new();
-    let clustered = rows.iter().any(|r| r.cluster.is_some());
-    let mut weighted = false;
-    for (i, r) in rows.iter().enumerate() {
+}
+
+/// One unit while its rows arrive.
+#[derive(Debug)]
+struct Unit {
+    /// Its first row (0-based), which set its stratum and cluster.
+    first: usize,
+    stratum: usize,
+    /// Its named cluster; `None` when it is its own (named by its pairing key, at the end).
+    cluster: Option<usize>,
+    weight_sum: f64,
+    rows: usize,
+    /// Per condition observed: the condition, the sum of its scores and its replicates.
+    per: Vec<(usize, f64, usize)>,
+}
+
+/// Observations gathered into units one row at a time, so that a file can be read without
+/// keeping its rows: [`push`](Gatherer::push) each row, then [`finish`](Gatherer::finish).
+/// Memory grows with the units, not the rows: strata, clusters and conditions are stored once.
+#[derive(Debug, Default)]
+pub struct Gatherer {
+    conditions: Interned,
+    strata: Interned,
+    clusters: Interned,
+    /// Each pairing key's unit.
+    unit_ix: HashMap<String, usize>,
+    units: Vec<Unit>,
+    /// Rows pushed so far, taken or refused: the next row's index.
+    pushed: usize,
+    clustered: bool,
+    weighted: bool,
+}
+
+impl Gatherer {
+    /// Adds one row to its unit. Errors, at the row's index among those pushed: a score outside
+    /// [0, 1] or not finite, a negative weight, the unit placed in another stratum or cluster
+    /// than at its first row. A refused row changes nothing.
+    pub fn push(&mut self, r: &ResultRow) -> Result<(), DataError> {
+        let row = self.pushed;
+        self.pushed += 1;
+        let error = |message: String| Err(DataError { row, message });
         if !r.score.is_finite() || !(0.0..=1.0).contains(&r.score) {
-            return Err(DataError { row: i, message: format!("score {} is outside 0–1", r.score) });
+            return error(format!("score {} is outside 0–1", r.score));
         }
         let w = r.weight.unwrap_or(1.0);
         if !w.is_finite() || w < 0.0 {
-            return Err(DataError { row: i, message: format!("weight {w} is negative or not a number") });
+            return error(format!("weight {w} is negative or not a number"));
         }
-        weighted |= w != 1.0;
-        let c = *cond_ix.entry(r.condition.clone()).or_insert_with(|| {
-            conditions.push(r.condition.clone());
-            conditions.len() - 1
-        });
-        let key = r.pair.clone().unwrap_or_else(|| r.unit.clone());
-        let u = *unit_ix.entry(key.clone()).or_insert_with(|| {
-            units.push((key.clone(), Acc::default()));
-            units.len() - 1
-        });
-        let acc = &mut units[u].1;
-        let stratum = r.stratum.clone().unwrap_or_default();
-        match &acc.stratum {
-            Some((s, first)) if *s != stratum => {
-                return Err(DataError {
-                    row: i,
-                    message: format!("unit `{key}` is in stratum `{stratum}` here but `{s}` at row {}", first + 1),
-                });
+        let key = r.pair.as_deref().unwrap_or(&r.unit);
+        let stratum = r.stratum.as_deref().unwrap_or_default();
+        let cluster = r.cluster.as_deref().unwrap_or(key);
+        let u = match self.unit_ix.get(key) {
+            Some(&u) => {
+                let unit = &self.units[u];
+                let first = unit.first + 1;
+                let held = &self.strata.names[unit.stratum];
+                if held != stratum {
+                    return error(format!("unit `{key}` is in stratum `{stratum}` here but `{held}` at row {first}"));
+                }
+                let held = unit.cluster.map_or(key, |c| self.clusters.names[c].as_str());
+                if held != cluster {
+                    return error(format!("unit `{key}` is in cluster `{cluster}` here but `{held}` at row {first}"));
+                }
+                u
             }
-            None => acc.stratum = Some((stratum, i)),
-            _ => {}
-        }
-        let cluster = r.cluster.clone().unwrap_or_else(|| key.clone());
-        match &acc.cluster {
-            Some((s, first)) if *s != cluster => {
-                return Err(DataError {
-                    row: i,
-                    message: format!("unit `{key}` is in cluster `{cluster}` here but `{s}` at row {}", first + 1),
+            None => {
+                self.units.push(Unit {
+                    first: row,
+                    stratum: self.strata.intern(stratum),
+                    cluster: r.cluster.as_deref().map(|c| self.clusters.intern(c)),
+                    weight_sum: 0.0,
+                    rows: 0,
+                    per: Vec::new(),
                 });
+                self.unit_ix.insert(key.to_string(), self.units.len() - 1);
+                self.units.len() - 1
             }
-            None => acc.cluster = Some((cluster, i)),
-            _ => {}
+        };
+        self.clustered |= r.cluster.is_some();
+        self.weighted |= w != 1.0;
+        let c = self.conditions.intern(&r.condition);
+        let unit = &mut self.units[u];
+        unit.weight_sum += w;
+        unit.rows += 1;
+        match unit.per.iter_mut().find(|p| p.0 == c) {
+            Some(p) => {
+                p.1 += r.score;
+                p.2 += 1;
+            }
+            None => unit.per.push((c, r.score, 1)),
         }
-        acc.weight_sum += w;
-        acc.rows += 1;
-        let e = acc.per.entry(c).or_insert((0.0, 0));
-        e.0 += r.score;
-        e.1 += 1;
+        Ok(())
     }
-    let mut strata: Vec<String> = units.iter().filter_map(|(_, a)| a.stratum.as_ref().map(|s| s.0.clone())).collect();
-    strata.sort();
-    strata.dedup();
-    let mut clusters: Vec<String> = units.iter().filter_map(|(_, a)| a.cluster.as_ref().map(|s| s.0.clone())).collect();
-    clusters.sort();
-    clusters.dedup();
-    let s_ix: HashMap<&str, usize> = strata.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
-    let c_ix: HashMap<&str, usize> = clusters.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
-    let stratum_of = |a: &Acc| a.stratum.as_ref().map_or(0, |s| s_ix[s.0.as_str()]);
-    let cluster_of = |a: &Acc| a.cluster.as_ref().map_or(0, |s| c_ix[s.0.as_str()]);
-    units.sort_by(|a, b| (stratum_of(&a.1), cluster_of(&a.1), &a.0).cmp(&(stratum_of(&b.1), cluster_of(&b.1), &b.0)));
-    let k = conditions.len();
-    let n = units.len();
-    let mut score = vec![0.0; n * k];
-    let mut has = vec![0.0; n * k];
-    let mut max_replicates = 0;
-    let mut binary = true;
-    for (u, (_, acc)) in units.iter().enumerate() {
-        for (&c, &(sum, reps)) in &acc.per {
-            let mean = sum / reps as f64;
-            score[u * k + c] = mean;
-            has[u * k + c] = 1.0;
-            max_replicates = max_replicates.max(reps);
-            binary &= mean == 0.0 || mean == 1.0;
+
+    /// The units gathered, sorted by stratum, then cluster, then pairing key; no rows taken is
+    /// an error.
+    pub fn finish(self) -> Result<Data, DataError> {
+        if self.units.is_empty() {
+            return Err(DataError { row: 0, message: "no observations".into() });
         }
+        let mut keys = vec![String::new(); self.units.len()];
+        for (key, u) in self.unit_ix {
+            keys[u] = key;
+        }
+        let mut strata = self.strata.names.clone();
+        strata.sort();
+        let stratum_rank: Vec<usize> = self.strata.names.iter().map(|s| strata.partition_point(|x| x < s)).collect();
+        let cluster_of: Vec<&str> =
+            self.units.iter().zip(&keys).map(|(unit, key)| unit.cluster.map_or(key.as_str(), |c| &self.clusters.names[c])).collect();
+        let mut clusters = cluster_of.clone();
+        clusters.sort_unstable();
+        clusters.dedup();
+        let unit_stratum: Vec<usize> = self.units.iter().map(|unit| stratum_rank[unit.stratum]).collect();
+        let unit_cluster: Vec<usize> = cluster_of.iter().map(|c| clusters.partition_point(|x| x < c)).collect();
+        let clusters: Vec<String> = clusters.into_iter().map(str::to_string).collect();
+        let mut order: Vec<usize> = (0..self.units.len()).collect();
+        order.sort_unstable_by(|&a, &b| (unit_stratum[a], unit_cluster[a], &keys[a]).cmp(&(unit_stratum[b], unit_cluster[b], &keys[b])));
+        let k = self.conditions.names.len();
+        let n = self.units.len();
+        let mut score = vec![0.0; n * k];
+        let mut has = vec![0.0; n * k];
+        let mut max_replicates = 0;
+        let mut binary = true;
+        for (u, &i) in order.iter().enumerate() {
+            for &(c, sum, reps) in &self.units[i].per {
+                let mean = sum / reps as f64;
+                score[u * k + c] = mean;
+                has[u * k + c] = 1.0;
+                max_replicates = max_replicates.max(reps);
+                binary &= mean == 0.0 || mean == 1.0;
+            }
+        }
+        Ok(Data {
+            conditions: self.conditions.names,
+            unit_stratum: order.iter().map(|&i| unit_stratum[i]).collect(),
+            unit_cluster: order.iter().map(|&i| unit_cluster[i]).collect(),
+            unit_weight: order.iter().map(|&i| self.units[i].weight_sum / self.units[i].rows as f64).collect(),
+            keys: order.iter().map(|&i| std::mem::take(&mut keys[i])).collect(),
+            strata,
+            clusters,
+            score,
+            has,
+            max_replicates,
+            binary,
+            clustered: self.clustered,
+            weighted: self.weighted,
+        })
     }
-    Ok(Data {
-        conditions,
-        keys: units.iter().map(|(k, _)| k.clone()).collect(),
-        unit_stratum: units.iter().map(|(_, a)| stratum_of(a)).collect(),
-        unit_cluster: units.iter().map(|(_, a)| cluster_of(a)).collect(),
-        unit_weight: units.iter().map(|(_, a)| a.weight_sum / a.rows as f64).collect(),
-        strata,
-        clusters,
-        score,
-        has,
-        max_replicates,
-        binary,
-        clustered,
-        weighted,
-    })
+}
+
+/// Gathers observations into units (see [`Gatherer`]). Errors: a score outside [0, 1] or not
+/// finite, a negative weight, a unit placed in two strata or two clusters, no observations.
+pub fn gather(rows: &[ResultRow]) -> Result<Data, DataError> {
+    let mut gatherer = Gatherer::default();
+    for r in rows {
+        gatherer.push(r)?;
+    }
+    gatherer.finish()
 }
 
 /// How strata are weighted when condition scores are computed.
@@ -416,6 +481,60 @@ mod tests {
         assert_eq!(e.row, 1);
         assert!(e.message.contains("stratum `s2` here but `s1` at row 1"), "{}", e.message);
         assert!(gather(&[obs("u", "a", 1.5, "s")]).is_err());
+    }
+
+    #[test]
+    fn a_gatherer_fed_row_by_row_sorts_units_and_names_clusters_at_the_end() {
+        let row = |unit: &str, cond: &str, score: f64, stratum: &str, cluster: Option<&str>, weight: Option<f64>| ResultRow {
+            cluster: cluster.map(str::to_string),
+            weight,
+            ..obs(unit, cond, score, stratum)
+        };
+        let mut paired = row("p1", "b", 1.0, "s1", None, None);
+        paired.pair = Some("c".into());
+        let rows = vec![
+            row("z", "b", 1.0, "s2", Some("k"), Some(2.0)),
+            row("a", "a", 0.0, "s2", None, None),
+            row("a", "b", 1.0, "s2", Some("a"), None),
+            row("y", "a", 1.0, "s2", Some("a"), Some(0.5)),
+            row("z", "b", 0.0, "s2", Some("k"), Some(1.0)),
+            paired,
+            row("c", "a", 1.0, "s1", None, None),
+        ];
+        let mut gatherer = Gatherer::default();
+        for r in &rows {
+            gatherer.push(r).unwrap();
+        }
+        let d = gatherer.finish().unwrap();
+        assert_eq!(d, gather(&rows).unwrap());
+        assert_eq!(d.conditions, ["b", "a"]);
+        assert_eq!(d.strata, ["s1", "s2"]);
+        // `a` is its own cluster, which `y` names too; `c` is its own.
+        assert_eq!(d.clusters, ["a", "c", "k"]);
+        assert_eq!(d.keys, ["c", "a", "y", "z"]);
+        assert_eq!((d.unit_stratum, d.unit_cluster), (vec![0, 1, 1, 1], vec![1, 0, 0, 2]));
+        assert_eq!(d.unit_weight, [1.0, 1.0, 0.5, 1.5]);
+        assert_eq!(d.score, [1.0, 1.0, 1.0, 0.0, 0.0, 1.0, 0.5, 0.0]);
+        assert_eq!(d.has, [1.0, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0]);
+        assert_eq!((d.max_replicates, d.binary, d.clustered, d.weighted), (2, false, true, true));
+    }
+
+    #[test]
+    fn a_refused_row_carries_its_index_and_changes_nothing() {
+        let rows = [obs("u1", "a", 1.0, "s"), obs("u2", "a", 0.0, "s"), obs("u1", "b", 1.0, "s")];
+        let mut gatherer = Gatherer::default();
+        gatherer.push(&rows[0]).unwrap();
+        gatherer.push(&rows[1]).unwrap();
+        let e = gatherer.push(&ResultRow { cluster: Some("k".into()), ..obs("u1", "c", 1.0, "s") }).unwrap_err();
+        assert_eq!((e.row, e.message.as_str()), (2, "unit `u1` is in cluster `k` here but `u1` at row 1"));
+        let e = gatherer.push(&ResultRow { weight: Some(-1.0), ..obs("u3", "a", 1.0, "s") }).unwrap_err();
+        assert_eq!((e.row, e.message.as_str()), (3, "weight -1 is negative or not a number"));
+        let e = gatherer.push(&obs("u2", "b", 1.0, "t")).unwrap_err();
+        assert_eq!((e.row, e.message.as_str()), (4, "unit `u2` is in stratum `t` here but `s` at row 2"));
+        assert_eq!(gatherer.push(&obs("u3", "a", f64::NAN, "s")).unwrap_err().row, 5);
+        gatherer.push(&rows[2]).unwrap();
+        assert_eq!(gatherer.finish().unwrap(), gather(&rows).unwrap());
+        assert_eq!(Gatherer::default().finish().unwrap_err(), DataError { row: 0, message: "no observations".into() });
     }
 
     #[test]
