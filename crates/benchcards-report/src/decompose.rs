@@ -4,8 +4,9 @@
 //! behavioural study's rates with its calibration.
 
 use crate::{Report, Table, escape_html};
-use benchcards_stats::decompose::{Decomposition, Figure, StepKind};
+use benchcards_stats::decompose::{Decomposition, Figure, Sensitivity, Step, StepKind};
 use benchcards_stats::paired::PairedRow;
+use benchcards_stats::proportion::TableTest;
 use benchcards_stats::study::{Calibration, PowerAnalysis, PowerDesign, StudyAnalysis, Uptake};
 
 fn pct(x: f64) -> String {
@@ -70,8 +71,17 @@ pub fn tables(d: &Decomposition, uptake: Option<&Uptake>) -> Vec<(String, Table)
         ]);
     }
     out.push(("Condition scores".to_string(), conds));
-    let mut steps =
-        Table::new(&["Step", "Assumption relaxed", "Kind", "Contribution (points)", &conf, "n", "Interval method", "Confounded by"]);
+    let mut steps = Table::new(&[
+        "Step",
+        "Assumption relaxed",
+        "Kind",
+        "Contribution (points)",
+        &conf,
+        "n",
+        "Interval method",
+        "Reads as",
+        "What else changed",
+    ]);
     for s in &d.steps {
         let kind = match s.kind {
             StepKind::Task => "task",
@@ -87,7 +97,13 @@ pub fn tables(d: &Decomposition, uptake: Option<&Uptake>) -> Vec<(String, Table)
             ci_pts(s.ci),
             format!("{}{}", s.n, if s.paired { " paired" } else { "" }),
             s.method.into(),
-            if s.confounded.is_empty() { "—".into() } else { s.confounded.join("; ") },
+            step_reading(s),
+            match (s.confounded.is_empty(), s.unknown.is_empty()) {
+                (true, true) => "nothing".into(),
+                (false, true) => s.confounded.join("; "),
+                (true, false) => format!("unknown: {} not stated", s.unknown.join(", ")),
+                (false, false) => format!("{}; unknown: {} not stated", s.confounded.join("; "), s.unknown.join(", ")),
+            },
         ]);
     }
     out.push(("Steps (sequential decomposition along the path)".to_string(), steps));
@@ -111,6 +127,15 @@ pub fn tables(d: &Decomposition, uptake: Option<&Uptake>) -> Vec<(String, Table)
         t.row(vec!["total gap".into(), format!("{} points", pts(s.total.estimate)), ci_pts(s.total.ci)]);
         out.push((format!("Standardised figures ({} stratum weights)", s.weights), t));
     }
+    if d.steps.iter().any(|s| s.heterogeneity.is_some()) {
+        out.push((
+            "Across strata: these scenarios, and scenarios like these (random effects, DerSimonian–Laird)".to_string(),
+            heterogeneity_table(d),
+        ));
+    }
+    if let Some(sens) = &d.sensitivity {
+        out.push(("Sensitivity (point estimates)".to_string(), sensitivity_table(d, sens)));
+    }
     if let Some(sh) = &d.shapley {
         let mut t = Table::new(&["Assumption", "Shapley contribution (points)", &conf]);
         for v in sh {
@@ -131,9 +156,11 @@ pub fn tables(d: &Decomposition, uptake: Option<&Uptake>) -> Vec<(String, Table)
             row.extend(r.steps.iter().map(|(c, ci)| format!("{}; {}", pts(*c), ci.map_or_else(few, ci_pts))));
             t.row(row);
         }
+        let method = if d.estimand.intervals.starts_with("analytic") { "Wilson / Newcombe" } else { "stratified bootstrap percentile" };
         out.push((
-            "Per stratum (negative contributions shown as they are; intervals: stratified bootstrap percentile, none below 2 units)"
-                .to_string(),
+            format!(
+                "Per stratum (negative contributions shown as they are; intervals: {method}, none below 2 units or where resamples never vary)"
+            ),
             t,
         ));
     }
@@ -144,11 +171,88 @@ pub fn tables(d: &Decomposition, uptake: Option<&Uptake>) -> Vec<(String, Table)
         let w = &u.person_right_given_model_wrong;
         t.row(vec!["Model wrong".into(), u.table[2].to_string(), u.table[3].to_string(), pct(w.p), ci_pct(w.ci), format!("{}", w.n)]);
         out.push((
-            format!("Uptake (paired on {} units; McNemar exact p = {:.4}, mid-p = {:.4})", u.n, u.mcnemar.exact_p, u.mcnemar.mid_p),
+            format!("Uptake (paired on {} units; McNemar exact p {}, mid-p {})", u.n, p_value(u.mcnemar.exact_p), p_value(u.mcnemar.mid_p)),
             t,
         ));
     }
     out
+}
+
+/// What a step may be called: the effect of relaxing its assumption only when nothing else
+/// changed between the two conditions (same units, model and grader, all stated); otherwise a
+/// drop between the conditions.
+fn step_reading(s: &Step) -> String {
+    match (s.confounded.is_empty(), s.unknown.is_empty(), s.paired) {
+        (true, true, true) => format!("the effect of relaxing {}", s.assumption),
+        (true, true, false) => "a drop between conditions scored on different units".into(),
+        (false, _, _) => "a drop between conditions that differ in more than the assumption".into(),
+        (true, false, _) => "a drop between conditions (whether anything else changed is not stated)".into(),
+    }
+}
+
+/// Per step: I², τ, Q, the mean over strata like these and the prediction interval, and the
+/// sentence a clinician can read.
+fn heterogeneity_table(d: &Decomposition) -> Table {
+    let mut t = Table::new(&[
+        "Step",
+        "On these strata (points; CI)",
+        "Strata",
+        "I²",
+        "τ (points)",
+        "Q (p)",
+        "Strata like these: mean (points; CI)",
+        "95% prediction interval (points)",
+        "In words",
+    ]);
+    for s in &d.steps {
+        let Some(h) = &s.heterogeneity else { continue };
+        let words = match h.prediction {
+            Some(pi) => format!(
+                "On these {} strata the step is {} points; across strata it varies (I² {:.0}%), so in a new one like these it could be anywhere from {} to {} points.",
+                h.strata,
+                pts(s.contribution),
+                h.i2 * 100.0,
+                pts(pi[0]),
+                pts(pi[1])
+            ),
+            None => "Two strata: too few to predict a new one.".to_string(),
+        };
+        t.row(vec![
+            format!("{} → {}", s.from, s.to),
+            format!("{}; {}", pts(s.contribution), ci_pts(s.ci)),
+            h.strata.to_string(),
+            format!("{:.0}%", h.i2 * 100.0),
+            pts(h.tau),
+            format!("{:.1} ({})", h.q, p_value(h.q_p)),
+            format!("{}; {}", pts(h.mean), ci_pts(h.mean_ci)),
+            h.prediction.map_or_else(|| "— (fewer than 3 strata)".to_string(), ci_pts),
+            words,
+        ]);
+    }
+    t
+}
+
+/// Leave one stratum out, other graders and other path orders, each as a range of points.
+fn sensitivity_table(d: &Decomposition, sens: &Sensitivity) -> Table {
+    let mut t = Table::new(&["Step or assumption", "Contribution (points)", "Varies with", "Range (points)"]);
+    for (i, s) in d.steps.iter().enumerate() {
+        let step = format!("{} → {}", s.from, s.to);
+        if let Some(Some(l)) = sens.leave_one_stratum_out.get(i) {
+            t.row(vec![
+                step.clone(),
+                pts(s.contribution),
+                format!("one stratum left out (most: `{}`)", l.most_influential),
+                ci_pts(l.range),
+            ]);
+        }
+        for (what, v) in sens.graders.get(i).into_iter().flatten() {
+            t.row(vec![step.clone(), pts(s.contribution), format!("another grader: {what}"), pts(*v)]);
+        }
+    }
+    for (assumption, range) in sens.path_orders.iter().flatten() {
+        t.row(vec![assumption.clone(), String::new(), "the order of the path (every order)".into(), ci_pts(*range)]);
+    }
+    t
 }
 
 pub fn text(d: &Decomposition, uptake: Option<&Uptake>) -> String {
@@ -322,20 +426,42 @@ pub fn scores_table(by_grader: &[(String, Decomposition)]) -> Table {
     scores
 }
 
-/// Two runs compared per condition on their shared units: each run's score, the difference
-/// with its interval, and McNemar's test where the scores are right/wrong.
+/// A p-value as every table shows it: four decimals, or `< 0.0001` when it rounds below that
+/// (never `0.0000`, which reads as impossible).
+pub fn p_value(p: f64) -> String {
+    if p < 0.0001 { "< 0.0001".into() } else { format!("{p:.4}") }
+}
+
+/// Two runs compared per condition on their shared units (each unit's replicates averaged under
+/// each run, as the title says after `title`): each run's score, the difference with its
+/// interval, and McNemar's test where every unit's score is right/wrong.
 pub fn paired_table(title: impl Into<String>, rows: &[PairedRow]) -> Table {
-    let mut t = Table::new(&["Condition", "n (paired)", "A", "B", "A − B (points)", "95% CI", "McNemar p (exact; mid-p)"]).titled(title);
+    let title = format!("{}; each unit's replicates (epochs) averaged under each run, then paired", title.into());
+    let mut t = Table::new(&[
+        "Condition",
+        "Units (paired)",
+        "Replicates per unit",
+        "A",
+        "B",
+        "A − B (points)",
+        "95% CI",
+        "Interval method",
+        "McNemar p (exact; mid-p)",
+    ])
+    .titled(title);
     for r in rows {
+        let [lo, hi] = r.replicates;
         t.row(vec![
             r.condition.clone(),
             r.n.to_string(),
+            if lo == hi { lo.to_string() } else { format!("{lo}–{hi}") },
             pct(r.score_a),
             pct(r.score_b),
-            format!("{:.1}", r.difference * 100.0),
-            format!("{:.1} to {:.1}", r.ci[0] * 100.0, r.ci[1] * 100.0),
+            pts(r.difference),
+            r.ci.map_or_else(|| "— (n < 2)".into(), ci_pts),
+            r.method.into(),
             match (r.mcnemar_exact_p, r.mcnemar_mid_p) {
-                (Some(e), Some(m)) => format!("{e:.4}; {m:.4}"),
+                (Some(e), Some(m)) => format!("{}; {}", p_value(e), p_value(m)),
                 _ => "—".into(),
             },
         ]);
@@ -343,8 +469,8 @@ pub fn paired_table(title: impl Into<String>, rows: &[PairedRow]) -> Table {
     t
 }
 
-/// What a power analysis says besides its figures: Cohen's h (independent design), and the
-/// one-sided test of a non-inferiority design with its `margin`.
+/// What a power analysis says besides its figures: Cohen's h (independent design), the one-sided
+/// test of a non-inferiority design with its `margin`, and how the exact test's n is found.
 pub fn power_details(r: &PowerAnalysis, margin: f64) -> Vec<(String, String)> {
     let mut details = Vec::new();
     if let Some(h) = r.cohens_h {
@@ -355,18 +481,46 @@ pub fn power_details(r: &PowerAnalysis, margin: f64) -> Vec<(String, String)> {
         details
             .push(("test".into(), format!("one-sided at α = {alpha}: the new arm is not worse than the reference by more than {margin}")));
     }
+    if r.exact && r.solved_for == "n" {
+        details.push((
+            "search".into(),
+            "n is the fewest pairs whose exact power reaches the target (the power shown is the one reached); the exact power is not monotone in n".into(),
+        ));
+    }
     details
 }
 
-/// A power analysis as a table: α, power, n (and with the design effect), then `details`.
+/// A count as a person reads it: whole numbers without decimals, others to two.
+fn count(x: f64) -> String {
+    if x.fract() == 0.0 { format!("{x}") } else { format!("{x:.2}") }
+}
+
+/// A power analysis as a table: the test, α, power and n; under a design effect, the clusters
+/// (e.g. people) and observations per group as well; then `details`.
 pub fn power_table(r: &PowerAnalysis, details: &[(String, String)]) -> Table {
     let mut t = Table::new(&["Quantity", "Value"]);
+    t.row(vec!["test".into(), r.method.into()]);
     t.row(vec!["alpha (two-sided unless stated)".into(), format!("{}", r.alpha)]);
     t.row(vec!["power".into(), format!("{:.4}", r.power)]);
-    t.row(vec![r.unit.into(), format!("{:.2} (use {})", r.n, r.n_rounded_up)]);
-    if let (Some(d), Some(c)) = (r.design_effect, r.n_with_design_effect) {
-        t.row(vec!["design effect".into(), format!("{d:.3}")]);
-        t.row(vec![format!("{} with the design effect", r.unit), format!("{c}")]);
+    let solved = r.solved_for == "n";
+    let n = if !solved || r.n.fract() == 0.0 { count(r.n) } else { format!("{:.2} (use {})", r.n, r.n_rounded_up) };
+    let clusters = if r.design == PowerDesign::Paired { "clusters (e.g. people)" } else { "clusters per group (e.g. people)" };
+    match &r.clustered {
+        None => t.row(vec![if solved { r.unit.to_string() } else { format!("{} (given)", r.unit) }, n]),
+        Some(c) => {
+            let design_effect = format!("{:.3} (clusters of {} units, ICC {})", c.design_effect, c.cluster_size, c.icc);
+            if solved {
+                t.row(vec![format!("{} if independent", r.unit), n]);
+                t.row(vec!["design effect".into(), design_effect]);
+                t.row(vec![format!("{} with the design effect (observations)", r.unit), count(c.observations)]);
+                t.row(vec![clusters.into(), format!("{} of {} units each", count(c.clusters), c.cluster_size)]);
+            } else {
+                t.row(vec![format!("{} (given: observations)", r.unit), n]);
+                t.row(vec!["design effect".into(), design_effect]);
+                t.row(vec![clusters.into(), format!("{} of {} units each", count(c.clusters), c.cluster_size)]);
+                t.row(vec![format!("{} the power is computed for (independent)", r.unit), count(c.effective_n)]);
+            }
+        }
     }
     for (k, v) in details {
         t.row(vec![k.clone(), v.clone()]);
@@ -374,22 +528,39 @@ pub fn power_table(r: &PowerAnalysis, details: &[(String, String)]) -> Table {
     t
 }
 
-/// A behavioural study's rates per arm (each tested against the control arm) and per arm and
-/// scenario. Counts show as numbers with a fraction, as in the JSON (`12.0`).
+/// A behavioural study's rates per arm (each against the control arm: the difference with its
+/// interval, the test its table allows, the p-value and the Holm-adjusted one) and per arm and
+/// scenario. Every rate shows its interval and its n; counts show as numbers with a fraction, as
+/// in the JSON (`12.0`).
 pub fn study_tables(a: &StudyAnalysis) -> [Table; 2] {
+    let conf = format!("{:.0}% CI", a.confidence * 100.0);
     let right_of = |x: f64, n: f64| format!("{x:?} / {n:?}");
-    let mut arms = Table::new(&["Arm", "Right / n", "Rate", "95% CI", "χ² vs control (p)", "OR control / arm (95% CI)"]).titled("Per arm");
+    let or_header = format!("OR control / arm ({conf})");
+    let mut arms = Table::new(&["Arm", "Right / n", "Rate", &conf, "Arm − control (points)", &conf, "Test", "p", "Holm p", &or_header])
+        .titled(format!(
+            "Per arm (each against the control arm; Holm-adjusted over {} comparison{})",
+            a.comparisons,
+            if a.comparisons == 1 { "" } else { "s" }
+        ));
     for r in &a.arms {
-        let (chi, or) = match &r.vs_control {
-            Some(v) => (
-                format!("{:.2} ({:.4})", v.chi2, v.p),
+        let mut row = vec![r.arm.clone(), right_of(r.x, r.n), pct(r.rate), ci_pct(r.ci)];
+        match &r.vs_control {
+            Some(v) => row.extend([
+                pts(v.difference),
+                ci_pts(v.difference_ci),
+                match (v.test.test, v.test.chi2) {
+                    (TableTest::Chi2, Some(chi2)) => format!("χ² = {chi2:.2}"),
+                    _ => format!("Fisher exact (an expected count is {:.1} < 5)", v.test.min_expected),
+                },
+                p_value(v.test.p),
+                p_value(v.p_holm),
                 format!("{:.2} ({:.2} to {:.2})", v.odds_ratio_control_over_arm, v.or_ci[0], v.or_ci[1]),
-            ),
-            None => ("control".into(), "—".into()),
-        };
-        arms.row(vec![r.arm.clone(), right_of(r.x, r.n), pct(r.rate), ci_pct(r.ci), chi, or]);
+            ]),
+            None => row.extend(["—".into(), "—".into(), "control".into(), "—".into(), "—".into(), "—".into()]),
+        }
+        arms.row(row);
     }
-    let mut scenarios = Table::new(&["Arm", "Scenario", "Right / n", "Rate", "95% CI"]).titled("Per scenario");
+    let mut scenarios = Table::new(&["Arm", "Scenario", "Right / n", "Rate", &conf]).titled("Per scenario");
     for r in &a.scenarios {
         scenarios.row(vec![r.arm.clone(), r.scenario.clone(), right_of(r.x, r.n), pct(r.rate), ci_pct(r.ci)]);
     }
@@ -442,36 +613,101 @@ mod tests {
         let t = paired_table("a vs b", &compared);
         let vignette = t.rows.iter().find(|r| r[0] == "vignette").unwrap();
         assert_eq!(
-            (vignette[1].as_str(), vignette[2].as_str(), vignette[3].as_str(), vignette[4].as_str()),
-            ("4", "75.0%", "50.0%", "25.0")
+            (vignette[1].as_str(), vignette[2].as_str(), vignette[3].as_str(), vignette[4].as_str(), vignette[5].as_str()),
+            ("4", "1", "75.0%", "50.0%", "25.0")
         );
-        assert!(t.rows.iter().find(|r| r[0] == "patient_query").unwrap()[6].contains("; "), "McNemar on right/wrong scores");
+        assert!(t.rows.iter().find(|r| r[0] == "patient_query").unwrap()[8].contains("; "), "McNemar on right/wrong scores");
+        // Two epochs of one unit that disagree: one unit, two replicates, no interval from one unit.
+        let epoch = |replicate: &str, score: f64| benchcards_stats::data::ResultRow {
+            unit: "u0".into(),
+            condition: "vignette".into(),
+            score,
+            replicate: Some(replicate.into()),
+            ..Default::default()
+        };
+        let one = benchcards_stats::paired::compare(&[epoch("0", 1.0), epoch("1", 0.0)], &[epoch("0", 0.0), epoch("1", 0.0)], 0.95);
+        let t = paired_table("one unit", &one);
+        assert_eq!((t.rows[0][1].as_str(), t.rows[0][2].as_str(), t.rows[0][6].as_str()), ("1", "2", "— (n < 2)"));
     }
 
     #[test]
-    fn power_tables_state_the_test_and_the_design_effect() {
-        use benchcards_stats::study::{Solve, power_analysis};
-        let r = power_analysis(PowerDesign::Noninferiority, [0.8, 0.8], 0.1, 0.025, Solve::N { power: 0.9 }, Some(1.3));
+    fn power_tables_state_the_test_and_the_people_and_observations_of_a_design_effect() {
+        use benchcards_stats::study::PowerQuery;
+        let q = PowerQuery {
+            p1: Some(0.8),
+            p2: Some(0.8),
+            margin: Some(0.1),
+            alpha: 0.025,
+            power: Some(0.9),
+            cluster_size: Some(2.0),
+            icc: Some(0.3),
+            ..PowerQuery::new(PowerDesign::Noninferiority)
+        };
+        let r = q.analyse().unwrap();
         let details = power_details(&r, 0.1);
         assert_eq!(details.len(), 1, "no Cohen's h outside the independent design");
         assert!(details[0].1.starts_with("one-sided at α = 0.025"), "{details:?}");
         let t = power_table(&r, &details);
-        assert_eq!(t.rows[0], ["alpha (two-sided unless stated)", "0.025"]);
-        assert_eq!(t.rows.len(), 6);
-        assert_eq!(t.rows[4][0], "units per group with the design effect");
+        assert_eq!(t.rows[0][0], "test");
+        assert_eq!(t.rows[1], ["alpha (two-sided unless stated)", "0.025"]);
+        let c = r.clustered.clone().unwrap();
+        let rows: Vec<(&str, &str)> = t.rows.iter().map(|r| (r[0].as_str(), r[1].as_str())).collect();
+        assert_eq!(rows[3], ("units per group if independent", format!("{:.2} (use {})", r.n, r.n_rounded_up).as_str()));
+        assert_eq!(rows[4], ("design effect", "1.300 (clusters of 2 units, ICC 0.3)"));
+        assert_eq!(rows[5], ("units per group with the design effect (observations)", c.observations.to_string().as_str()));
+        assert_eq!(rows[6], ("clusters per group (e.g. people)", format!("{} of 2 units each", c.clusters).as_str()));
+        assert_eq!(c.observations, 2.0 * c.clusters);
+        // A given n: the observations given, the people they come from, the independent units.
+        let given = PowerQuery { power: None, n: Some(300.0), ..q }.analyse().unwrap();
+        let t = power_table(&given, &[]);
+        assert_eq!(t.rows[3], ["units per group (given: observations)", "300"]);
+        assert_eq!(t.rows[5], ["clusters per group (e.g. people)", "150 of 2 units each"]);
+        assert_eq!(t.rows[6], ["units per group the power is computed for (independent)", "230.77"]);
     }
 
     #[test]
-    fn study_rates_and_calibration_read_as_in_the_json() {
+    fn an_exact_power_says_how_its_n_was_found() {
+        use benchcards_stats::study::PowerQuery;
+        let q = PowerQuery { p10: Some(0.3), p01: Some(0.05), power: Some(0.8), exact: true, ..PowerQuery::new(PowerDesign::Paired) };
+        let r = q.analyse().unwrap();
+        let t = power_table(&r, &power_details(&r, 0.0));
+        assert!(t.rows[0][1].starts_with("exact conditional McNemar test"), "{:?}", t.rows[0]);
+        assert_eq!(t.rows[3], ["pairs".to_string(), r.n.to_string()], "a whole number of pairs, no decimals");
+        assert!(t.rows[4][1].starts_with("n is the fewest pairs whose exact power reaches"), "{:?}", t.rows[4]);
+    }
+
+    #[test]
+    fn p_values_never_print_as_zero() {
+        assert_eq!(p_value(4.5e-6), "< 0.0001");
+        assert_eq!(p_value(0.0), "< 0.0001");
+        assert_eq!(p_value(0.0001), "0.0001");
+        assert_eq!(p_value(0.05199), "0.0520");
+        assert_eq!(p_value(1.0), "1.0000");
+    }
+
+    #[test]
+    fn study_rates_tests_and_calibration_read_as_in_the_json() {
         let mut counts = benchcards_stats::study::StudyCounts::default();
-        for (arm, right) in [("llm", true), ("llm", false), ("control", true), ("control", true)] {
-            counts.add(arm.into(), "s1".into(), right);
+        for (arm, right, n) in [("control", 282, 600), ("llm", 204, 600), ("small", 1, 8)] {
+            for i in 0..n {
+                counts.add(arm.into(), "s1".into(), i < right);
+            }
         }
-        let [arms, scenarios] = study_tables(&counts.analyze("control", 0.95).unwrap());
-        let llm = arms.rows.iter().find(|r| r[0] == "llm").unwrap();
-        assert_eq!((llm[1].as_str(), llm[2].as_str()), ("1.0 / 2.0", "50.0%"));
-        assert!(arms.rows.iter().any(|r| r[4] == "control"));
-        assert_eq!(scenarios.rows.len(), 2);
+        let analysis = counts.analyze("control", 0.9).unwrap();
+        let [arms, scenarios] = study_tables(&analysis);
+        assert_eq!(arms.title.as_deref(), Some("Per arm (each against the control arm; Holm-adjusted over 2 comparisons)"));
+        assert_eq!(arms.columns[3], "90% CI", "the interval's level as asked");
+        let row = |arm: &str| arms.rows.iter().find(|r| r[0] == arm).unwrap().clone();
+        let (control, llm, small) = (row("control"), row("llm"), row("small"));
+        assert_eq!(control[6], "control");
+        assert_eq!((llm[1].as_str(), llm[2].as_str(), llm[4].as_str()), ("204.0 / 600.0", "34.0%", "-13.0"));
+        let v = analysis.arms.iter().find(|a| a.arm == "llm").unwrap().vs_control.clone().unwrap();
+        assert_eq!(llm[5], ci_pts(v.difference_ci), "the difference's interval is shown");
+        assert_eq!((llm[6].as_str(), llm[7].as_str(), llm[8].as_str()), ("χ² = 21.04", "< 0.0001", "< 0.0001"));
+        assert_eq!(small[6], "Fisher exact (an expected count is 3.7 < 5)");
+        assert_eq!(small[7], p_value(benchcards_stats::proportion::fisher_exact(1, 7, 282, 318)));
+        assert_eq!(scenarios.rows.len(), 3);
+        assert_eq!(scenarios.columns[4], "90% CI");
         assert_eq!(calibration_line(None, false), None);
         assert!(calibration_line(None, true).unwrap().starts_with("Calibration: fewer than 3"));
     }

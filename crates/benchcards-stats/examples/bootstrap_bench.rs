@@ -1,7 +1,7 @@
 //! Times the stratified bootstrap at the scale in the README: 10,000 resamples of 100,000 units
 //! × 4 conditions with real-valued scores in 10 strata. `bench/bootstrap.sh` runs it in release.
 
-use benchcards_stats::bootstrap::{BootstrapSpec, IntervalMethod, Scheme, available_threads, resample};
+use benchcards_stats::bootstrap::{BootstrapSpec, IntervalMethod, Scheme, available_threads, layout, resample};
 use benchcards_stats::data::{ResultRow, StratumWeights, gather};
 use benchcards_stats::rng::Rng;
 use std::time::Instant;
@@ -36,7 +36,8 @@ fn main() {
         threads: available_threads(),
     };
     let t1 = Instant::now();
-    let reps = resample(&data, &StratumWeights::Pooled, &spec, false);
+    let lay = layout(&data, Scheme::Stratified, true).expect("every stratum holds many units");
+    let reps = resample(&data, &lay, &StratumWeights::Pooled, &spec, false);
     let elapsed = t1.elapsed();
     let first: f64 = reps.scores.iter().step_by(4).sum::<f64>() / resamples as f64;
     println!(

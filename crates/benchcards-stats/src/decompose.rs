@@ -4,8 +4,9 @@
 //! reader needs (composition, confounding, proxies, few clusters). Every figure has an interval
 //! and an n, and the estimand is declared.
 
-use crate::bootstrap::{BootstrapSpec, IntervalMethod, Replicates, Scheme, interval, jackknife, resample};
+use crate::bootstrap::{BootstrapSpec, IntervalMethod, Replicates, Scheme, interval, jackknife, layout, resample};
 use crate::data::{Data, Weights, scores_from};
+use crate::heterogeneity::{Heterogeneity, dersimonian_laird, stratum_steps};
 use crate::proportion::{Paired, newcombe_paired, newcombe_unpaired, wilson};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -37,6 +38,9 @@ pub struct DecomposeSpec {
     pub shapley: Option<Vec<String>>,
     /// Standardised weights to show beside pooled figures when composition differs.
     pub standardise_with: Weights,
+    /// Also compute how the steps move when a stratum is left out, another grader scores the
+    /// same condition, or the path is taken in another order.
+    pub sensitivity: bool,
 }
 
 impl DecomposeSpec {
@@ -53,6 +57,7 @@ impl DecomposeSpec {
             outcome_groups,
             shapley: None,
             standardise_with: Weights::Equal,
+            sensitivity: false,
         }
     }
 }
@@ -61,7 +66,10 @@ impl DecomposeSpec {
 pub struct Estimand {
     pub weights: String,
     pub bootstrap: Scheme,
-    pub interval: IntervalMethod,
+    /// The bootstrap interval's method, when some figure has a bootstrap interval.
+    pub interval: Option<IntervalMethod>,
+    /// What the intervals generalise to, in words.
+    pub generalises_to: String,
     pub resamples: usize,
     pub seed: u64,
     pub confidence: f64,
@@ -107,7 +115,11 @@ pub struct Step {
     pub paired: bool,
     /// Metadata that also differs between the two conditions.
     pub confounded: Vec<String>,
+    /// Metadata not known for one side or both, so whether it also changed is unknown.
+    pub unknown: Vec<String>,
     pub method: &'static str,
+    /// How the step varies across strata, when 2 or more strata hold it (unweighted units).
+    pub heterogeneity: Option<Heterogeneity>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -161,7 +173,28 @@ pub struct Decomposition {
     pub shapley: Option<Vec<ShapleyValue>>,
     pub per_stratum: Option<Vec<StratumRow>>,
     pub standardised: Option<Standardised>,
+    pub sensitivity: Option<Sensitivity>,
     pub warnings: Vec<String>,
+}
+
+/// How much the figures depend on choices and on single strata (point estimates only).
+#[derive(Debug, Clone, Serialize)]
+pub struct Sensitivity {
+    /// Per step: the range of its contribution with one stratum left out at a time, and the
+    /// stratum whose removal moves it most (none with a single stratum).
+    pub leave_one_stratum_out: Vec<Option<LeaveOneOut>>,
+    /// Per step: the contribution with each other grader of the same conditions (conditions
+    /// that differ only in their grader), when the results hold one.
+    pub graders: Vec<Vec<(String, f64)>>,
+    /// Per assumption the path relaxes: the range of its contribution over every order of the
+    /// path, when the factorial over the path's assumptions exists.
+    pub path_orders: Option<Vec<(String, [f64; 2])>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LeaveOneOut {
+    pub range: [f64; 2],
+    pub most_influential: String,
 }
 
 /// A linear combination of condition scores.
@@ -171,23 +204,50 @@ fn value(q: &Quantity, scores: &[f64]) -> f64 {
     q.iter().map(|(c, w)| w * scores[*c]).sum()
 }
 
+/// The resamples every bootstrap interval is read from, drawn once; or why the bootstrap
+/// cannot be used for these data.
 struct Engine<'a> {
     data: &'a Data,
-    /// Independently resampled units: clusters under the cluster schemes, else units.
-    sampling_units: usize,
     spec: &'a DecomposeSpec,
     estimate: Vec<f64>,
-    reps: Replicates,
-    jack: Option<Vec<f64>>,
+    boot: Result<Boot, String>,
+    /// Whether some figure took its interval from the bootstrap.
+    used: std::cell::Cell<bool>,
 }
 
+struct Boot {
+    reps: Replicates,
+    jack: Option<Vec<f64>>,
+    /// Degrees of freedom of the variance (resampled elements minus groups).
+    df: usize,
+}
+
+/// The method of an interval bounded by Wilson intervals because every resample gave the same
+/// value (every unit scores alike): an interval of width zero would read as certainty.
+pub const WILSON_BOUND: &str = "wilson bound (resamples never vary)";
+
 impl Engine<'_> {
-    fn boot(&self, q: &Quantity) -> (f64, [f64; 2]) {
+    /// The quantity's estimate, interval and the interval's method.
+    fn boot(&self, q: &Quantity) -> Result<(f64, [f64; 2], &'static str), String> {
+        let b = self.boot.as_ref().map_err(String::clone)?;
+        self.used.set(true);
         let k = self.data.n_conditions();
+        let conf = self.spec.bootstrap.confidence;
         let est = value(q, &self.estimate);
-        let vals: Vec<f64> = self.reps.scores.chunks(k).map(|s| value(q, s)).collect();
-        let jack: Option<Vec<f64>> = self.jack.as_ref().map(|j| j.chunks(k).map(|s| value(q, s)).collect());
-        (est, interval(est, &vals, jack.as_deref(), self.spec.bootstrap.interval, self.spec.bootstrap.confidence, self.sampling_units))
+        let vals: Vec<f64> = b.reps.scores.chunks(k).map(|s| value(q, s)).collect();
+        let jack: Option<Vec<f64>> = b.jack.as_ref().map(|j| j.chunks(k).map(|s| value(q, s)).collect());
+        let iv = interval(est, &vals, jack.as_deref(), self.spec.bootstrap.interval, conf, b.df);
+        if iv[1] - iv[0] > 1e-12 {
+            return Ok((est, iv, "bootstrap"));
+        }
+        // Scores lie in [0, 1], so their variance is at most μ(1 − μ): each condition's Wilson
+        // interval is conservative, and their weighted box bounds the combination.
+        let bound = q.iter().fold([0.0, 0.0], |acc, &(c, w)| {
+            let n = self.data.n_for(c) as f64;
+            let [lo, hi] = wilson(self.estimate[c] * n, n, conf);
+            if w >= 0.0 { [acc[0] + w * lo, acc[1] + w * hi] } else { [acc[0] + w * hi, acc[1] + w * lo] }
+        });
+        Ok((est, bound, WILSON_BOUND))
     }
 }
 
@@ -225,17 +285,22 @@ pub fn decompose(data: &Data, spec: &DecomposeSpec) -> Result<Decomposition, Str
     let weights = spec.weights.resolve(data)?;
     let mut warnings = Vec::new();
     let clustered_scheme = matches!(spec.bootstrap.scheme, Scheme::Cluster | Scheme::TwoStage);
+    let sampled = if clustered_scheme {
+        data.clusters.len()
+    } else if spec.bootstrap.scheme == Scheme::Strata {
+        data.strata.len()
+    } else {
+        data.n_units()
+    };
     if clustered_scheme && !data.clustered {
         return Err("the cluster bootstrap needs a cluster column (--cluster-col)".into());
     }
     if data.clustered && !clustered_scheme {
         warnings.push("the results have clusters but the bootstrap resamples units within strata: intervals ignore the clustering (use --bootstrap cluster for a population of clusters)".into());
     }
-    if clustered_scheme && data.clusters.len() < 30 {
-        warnings.push(format!(
-            "only {} clusters: cluster-bootstrap intervals are unreliable below 30 clusters and tend to be too narrow",
-            data.clusters.len()
-        ));
+    if (clustered_scheme || spec.bootstrap.scheme == Scheme::Strata) && sampled < 30 {
+        let what = if clustered_scheme { "clusters" } else { "strata" };
+        warnings.push(format!("only {sampled} {what} resampled: bootstrap intervals are unreliable below 30 and tend to be too narrow"));
     }
     if spec.bootstrap.scheme == Scheme::TwoStage {
         warnings.push(
@@ -267,56 +332,55 @@ pub fn decompose(data: &Data, spec: &DecomposeSpec) -> Result<Decomposition, Str
             ));
         }
     }
-    let keep_strata = data.strata.len() > 1 && data.strata.len() <= 200;
-    let reps = resample(data, &weights, &spec.bootstrap, keep_strata);
-    let jack = (spec.bootstrap.interval == IntervalMethod::Bca).then(|| jackknife(data, &weights, spec.bootstrap.scheme));
-    let sampling_units = if clustered_scheme { data.clusters.len() } else { data.n_units() };
-    let engine = Engine { data, sampling_units, spec, estimate: estimate.clone(), reps, jack };
     // Analytic intervals apply to plain proportions: 0/1 unit scores, pooled weights, no
-    // clusters and no unit weights. Otherwise every interval comes from the bootstrap.
-    let analytic = data.binary && spec.weights == Weights::Pooled && !data.clustered && !data.weighted;
+    // clusters and no unit weights, strata fixed. Otherwise every interval comes from the
+    // bootstrap.
+    let analytic =
+        data.binary && spec.weights == Weights::Pooled && !data.clustered && !data.weighted && spec.bootstrap.scheme == Scheme::Stratified;
+    let keep_strata = !analytic && data.strata.len() > 1 && data.strata.len() <= 200;
+    let boot = layout(data, spec.bootstrap.scheme, spec.weights == Weights::Pooled).map(|lay| {
+        if lay.collapsed > 0 {
+            warnings.push(format!(
+                "{} {} sit alone in their stratum or among the units observed under the same conditions: for the variance they are resampled with others (collapsed strata)",
+                lay.collapsed,
+                if clustered_scheme { "cluster(s)" } else { "unit(s)" }
+            ));
+        }
+        let reps = resample(data, &lay, &weights, &spec.bootstrap, keep_strata);
+        let jack = (spec.bootstrap.interval == IntervalMethod::Bca).then(|| jackknife(data, &lay, &weights));
+        Boot { reps, jack, df: lay.df }
+    });
+    let engine = Engine { data, spec, estimate: estimate.clone(), boot, used: Default::default() };
     let conf = spec.bootstrap.confidence;
     let successes = |c: usize| -> f64 { (0..data.n_units()).map(|u| data.score[u * k + c] * data.has[u * k + c]).sum() };
-    let condition_result = |c: usize| -> ConditionResult {
+    let condition_result = |c: usize| -> Result<ConditionResult, String> {
         let n = data.n_for(c);
-        let (score, ci, method) = if analytic {
-            (estimate[c], wilson(successes(c), n as f64, conf), "wilson")
-        } else {
-            let (e, ci) = engine.boot(&vec![(c, 1.0)]);
-            (e, ci, "bootstrap")
-        };
-        ConditionResult { id: data.conditions[c].clone(), n, score, ci, proxy: spec.meta[c].proxy, method }
+        let (score, ci, method) =
+            if analytic { (estimate[c], wilson(successes(c), n as f64, conf), "wilson") } else { engine.boot(&vec![(c, 1.0)])? };
+        Ok(ConditionResult { id: data.conditions[c].clone(), n, score, ci, proxy: spec.meta[c].proxy, method })
     };
     // The difference a − b with the method that fits it.
-    let difference = |a: usize, b: usize| -> (f64, [f64; 2], usize, bool, &'static str) {
+    let difference = |a: usize, b: usize| -> Result<(f64, [f64; 2], usize, bool, &'static str), String> {
         let both = data.n_both(a, b);
         let (na, nb) = (data.n_for(a), data.n_for(b));
         let paired = both > 0 && both == na && both == nb;
         if analytic && paired {
-            let mut t = Paired { both: 0.0, a_only: 0.0, b_only: 0.0, neither: 0.0 };
-            for u in (0..data.n_units()).filter(|u| data.has[u * k + a] > 0.0 && data.has[u * k + b] > 0.0) {
-                match (data.score[u * k + a] > 0.5, data.score[u * k + b] > 0.5) {
-                    (true, true) => t.both += 1.0,
-                    (true, false) => t.a_only += 1.0,
-                    (false, true) => t.b_only += 1.0,
-                    (false, false) => t.neither += 1.0,
-                }
-            }
-            (estimate[a] - estimate[b], newcombe_paired(t, conf), both, true, "newcombe_paired")
+            let t = paired_counts(data, a, b, 0..data.n_units());
+            Ok((estimate[a] - estimate[b], newcombe_paired(t, conf), both, true, "newcombe_paired"))
         } else if analytic && both == 0 {
-            (
+            Ok((
                 estimate[a] - estimate[b],
                 newcombe_unpaired(successes(a), na as f64, successes(b), nb as f64, conf),
                 na.min(nb),
                 false,
                 "newcombe_unpaired",
-            )
+            ))
         } else {
-            let (e, ci) = engine.boot(&vec![(a, 1.0), (b, -1.0)]);
-            (e, ci, if both > 0 { both } else { na.min(nb) }, both > 0, "bootstrap")
+            let (e, ci, method) = engine.boot(&vec![(a, 1.0), (b, -1.0)])?;
+            Ok((e, ci, if both > 0 { both } else { na.min(nb) }, both > 0, method))
         }
     };
-    let conditions: Vec<ConditionResult> = path.iter().map(|&c| condition_result(c)).collect();
+    let conditions: Vec<ConditionResult> = path.iter().map(|&c| condition_result(c)).collect::<Result<_, _>>()?;
     let mut steps = Vec::new();
     for w in path.windows(2) {
         let (a, b) = (w[0], w[1]);
@@ -346,17 +410,23 @@ pub fn decompose(data: &Data, spec: &DecomposeSpec) -> Result<Decomposition, Str
                 relaxed.join(", ")
             ));
         }
-        let mut confounded = Vec::new();
+        let (mut confounded, mut unknown) = (Vec::new(), Vec::new());
         for (field, x, y) in
             [("model", &ma.model, &mb.model), ("grader", &ma.grader, &mb.grader), ("unit_source", &ma.unit_source, &mb.unit_source)]
         {
-            if let (Some(x), Some(y)) = (x, y)
-                && x != y
-            {
-                confounded.push(format!("{field}: {x} → {y}"));
+            match (x, y) {
+                (Some(x), Some(y)) if x != y => confounded.push(format!("{field}: {x} → {y}")),
+                (Some(_), Some(_)) => {}
+                _ => unknown.push(field.to_string()),
             }
         }
-        let (contribution, ci, n, paired, method) = difference(a, b);
+        let (contribution, ci, n, paired, method) = difference(a, b)?;
+        let heterogeneity = (!data.weighted && data.strata.len() > 1)
+            .then(|| {
+                let (y, v) = stratum_steps(data, a, b);
+                dersimonian_laird(&y, &v, conf)
+            })
+            .flatten();
         steps.push(Step {
             from: data.conditions[a].clone(),
             to: data.conditions[b].clone(),
@@ -367,7 +437,9 @@ pub fn decompose(data: &Data, spec: &DecomposeSpec) -> Result<Decomposition, Str
             n,
             paired,
             confounded,
+            unknown,
             method,
+            heterogeneity,
         });
     }
     if steps.iter().any(|s| !s.confounded.is_empty()) {
@@ -379,24 +451,24 @@ pub fn decompose(data: &Data, spec: &DecomposeSpec) -> Result<Decomposition, Str
         warnings.push("proxy: a simulated person's decision stands in for a real one; it is excluded from the measured outcome subtotal and never corrects it".into());
     }
     // Subtotals: a contiguous run of steps is a two-condition difference; otherwise a sum.
-    let subtotal = |kind: StepKind| -> Option<Figure> {
+    let subtotal = |kind: StepKind| -> Result<Option<Figure>, String> {
         let idx: Vec<usize> = steps.iter().enumerate().filter(|(_, s)| s.kind == kind).map(|(i, _)| i).collect();
-        let (first, last) = (*idx.first()?, *idx.last()?);
-        if last - first + 1 == idx.len() {
-            let (e, ci, _, _, method) = difference(path[first], path[last + 1]);
-            Some(Figure { estimate: e, ci, method })
+        let (Some(&first), Some(&last)) = (idx.first(), idx.last()) else { return Ok(None) };
+        Ok(Some(if last - first + 1 == idx.len() {
+            let (e, ci, _, _, method) = difference(path[first], path[last + 1])?;
+            Figure { estimate: e, ci, method }
         } else {
             let q: Quantity = idx.iter().flat_map(|&i| [(path[i], 1.0), (path[i + 1], -1.0)]).collect();
-            let (e, ci) = engine.boot(&q);
-            Some(Figure { estimate: e, ci, method: "bootstrap" })
-        }
+            let (e, ci, method) = engine.boot(&q)?;
+            Figure { estimate: e, ci, method }
+        }))
     };
     let subtotals = Subtotals {
-        task: subtotal(StepKind::Task),
-        outcome_measured: subtotal(StepKind::OutcomeMeasured),
-        outcome_proxy: subtotal(StepKind::OutcomeProxy),
+        task: subtotal(StepKind::Task)?,
+        outcome_measured: subtotal(StepKind::OutcomeMeasured)?,
+        outcome_proxy: subtotal(StepKind::OutcomeProxy)?,
     };
-    let (te, tci, _, _, tmethod) = difference(path[0], *path.last().expect("two or more"));
+    let (te, tci, _, _, tmethod) = difference(path[0], *path.last().expect("two or more"))?;
     let total = Figure { estimate: te, ci: tci, method: tmethod };
     warnings.push("sequential contributions depend on the order of the path: another order can give other shares".into());
 
@@ -408,8 +480,15 @@ pub fn decompose(data: &Data, spec: &DecomposeSpec) -> Result<Decomposition, Str
     let composition_differs =
         data.strata.len() > 1 && path.windows(2).any(|w| shares(w[0]).iter().zip(shares(w[1])).any(|(x, y)| (x - y).abs() > 0.02));
     let standardised = if composition_differs && spec.weights == Weights::Pooled {
-        let std_spec = DecomposeSpec { weights: spec.standardise_with.clone(), shapley: None, reference: None, ..spec.clone() };
-        let inner = decompose(data, &std_spec)?;
+        let std_spec =
+            DecomposeSpec { weights: spec.standardise_with.clone(), shapley: None, reference: None, sensitivity: false, ..spec.clone() };
+        decompose(data, &std_spec)
+            .map_err(|e| warnings.push(format!("stratum composition differs between conditions, but no standardised figures: {e}")))
+            .ok()
+    } else {
+        None
+    };
+    let standardised = if let Some(inner) = standardised {
         warnings.push(format!(
             "stratum composition differs between conditions: pooled figures mix composition into the gap; with {} stratum weights the total is {:.2} points instead of {:.2}",
             spec.standardise_with.name(),
@@ -418,94 +497,92 @@ pub fn decompose(data: &Data, spec: &DecomposeSpec) -> Result<Decomposition, Str
         ));
         Some(Standardised {
             weights: spec.standardise_with.name().into(),
-            conditions: inner.conditions.iter().map(|c| (c.id.clone(), c.score, c.ci)).collect(),
-            steps: inner.steps.iter().map(|s| (s.from.clone(), s.to.clone(), s.contribution, s.ci)).collect(),
-            total: inner.total,
+            // A figure equal to the pooled one is the same quantity: it keeps the one interval.
+            conditions: inner
+                .conditions
+                .iter()
+                .zip(&conditions)
+                .map(|(c, p)| (c.id.clone(), c.score, if (c.score - p.score).abs() < 1e-12 { p.ci } else { c.ci }))
+                .collect(),
+            steps: inner
+                .steps
+                .iter()
+                .zip(&steps)
+                .map(|(s, p)| {
+                    (
+                        s.from.clone(),
+                        s.to.clone(),
+                        s.contribution,
+                        if (s.contribution - p.contribution).abs() < 1e-12 { p.ci } else { s.ci },
+                    )
+                })
+                .collect(),
+            total: if (inner.total.estimate - total.estimate).abs() < 1e-12 { total.clone() } else { inner.total },
         })
     } else {
         None
     };
-    let reference = reference.map(condition_result);
+    let reference = reference.map(condition_result).transpose()?;
     let shapley = match &spec.shapley {
         None => None,
-        Some(assumptions) => match shapley_quantities(spec, assumptions) {
+        Some(assumptions) => match shapley_quantities(spec, &data.conditions, assumptions) {
             Ok(qs) => Some(
                 qs.into_iter()
                     .map(|(a, q)| {
-                        let (v, ci) = engine.boot(&q);
-                        ShapleyValue { assumption: a, value: v, ci }
+                        let (v, ci, _) = engine.boot(&q)?;
+                        Ok(ShapleyValue { assumption: a, value: v, ci })
                     })
-                    .collect(),
+                    .collect::<Result<_, String>>()?,
             ),
-            Err(missing) => {
+            Err(why) => {
                 warnings.push(format!(
-                    "Shapley values refused: the factorial over {} lacks cells {}; the sequential decomposition stands",
-                    assumptions.join(", "),
-                    missing
+                    "Shapley values refused: the factorial over {} {why}; the sequential decomposition stands",
+                    assumptions.join(", ")
                 ));
                 None
             }
         },
     };
-    let per_stratum = engine.reps.stratum_means.as_ref().map(|m| {
-        let s_count = data.strata.len();
+    let per_stratum = (data.strata.len() > 1 && data.strata.len() <= 200).then(|| {
         let ranges = data.stratum_ranges();
         let sums = data.sums();
-        (0..s_count)
-            .map(|s| {
-                let point = |c: usize| {
-                    let n = sums.n[s * k + c];
-                    if n > 0.0 { sums.sum[s * k + c] / n } else { f64::NAN }
-                };
-                let boot_vals =
-                    |q: &dyn Fn(&[f64]) -> f64| -> Vec<f64> { m.chunks(s_count * k).map(|b| q(&b[s * k..(s + 1) * k])).collect() };
-                let conf_iv = |n: usize, est: f64, q: &dyn Fn(&[f64]) -> f64| {
-                    (n >= 2).then(|| interval(est, &boot_vals(q), None, IntervalMethod::Percentile, conf, ranges[s].len()))
-                };
-                let units_with = |c: usize| ranges[s].clone().filter(|u| data.has[u * k + c] > 0.0).count();
-                StratumRow {
-                    stratum: data.strata[s].clone(),
-                    conditions: path
-                        .iter()
-                        .map(|&c| {
-                            let (n, est) = (units_with(c), point(c));
-                            (n, est, conf_iv(n, est, &|x| x[c]))
-                        })
-                        .collect(),
-                    steps: path
-                        .windows(2)
-                        .map(|w| {
-                            let est = point(w[0]) - point(w[1]);
-                            (est, conf_iv(units_with(w[0]).min(units_with(w[1])), est, &|x| x[w[0]] - x[w[1]]))
-                        })
-                        .collect(),
-                }
-            })
-            .collect()
+        let means = engine.boot.as_ref().ok().and_then(|b| b.reps.stratum_means.as_ref());
+        (0..data.strata.len()).map(|s| stratum_row(data, &path, s, ranges[s].clone(), &sums, means, analytic, conf)).collect()
     });
     if data.strata.len() > 200 {
         warnings.push(format!("{} strata: the per-stratum table is left out above 200 strata", data.strata.len()));
     }
-    let scheme_text = match spec.bootstrap.scheme {
-        Scheme::Stratified => "units resampled within strata (estimand: these strata)",
-        Scheme::Cluster => "whole clusters resampled (estimand: a population of clusters like these)",
-        Scheme::TwoStage => "clusters, then units within clusters (two-stage)",
+    let design = if spec.bootstrap.scheme == Scheme::Stratified {
+        "units resampled within their stratum, separately for each set of conditions they were observed under, so each condition keeps its n"
+    } else {
+        "resampled as listed"
     };
     let statement = format!(
-        "Each condition's score is the {}-weighted mean over its units of each unit's score averaged over replicates (up to {}), across {} stratum/strata; intervals are {}% {} ({}, {} resamples, seed {}; bootstrap intervals expanded for the number of resampled units, Hesterberg 2015).",
+        "Each condition's score is the {}-weighted mean over its units of each unit's score averaged over replicates (up to {}), across {} stratum/strata. Intervals ({}%) generalise to {}. They are {}{}.",
         spec.weights.name(),
         data.max_replicates,
         data.strata.len(),
         (conf * 100.0).round(),
-        if analytic { "Wilson / Newcombe (analytic) for rates and two-condition differences, bootstrap otherwise" } else { "bootstrap" },
-        scheme_text,
-        spec.bootstrap.resamples,
-        spec.bootstrap.seed
+        spec.bootstrap.scheme.estimand(),
+        if analytic { "Wilson / Newcombe (analytic) for rates and two-condition differences" } else { "" },
+        if engine.used.get() {
+            format!(
+                "{}{} bootstrap ({:?} scheme, {design}; {} resamples, seed {}; each group of m drawn m − 1 times and rescaled, Rao & Wu 1988; t-expanded, Hesterberg 2015)",
+                if analytic { ", otherwise " } else { "" },
+                if spec.bootstrap.interval == IntervalMethod::Bca { "BCa" } else { "percentile" },
+                spec.bootstrap.scheme,
+                spec.bootstrap.resamples,
+                spec.bootstrap.seed
+            )
+        } else {
+            String::new()
+        }
     );
     let estimand = Estimand {
         weights: spec.weights.name().into(),
         bootstrap: spec.bootstrap.scheme,
-        interval: spec.bootstrap.interval,
+        interval: engine.used.get().then_some(spec.bootstrap.interval),
+        generalises_to: spec.bootstrap.scheme.estimand().into(),
         resamples: spec.bootstrap.resamples,
         seed: spec.bootstrap.seed,
         confidence: conf,
@@ -513,36 +590,248 @@ pub fn decompose(data: &Data, spec: &DecomposeSpec) -> Result<Decomposition, Str
         clusters: data.clustered.then_some(data.clusters.len()),
         units: data.n_units(),
         replicates_averaged: data.max_replicates,
-        intervals: if analytic { "analytic".into() } else { "bootstrap".into() },
+        intervals: match (analytic, engine.used.get()) {
+            (true, false) => "analytic",
+            (true, true) => "analytic and bootstrap",
+            _ => "bootstrap",
+        }
+        .into(),
         statement,
     };
-    Ok(Decomposition { estimand, conditions, steps, subtotals, total, reference, shapley, per_stratum, standardised, warnings })
+    let sensitivity = spec.sensitivity.then(|| sensitivity(data, spec, &path, &weights));
+    Ok(Decomposition {
+        estimand,
+        conditions,
+        steps,
+        subtotals,
+        total,
+        reference,
+        shapley,
+        per_stratum,
+        standardised,
+        sensitivity,
+        warnings,
+    })
 }
 
-/// Shapley value of each assumption as a linear combination of the factorial's cell scores, or
-/// the list of missing cells.
-fn shapley_quantities(spec: &DecomposeSpec, assumptions: &[String]) -> Result<Vec<(String, Quantity)>, String> {
+/// The sensitivity analyses of a decomposition along `path` (see [`Sensitivity`]).
+fn sensitivity(data: &Data, spec: &DecomposeSpec, path: &[usize], weights: &crate::data::StratumWeights) -> Sensitivity {
+    let k = data.n_conditions();
+    let s_count = data.strata.len();
+    let full = data.sums();
+    let scores = |sums: &crate::data::StratumSums| {
+        let mut out = vec![0.0; k];
+        scores_from(sums, s_count, k, weights, &mut out);
+        out
+    };
+    let estimate = scores(&full);
+    let leave_one_stratum_out = path
+        .windows(2)
+        .map(|w| {
+            let mut moved: Vec<(f64, &str)> = Vec::new();
+            for h in (0..s_count).filter(|_| s_count > 1) {
+                let mut sums = full.clone();
+                sums.n[h * k..(h + 1) * k].iter_mut().for_each(|n| *n = 0.0);
+                let e = scores(&sums);
+                let step = e[w[0]] - e[w[1]];
+                if step.is_finite() {
+                    moved.push((step, &data.strata[h]));
+                }
+            }
+            let base = estimate[w[0]] - estimate[w[1]];
+            let lo = moved.iter().map(|m| m.0).fold(f64::INFINITY, f64::min);
+            let hi = moved.iter().map(|m| m.0).fold(f64::NEG_INFINITY, f64::max);
+            let most = moved.iter().max_by(|a, b| (a.0 - base).abs().total_cmp(&(b.0 - base).abs()))?;
+            Some(LeaveOneOut { range: [lo, hi], most_influential: most.1.to_string() })
+        })
+        .collect();
+    // Conditions alike in everything but the grader stand in for one another.
+    let twins = |c: usize| -> Vec<usize> {
+        let m = &spec.meta[c];
+        (0..k)
+            .filter(|&o| {
+                let x = &spec.meta[o];
+                o != c
+                    && m.grader.is_some()
+                    && x.grader.is_some()
+                    && x.grader != m.grader
+                    && (&x.model, &x.unit_source, set_of(&x.relaxes), x.proxy) == (&m.model, &m.unit_source, set_of(&m.relaxes), m.proxy)
+            })
+            .collect()
+    };
+    let graders = path
+        .windows(2)
+        .map(|w| {
+            let mut out = Vec::new();
+            for (a, b) in twins(w[0]).into_iter().map(|a| (a, w[1])).chain(twins(w[1]).into_iter().map(|b| (w[0], b))) {
+                let grader = spec.meta[if a == w[0] { b } else { a }].grader.clone().unwrap_or_default();
+                out.push((format!("{} → {} graded by {grader}", data.conditions[a], data.conditions[b]), estimate[a] - estimate[b]));
+            }
+            out
+        })
+        .collect();
+    // Every order of the path's assumptions, when each step relaxes one and the factorial exists.
+    let relaxed: Vec<String> = path
+        .windows(2)
+        .filter_map(|w| {
+            let r: Vec<String> = set_of(&spec.meta[w[1]].relaxes).difference(&set_of(&spec.meta[w[0]].relaxes)).cloned().collect();
+            (r.len() == 1).then(|| r[0].clone())
+        })
+        .collect();
+    let path_orders = (relaxed.len() == path.len() - 1 && relaxed.len() <= 6)
+        .then(|| factorial_cells(spec, &data.conditions, &relaxed).ok())
+        .flatten()
+        .map(|cells| {
+            let m = relaxed.len();
+            let mut ranges = vec![[f64::INFINITY, f64::NEG_INFINITY]; m];
+            for order in permutations(m) {
+                let mut mask = 0usize;
+                for &i in &order {
+                    let step = estimate[cells[mask]] - estimate[cells[mask | (1 << i)]];
+                    ranges[i] = [ranges[i][0].min(step), ranges[i][1].max(step)];
+                    mask |= 1 << i;
+                }
+            }
+            relaxed.iter().cloned().zip(ranges).collect()
+        });
+    Sensitivity { leave_one_stratum_out, graders, path_orders }
+}
+
+/// Every order of 0..m.
+fn permutations(m: usize) -> Vec<Vec<usize>> {
+    if m == 0 {
+        return vec![Vec::new()];
+    }
+    let mut out = Vec::new();
+    for p in permutations(m - 1) {
+        for i in 0..=p.len() {
+            let mut q = p.clone();
+            q.insert(i, m - 1);
+            out.push(q);
+        }
+    }
+    out
+}
+
+/// The 2×2 table of two conditions over the units that have both (0/1 scores).
+fn paired_counts(data: &Data, a: usize, b: usize, units: impl Iterator<Item = usize>) -> Paired {
+    let k = data.n_conditions();
+    let mut t = Paired { both: 0.0, a_only: 0.0, b_only: 0.0, neither: 0.0 };
+    for u in units.filter(|u| data.has[u * k + a] > 0.0 && data.has[u * k + b] > 0.0) {
+        match (data.score[u * k + a] > 0.5, data.score[u * k + b] > 0.5) {
+            (true, true) => t.both += 1.0,
+            (true, false) => t.a_only += 1.0,
+            (false, true) => t.b_only += 1.0,
+            (false, false) => t.neither += 1.0,
+        }
+    }
+    t
+}
+
+/// One stratum's conditions and steps along the path. Plain proportions get Wilson and
+/// Newcombe intervals, as the whole-data figures do; otherwise the percentile interval of the
+/// stratum's bootstrap means. A stratum with under 2 units, or whose resamples never vary, gets
+/// no interval: one that would read as certainty is never shown.
+#[allow(clippy::too_many_arguments)]
+fn stratum_row(
+    data: &Data,
+    path: &[usize],
+    s: usize,
+    units: std::ops::Range<usize>,
+    sums: &crate::data::StratumSums,
+    means: Option<&Vec<f64>>,
+    analytic: bool,
+    conf: f64,
+) -> StratumRow {
+    let k = data.n_conditions();
+    let s_count = data.strata.len();
+    let point = |c: usize| {
+        let n = sums.n[s * k + c];
+        if n > 0.0 { sums.sum[s * k + c] / n } else { f64::NAN }
+    };
+    let with = |c: usize| units.clone().filter(|u| data.has[u * k + c] > 0.0).count();
+    let boot = |n: usize, est: f64, q: &dyn Fn(&[f64]) -> f64| -> Option<[f64; 2]> {
+        let vals: Vec<f64> = means?.chunks(s_count * k).map(|b| q(&b[s * k..(s + 1) * k])).collect();
+        let iv = interval(est, &vals, None, IntervalMethod::Percentile, conf, n.saturating_sub(1));
+        (n >= 2 && iv[1] > iv[0]).then_some(iv)
+    };
+    let conditions = path
+        .iter()
+        .map(|&c| {
+            let (n, est) = (with(c), point(c));
+            let ci = if analytic { (n >= 2).then(|| wilson((est * n as f64).round(), n as f64, conf)) } else { boot(n, est, &|x| x[c]) };
+            (n, est, ci)
+        })
+        .collect();
+    let steps = path
+        .windows(2)
+        .map(|w| {
+            let (a, b) = (w[0], w[1]);
+            let est = point(a) - point(b);
+            let (na, nb) = (with(a), with(b));
+            let ci = if !analytic {
+                boot(na.min(nb), est, &|x| x[a] - x[b])
+            } else if na < 2 || nb < 2 {
+                None
+            } else {
+                let t = paired_counts(data, a, b, units.clone());
+                let both = (t.both + t.a_only + t.b_only + t.neither) as usize;
+                if both == na && both == nb {
+                    Some(newcombe_paired(t, conf))
+                } else {
+                    Some(newcombe_unpaired((point(a) * na as f64).round(), na as f64, (point(b) * nb as f64).round(), nb as f64, conf))
+                }
+            };
+            (est, ci)
+        })
+        .collect();
+    StratumRow { stratum: data.strata[s].clone(), conditions, steps }
+}
+
+/// The condition filling each cell of the factorial over `assumptions` (cell = bit mask of the
+/// assumptions relaxed), or why there is none: cells no condition fills, or cells several
+/// conditions fill (which one would be a guess).
+fn factorial_cells(spec: &DecomposeSpec, conditions: &[String], assumptions: &[String]) -> Result<Vec<usize>, String> {
     let m = assumptions.len();
     let chosen = set_of(assumptions);
-    let mut cells: Vec<Option<usize>> = vec![None; 1 << m];
+    let mut cells: Vec<Vec<usize>> = vec![Vec::new(); 1 << m];
     for (c, meta) in spec.meta.iter().enumerate() {
         let r = set_of(&meta.relaxes);
         if meta.proxy || !r.is_subset(&chosen) {
             continue;
         }
         let mask = assumptions.iter().enumerate().filter(|(_, a)| r.contains(*a)).fold(0usize, |acc, (i, _)| acc | (1 << i));
-        cells[mask].get_or_insert(c);
+        cells[mask].push(c);
     }
-    let missing: Vec<String> = (0..1usize << m)
-        .filter(|mask| cells[*mask].is_none())
+    let name = |mask: usize| {
+        let names: Vec<&str> = (0..m).filter(|i| mask & (1 << i) != 0).map(|i| assumptions[i].as_str()).collect();
+        if names.is_empty() { "{} (the benchmark itself)".to_string() } else { format!("{{{}}}", names.join(", ")) }
+    };
+    let missing: Vec<String> = (0..1usize << m).filter(|mask| cells[*mask].is_empty()).map(name).collect();
+    if !missing.is_empty() {
+        return Err(format!("lacks cells {}", missing.join(", ")));
+    }
+    let ambiguous: Vec<String> = (0..1usize << m)
+        .filter(|mask| cells[*mask].len() > 1)
         .map(|mask| {
-            let names: Vec<&str> = (0..m).filter(|i| mask & (1 << i) != 0).map(|i| assumptions[i].as_str()).collect();
-            if names.is_empty() { "{} (the benchmark itself)".to_string() } else { format!("{{{}}}", names.join(", ")) }
+            let by: Vec<String> = cells[mask].iter().map(|c| format!("`{}`", conditions[*c])).collect();
+            format!("{} by {}", name(mask), by.join(" and "))
         })
         .collect();
-    if !missing.is_empty() {
-        return Err(missing.join(", "));
+    if !ambiguous.is_empty() {
+        return Err(format!(
+            "has cells filled by several conditions ({}): keep one condition per cell in the results, or give the others the `relaxes` they differ in",
+            ambiguous.join("; ")
+        ));
     }
+    Ok(cells.iter().map(|c| c[0]).collect())
+}
+
+/// Shapley value of each assumption as a linear combination of the factorial's cell scores, or
+/// why there are none ([`factorial_cells`]).
+fn shapley_quantities(spec: &DecomposeSpec, conditions: &[String], assumptions: &[String]) -> Result<Vec<(String, Quantity)>, String> {
+    let m = assumptions.len();
+    let cells = factorial_cells(spec, conditions, assumptions)?;
     let fact = |n: usize| (1..=n).map(|x| x as f64).product::<f64>();
     Ok((0..m)
         .map(|i| {
@@ -554,8 +843,8 @@ fn shapley_quantities(spec: &DecomposeSpec, assumptions: &[String]) -> Result<Ve
                 let size = mask.count_ones() as usize;
                 let w = fact(size) * fact(m - size - 1) / fact(m);
                 // Drop from adding assumption i: score(without) − score(with).
-                q.push((cells[mask].expect("checked"), w));
-                q.push((cells[mask | (1 << i)].expect("checked"), -w));
+                q.push((cells[mask], w));
+                q.push((cells[mask | (1 << i)], -w));
             }
             (assumptions[i].clone(), q)
         })

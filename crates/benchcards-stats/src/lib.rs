@@ -5,6 +5,7 @@
 pub mod bootstrap;
 pub mod data;
 pub mod decompose;
+pub mod heterogeneity;
 pub mod paired;
 pub mod proportion;
 pub mod rng;

@@ -1,9 +1,11 @@
 //! Proportions and their comparisons: Wilson intervals, Newcombe's differences (unpaired and
 //! paired, method 10 of each 1998 paper), McNemar's test, the two-proportion z and chi-square
-//! tests, and the odds ratio with Woolf's interval.
+//! tests, Fisher's exact test, the odds ratio with Woolf's interval, and Holm's adjustment of
+//! several p-values.
 
 use serde::Serialize;
 use statrs::distribution::{Binomial, ChiSquared, ContinuousCDF, Discrete, DiscreteCDF, Normal};
+use statrs::function::factorial::ln_binomial;
 
 /// The confidence level of intervals when none is asked for.
 pub const CONFIDENCE: f64 = 0.95;
@@ -141,6 +143,75 @@ pub fn two_proportion_test(x1: f64, n1: f64, x2: f64, n2: f64) -> TwoProportionT
     TwoProportionTest { z, z_p: p_z, chi2, chi2_p }
 }
 
+/// Fisher's exact test of a 2×2 table `[[a, b], [c, d]]`, two-sided as `scipy.stats.fisher_exact`
+/// and R's `fisher.test` compute it: the probability, with every margin fixed, of the tables no
+/// more likely than the one observed (a relative tolerance of 1e-7 keeps ties together). A table
+/// with an empty row or column gives 1.
+pub fn fisher_exact(a: u64, b: u64, c: u64, d: u64) -> f64 {
+    let (row1, row2, col1) = (a + b, c + d, a + c);
+    let total = row1 + row2;
+    if row1 == 0 || row2 == 0 || col1 == 0 || col1 == total {
+        return 1.0;
+    }
+    // The top-left cell is hypergeometric: col1 draws from row1 successes among total.
+    let ln_pmf = |x: u64| ln_binomial(row1, x) + ln_binomial(row2, col1 - x) - ln_binomial(total, col1);
+    let observed = ln_pmf(a);
+    let cut = observed + 1e-7f64.ln_1p();
+    let p: f64 = (col1.saturating_sub(row2)..=col1.min(row1)).map(ln_pmf).filter(|&l| l <= cut).map(f64::exp).sum();
+    p.min(1.0)
+}
+
+/// The test of two independent proportions chosen for the table: Pearson's χ² when every
+/// expected count is at least 5, else Fisher's exact test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TableTest {
+    Chi2,
+    FisherExact,
+}
+
+/// Two independent proportions tested with the test their table allows.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct IndependenceTest {
+    pub test: TableTest,
+    /// The smallest count expected in the 2×2 table if the two proportions were equal.
+    pub min_expected: f64,
+    /// Pearson's χ² without continuity correction, present when it is the test used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chi2: Option<f64>,
+    /// Two-sided.
+    pub p: f64,
+}
+
+/// Tests x1 of n1 against x2 of n2 (whole counts): Pearson's χ² when every expected count is at
+/// least 5, else Fisher's exact test, which stays valid for small counts.
+pub fn independence_test(x1: f64, n1: f64, x2: f64, n2: f64) -> IndependenceTest {
+    let (right, total) = (x1 + x2, n1 + n2);
+    let min_expected = [n1, n2].iter().flat_map(|n| [n * right / total, n * (total - right) / total]).fold(f64::INFINITY, f64::min);
+    if min_expected >= 5.0 {
+        let t = two_proportion_test(x1, n1, x2, n2);
+        return IndependenceTest { test: TableTest::Chi2, min_expected, chi2: Some(t.chi2), p: t.chi2_p };
+    }
+    let p = fisher_exact(x1 as u64, (n1 - x1) as u64, x2 as u64, (n2 - x2) as u64);
+    IndependenceTest { test: TableTest::FisherExact, min_expected, chi2: None, p }
+}
+
+/// Holm's step-down adjustment of p-values for testing them together (as statsmodels'
+/// `multipletests(method="holm")`), in the order given: the i-th smallest of m is multiplied by
+/// m − i + 1, kept no smaller than the adjusted value before it, and capped at 1.
+pub fn holm(p: &[f64]) -> Vec<f64> {
+    let m = p.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&i, &j| p[i].total_cmp(&p[j]));
+    let mut adjusted = vec![0.0; m];
+    let mut running = 0.0f64;
+    for (rank, &i) in order.iter().enumerate() {
+        running = running.max(((m - rank) as f64 * p[i]).min(1.0));
+        adjusted[i] = running;
+    }
+    adjusted
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct OddsRatio {
     pub or: f64,
@@ -198,6 +269,44 @@ mod tests {
         assert!(close(m.exact_p, 0.125, 1e-12), "{}", m.exact_p);
         assert!(close(m.mid_p, 0.0703125, 1e-12), "{}", m.mid_p);
         assert_eq!(mcnemar(0, 0).exact_p, 1.0);
+    }
+
+    #[test]
+    fn fisher_exact_textbook() {
+        // Fisher's lady tasting tea, 3 of 4 cups right: 34/70 (Agresti 2002, §3.5.1).
+        assert!(close(fisher_exact(3, 1, 1, 3), 34.0 / 70.0, 1e-12), "{}", fisher_exact(3, 1, 1, 3));
+        // Two extreme tables of five: 2 · 1/C(10, 5) = 2/252.
+        assert!(close(fisher_exact(0, 5, 5, 0), 2.0 / 252.0, 1e-12));
+        // Dieting by sex (Wikipedia's worked example), p = 0.0027594561852200836 by scipy.
+        assert!(close(fisher_exact(1, 9, 11, 3), 0.0027594561852200836, 1e-12));
+        assert_eq!(fisher_exact(10, 10, 10, 10), 1.0);
+        assert_eq!(fisher_exact(0, 0, 3, 4), 1.0, "an empty row");
+        assert_eq!(fisher_exact(0, 3, 0, 4), 1.0, "an empty column");
+    }
+
+    #[test]
+    fn the_table_decides_between_chi2_and_fisher() {
+        // 1/8 against 282/600: 8 · 283/608 = 3.72 people expected right in the small arm.
+        let small = independence_test(1.0, 8.0, 282.0, 600.0);
+        assert_eq!((small.test, small.chi2), (TableTest::FisherExact, None));
+        assert!(close(small.min_expected, 8.0 * 283.0 / 608.0, 1e-12));
+        assert!(close(small.p, fisher_exact(1, 7, 282, 318), 1e-15));
+        let large = independence_test(204.0, 600.0, 282.0, 600.0);
+        assert_eq!(large.test, TableTest::Chi2);
+        assert!(close(large.p, two_proportion_test(204.0, 600.0, 282.0, 600.0).chi2_p, 1e-15));
+    }
+
+    #[test]
+    fn holm_textbook() {
+        // Sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1: 0.02, 0.03, 0.06, then 0.04 raised to 0.06.
+        let got = holm(&[0.01, 0.04, 0.03, 0.005]);
+        for (g, e) in got.iter().zip([0.03, 0.06, 0.06, 0.02]) {
+            assert!(close(*g, e, 1e-15), "{got:?}");
+        }
+        let got = holm(&[0.5, 0.2, 0.9]);
+        assert!(got[0] == 1.0 && close(got[1], 0.6, 1e-15) && got[2] == 1.0, "capped at 1, never below an earlier one: {got:?}");
+        assert_eq!(holm(&[0.03]), [0.03], "one comparison is not adjusted");
+        assert!(holm(&[]).is_empty());
     }
 
     #[test]

@@ -3,9 +3,11 @@
 //! calibration of simulated against human results.
 
 use crate::data::{Data, ResultRow};
-use crate::proportion::{McNemar, Rate, mcnemar, newcombe_unpaired, normal, odds_ratio, rate, two_proportion_test};
+use crate::proportion::{IndependenceTest, McNemar, Rate, holm, independence_test, mcnemar, newcombe_unpaired, normal, odds_ratio, rate};
 use serde::Serialize;
 use statrs::distribution::ContinuousCDF;
+use statrs::function::beta::beta_reg;
+use statrs::function::factorial::ln_binomial;
 use std::collections::BTreeMap;
 
 /// Paired outcomes of the model's answer and the person's decision on the same units.
@@ -166,11 +168,16 @@ pub fn power_independent(h: f64, n_per_group: f64, alpha: f64) -> f64 {
 }
 
 /// n per group for a target power (continuous, as statsmodels returns it; round up to use).
+/// Infinite when h is 0: no n detects no difference.
 pub fn n_independent(h: f64, alpha: f64, power: f64) -> f64 {
+    if h == 0.0 {
+        return f64::INFINITY;
+    }
     solve_increasing(|n| power_independent(h, n, alpha) - power, 2.0, 1e12)
 }
 
 /// Connor (1987): pairs needed for McNemar's test, with ψ = p10 + p01 and δ = p10 − p01.
+/// Infinite when δ is 0.
 pub fn n_paired(p10: f64, p01: f64, alpha: f64, power: f64) -> f64 {
     let (psi, delta) = (p10 + p01, p10 - p01);
     let nd = normal();
@@ -186,14 +193,113 @@ pub fn power_paired(p10: f64, p01: f64, n: f64, alpha: f64) -> f64 {
     nd.cdf(((n * delta * delta).sqrt() - za * psi.sqrt()) / (psi - delta * delta).sqrt())
 }
 
-/// Non-inferiority of two independent proportions (one-sided α): the new arm p_new is not worse
-/// than p_ref by more than `margin`. n per group = (z_{1−α} + z_{1−β})² (p_new q_new + p_ref q_ref) / (p_new − p_ref + margin)².
-pub fn n_noninferiority(p_new: f64, p_ref: f64, margin: f64, alpha: f64, power: f64) -> f64 {
-    let nd = normal();
-    let z = nd.inverse_cdf(1.0 - alpha) + nd.inverse_cdf(power);
-    z * z * (p_new * (1.0 - p_new) + p_ref * (1.0 - p_ref)) / (p_new - p_ref + margin).powi(2)
+/// The most pairs the exact McNemar power is computed for.
+pub const MAX_EXACT_PAIRS: u64 = 100_000;
+
+/// The exact conditional McNemar test's chance of rejecting, given the number of discordant
+/// pairs. Given d discordant pairs, the pairs right under the first condition only are
+/// Binomial(d, π) with π = p10 / (p10 + p01), and the two-sided binomial test at ½ rejects at
+/// level α when that count is at most c or at least d − c, c the largest count whose doubled
+/// lower tail under ½ is at most α (the test's p-value is min(1, 2·P(X ≤ min(x, d − x)))).
+struct ExactMcNemar {
+    alpha: f64,
+    /// π: the share of discordant pairs right under the first condition only.
+    share: f64,
+    /// c of the last d computed (−1: no count rejects); it never falls as d grows.
+    critical: i64,
+    /// P(reject | d) for d = 0, 1, …
+    reject: Vec<f64>,
 }
 
+/// P(X ≤ k) for X ~ Binomial(n, p), k < n.
+fn binomial_cdf(k: u64, n: u64, p: f64) -> f64 {
+    beta_reg((n - k) as f64, k as f64 + 1.0, 1.0 - p)
+}
+
+impl ExactMcNemar {
+    fn new(p10: f64, p01: f64, alpha: f64) -> Self {
+        ExactMcNemar { alpha, share: p10 / (p10 + p01), critical: -1, reject: Vec::new() }
+    }
+
+    fn reject_given(&mut self, discordant: u64) -> f64 {
+        while self.reject.len() as u64 <= discordant {
+            let d = self.reject.len() as u64;
+            while self.critical + 1 < d as i64 && 2.0 * binomial_cdf((self.critical + 1) as u64, d, 0.5) <= self.alpha {
+                self.critical += 1;
+            }
+            let r = match u64::try_from(self.critical) {
+                // P(X ≤ c) + P(X ≥ d − c) under π; c < d / 2, so the two tails do not meet.
+                Ok(c) => binomial_cdf(c, d, self.share) + (1.0 - binomial_cdf(d - c - 1, d, self.share)),
+                Err(_) => 0.0,
+            };
+            self.reject.push(r);
+        }
+        self.reject[discordant as usize]
+    }
+
+    /// Σ over d of P(d discordant of n pairs) · P(reject | d), the discordant count being
+    /// Binomial(n, p10 + p01); terms below 1e-17 of the largest are left out.
+    fn power(&mut self, n: u64, psi: f64) -> f64 {
+        if psi >= 1.0 {
+            return self.reject_given(n);
+        }
+        let ratio = psi / (1.0 - psi);
+        let mode = (((n + 1) as f64 * psi).floor() as u64).min(n);
+        let peak = (ln_binomial(n, mode) + mode as f64 * psi.ln() + (n - mode) as f64 * (1.0 - psi).ln()).exp();
+        let mut total = peak * self.reject_given(mode);
+        let (mut w, mut d) = (peak, mode);
+        while d < n && w > peak * 1e-17 {
+            w *= (n - d) as f64 / (d + 1) as f64 * ratio;
+            d += 1;
+            total += w * self.reject_given(d);
+        }
+        let (mut w, mut d) = (peak, mode);
+        while d > 0 && w > peak * 1e-17 {
+            w *= d as f64 / (n - d + 1) as f64 / ratio;
+            d -= 1;
+            total += w * self.reject_given(d);
+        }
+        total.min(1.0)
+    }
+}
+
+/// Power of the exact conditional McNemar test (two-sided, level α) with n pairs: the binomial
+/// test at ½ on the discordant pairs, averaged over their Binomial(n, p10 + p01) number.
+pub fn power_paired_exact(p10: f64, p01: f64, n: u64, alpha: f64) -> f64 {
+    ExactMcNemar::new(p10, p01, alpha).power(n, (p10 + p01).min(1.0))
+}
+
+/// The fewest pairs at which the exact conditional McNemar test reaches `power`, searched from
+/// one pair upwards (the exact power is not monotone in n, so one more pair can fall just
+/// short). None when it is not reached within `MAX_EXACT_PAIRS`, or when Connor's approximation
+/// puts it beyond twice that, where the search would be futile.
+pub fn n_paired_exact(p10: f64, p01: f64, alpha: f64, power: f64) -> Option<u64> {
+    // Far beyond the limit by Connor's approximation: not worth the search.
+    let connor = n_paired(p10, p01, alpha, power);
+    if connor.is_nan() || connor > 2.0 * MAX_EXACT_PAIRS as f64 {
+        return None;
+    }
+    let mut exact = ExactMcNemar::new(p10, p01, alpha);
+    let psi = (p10 + p01).min(1.0);
+    (1..=MAX_EXACT_PAIRS).find(|&n| exact.power(n, psi) >= power)
+}
+
+/// Non-inferiority of two independent proportions (one-sided α): the new arm p_new is not worse
+/// than p_ref by more than `margin`. n per group = (z_{1−α} + z_{1−β})² (p_new q_new + p_ref q_ref) / (p_new − p_ref + margin)².
+/// Infinite when p_new − p_ref + margin is not positive: an arm expected to be worse than the
+/// margin allows is never shown non-inferior.
+pub fn n_noninferiority(p_new: f64, p_ref: f64, margin: f64, alpha: f64, power: f64) -> f64 {
+    let effect = p_new - p_ref + margin;
+    if effect <= 0.0 {
+        return f64::INFINITY;
+    }
+    let nd = normal();
+    let z = nd.inverse_cdf(1.0 - alpha) + nd.inverse_cdf(power);
+    z * z * (p_new * (1.0 - p_new) + p_ref * (1.0 - p_ref)) / effect.powi(2)
+}
+
+/// Power of the one-sided non-inferiority test with n per group (at most α when the new arm is
+/// expected to be worse than the margin allows).
 pub fn power_noninferiority(p_new: f64, p_ref: f64, margin: f64, n: f64, alpha: f64) -> f64 {
     let nd = normal();
     let se = ((p_new * (1.0 - p_new) + p_ref * (1.0 - p_ref)) / n).sqrt();
@@ -205,6 +311,16 @@ pub fn design_effect(cluster_size: f64, icc: f64) -> f64 {
     1.0 + (cluster_size - 1.0) * icc
 }
 
+/// Units that come in clusters (e.g. the scenarios one participant answers), which inflate the
+/// units a study needs by the design effect.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Clustering {
+    /// Units per cluster.
+    pub size: f64,
+    /// Intra-cluster correlation.
+    pub icc: f64,
+}
+
 /// A design to plan a stage-4 study (or a stage-3 comparison) for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
@@ -212,7 +328,7 @@ pub fn design_effect(cluster_size: f64, icc: f64) -> f64 {
 pub enum PowerDesign {
     /// Two independent proportions (Cohen's h, normal approximation).
     Independent,
-    /// Paired proportions, McNemar's test (Connor 1987).
+    /// Paired proportions, McNemar's test (Connor 1987, or exact with --exact).
     Paired,
     /// Non-inferiority of two independent proportions (one-sided).
     Noninferiority,
@@ -227,22 +343,48 @@ pub enum Solve {
     Power { n: f64 },
 }
 
-/// The answer of a power calculation, with the n a clustered design needs.
+/// The answer of a power calculation, with the clusters and observations a clustered design
+/// needs.
 #[derive(Debug, Clone, Serialize)]
 pub struct PowerAnalysis {
     pub design: PowerDesign,
+    /// The test whose power is computed, and how.
+    pub method: &'static str,
+    /// What was solved for: `n` or `power`.
+    pub solved_for: &'static str,
+    /// Whether the power is the exact McNemar test's.
+    pub exact: bool,
     pub alpha: f64,
+    /// The power asked for, or computed; for the exact test, the power reached at n.
     pub power: f64,
+    /// Solving for n, the independent units needed (continuous unless the test is exact); else
+    /// the n given, every observation of a clustered design.
     pub n: f64,
     pub n_rounded_up: f64,
     /// What n counts: units per group, or pairs.
     pub unit: &'static str,
-    pub design_effect: Option<f64>,
-    /// The n solved for times the design effect (a given n is already every unit), rounded up.
-    pub n_with_design_effect: Option<f64>,
+    /// Present when the units come in clusters.
+    #[serde(flatten)]
+    pub clustered: Option<Clustered>,
     /// The independent design's effect size.
     #[serde(skip)]
     pub cohens_h: Option<f64>,
+}
+
+/// A clustered design's figures, per group (pairs for the paired design).
+#[derive(Debug, Clone, Serialize)]
+pub struct Clustered {
+    pub cluster_size: f64,
+    pub icc: f64,
+    pub design_effect: f64,
+    /// Clusters (e.g. people): solving for n, enough for n × the design effect observations,
+    /// rounded up; else the n given over the cluster size.
+    pub clusters: f64,
+    /// Observations (units): solving for n, the clusters times their size; else the n given.
+    pub observations: f64,
+    /// The independent units the power is computed for: n when solving for n, else the
+    /// observations over the design effect (rounded down to whole pairs for the exact test).
+    pub effective_n: f64,
 }
 
 /// A power question as a person asks it: the design, the proportions it needs, and either the
@@ -273,7 +415,8 @@ pub struct PowerQuery {
     /// Target power (solve for n); omit with --n to solve for power.
     #[cfg_attr(feature = "clap", arg(long))]
     pub power: Option<f64>,
-    /// Units per group (pairs for the paired design): solve for power.
+    /// Units per group (pairs for the paired design), every observation when clustered: solve
+    /// for power.
     #[cfg_attr(feature = "clap", arg(long))]
     pub n: Option<f64>,
     /// Units per cluster (e.g. scenarios per participant), for the design effect.
@@ -282,10 +425,37 @@ pub struct PowerQuery {
     /// Intra-cluster correlation, for the design effect.
     #[cfg_attr(feature = "clap", arg(long))]
     pub icc: Option<f64>,
+    /// Paired design: the power of the exact conditional McNemar test (a binomial test on the
+    /// discordant pairs) instead of Connor's normal approximation.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub exact: bool,
+}
+
+/// A number as a person would type it (0.7, not 0.7000000000000001).
+fn typed(x: f64) -> f64 {
+    (x * 1e9).round() / 1e9
 }
 
 impl PowerQuery {
-    /// The answer, or what is missing or out of range, named by its flag.
+    /// A question about `design` at α = 0.05 with nothing else given yet.
+    pub fn new(design: PowerDesign) -> Self {
+        PowerQuery {
+            design,
+            p1: None,
+            p2: None,
+            p10: None,
+            p01: None,
+            margin: None,
+            alpha: 0.05,
+            power: None,
+            n: None,
+            cluster_size: None,
+            icc: None,
+            exact: false,
+        }
+    }
+
+    /// The answer, or what is missing, out of range or impossible, named by its flag with the fix.
     pub fn analyse(&self) -> Result<PowerAnalysis, String> {
         let proportion = |v: Option<f64>, flag: &str| {
             v.filter(|x| (0.0..=1.0).contains(x)).ok_or_else(|| format!("this design needs --{flag} (a proportion between 0 and 1)"))
@@ -300,67 +470,156 @@ impl PowerQuery {
             (None, Some(n)) => return Err(format!("--n is {n}: give at least 1 unit")),
             _ => return Err("give either --power (to solve for n) or --n (to solve for power)".into()),
         };
-        let deff = match (self.cluster_size, self.icc) {
-            (Some(m), Some(r)) if m >= 1.0 && (0.0..=1.0).contains(&r) => Some(design_effect(m, r)),
+        let clustering = match (self.cluster_size, self.icc) {
+            (Some(size), Some(icc)) if size >= 1.0 && (0.0..=1.0).contains(&icc) => Some(Clustering { size, icc }),
             (Some(_), Some(_)) => return Err("--cluster-size must be at least 1 and --icc between 0 and 1".into()),
             (None, None) => None,
             _ => return Err("the design effect needs both --cluster-size and --icc".into()),
         };
+        if self.exact && self.design != PowerDesign::Paired {
+            return Err(
+                "--exact computes the exact McNemar test of the paired design: add --design paired with --p10 and --p01, or drop --exact"
+                    .into(),
+            );
+        }
         let (p, margin) = match self.design {
-            PowerDesign::Independent => ([proportion(self.p1, "p1")?, proportion(self.p2, "p2")?], 0.0),
-            PowerDesign::Paired => ([proportion(self.p10, "p10")?, proportion(self.p01, "p01")?], 0.0),
+            PowerDesign::Independent => {
+                let (p1, p2) = (proportion(self.p1, "p1")?, proportion(self.p2, "p2")?);
+                if p1 == p2 {
+                    return Err(format!(
+                        "--p1 and --p2 are both {p1}: no difference to detect; give the proportion you expect in each arm"
+                    ));
+                }
+                ([p1, p2], 0.0)
+            }
+            PowerDesign::Paired => {
+                let (p10, p01) = (proportion(self.p10, "p10")?, proportion(self.p01, "p01")?);
+                if p10 + p01 > 1.0 + 1e-9 {
+                    return Err(format!(
+                        "--p10 {p10} and --p01 {p01} add up to {}: they are shares of the same pairs (right under the first condition only, under the second only), so together at most 1",
+                        typed(p10 + p01)
+                    ));
+                }
+                if p10 == p01 {
+                    return Err(format!(
+                        "--p10 and --p01 are both {p10}: no difference to detect (McNemar's test compares the two kinds of discordant pair); give unequal shares"
+                    ));
+                }
+                ([p10, p01], 0.0)
+            }
             PowerDesign::Noninferiority => {
-                let margin = self.margin.ok_or("non-inferiority needs --margin")?;
-                ([proportion(self.p1, "p1")?, proportion(self.p2, "p2")?], open_unit(margin, "margin")?)
+                let margin = open_unit(self.margin.ok_or("non-inferiority needs --margin")?, "margin")?;
+                let (p1, p2) = (proportion(self.p1, "p1")?, proportion(self.p2, "p2")?);
+                if p1 - p2 + margin <= 0.0 {
+                    return Err(format!(
+                        "--p1 {p1} is below --p2 {p2} by the --margin {margin} or more: the new arm is expected to be inferior, so no n shows it is not (the power stays at most --alpha); expect --p1 above {} or widen --margin",
+                        typed(p2 - margin)
+                    ));
+                }
+                if p1 * (1.0 - p1) + p2 * (1.0 - p2) == 0.0 {
+                    return Err(format!(
+                        "--p1 {p1} and --p2 {p2} leave no variance for the normal approximation: give a proportion strictly between 0 and 1 in at least one arm"
+                    ));
+                }
+                ([p1, p2], margin)
             }
         };
-        Ok(power_analysis(self.design, p, margin, alpha, solve, deff))
+        if let (true, Solve::Power { n }, None) = (self.exact, solve, clustering)
+            && n.fract() != 0.0
+        {
+            return Err(format!("--n is {n}: the exact test counts whole pairs; give a whole number"));
+        }
+        power_analysis(self.design, p, margin, alpha, solve, clustering, self.exact)
     }
 }
 
-/// Power or n for `design`. `p` is (p1, p2), the new arm first, or for the paired design
-/// (p10, p01); `margin` is the non-inferiority margin (unused otherwise).
+/// Rounds up, forgiving the last bits of floating-point error (110.00000000000001 is 110).
+fn ceil_whole(x: f64) -> f64 {
+    (x - 1e-9 * x.abs().max(1.0)).ceil()
+}
+
+/// Power or n for `design`, with the inputs `PowerQuery::analyse` checks. `p` is (p1, p2), the
+/// new arm first, or for the paired design (p10, p01); `margin` is the non-inferiority margin
+/// (unused otherwise); `exact` asks for the exact McNemar test (paired design only). Errors
+/// when the exact test's n or power lies beyond `MAX_EXACT_PAIRS`.
 pub fn power_analysis(
     design: PowerDesign,
     p: [f64; 2],
     margin: f64,
     alpha: f64,
     solve: Solve,
-    design_effect: Option<f64>,
-) -> PowerAnalysis {
+    clustering: Option<Clustering>,
+    exact: bool,
+) -> Result<PowerAnalysis, String> {
     let [a, b] = p;
     let h = cohens_h(a, b);
-    let (n, power) = match solve {
+    let exact = exact && design == PowerDesign::Paired;
+    let deff = clustering.map_or(1.0, |c| design_effect(c.size, c.icc));
+    let too_many = |what: String| {
+        format!(
+            "{what}: the exact McNemar power is computed for up to {MAX_EXACT_PAIRS} pairs; at this size Connor's approximation (without --exact) is accurate"
+        )
+    };
+    // (n as reported, power, the independent units the power is for)
+    let (n, power, effective) = match solve {
+        Solve::N { power } if exact => {
+            let n = n_paired_exact(a, b, alpha, power).ok_or_else(|| too_many(format!("power {power} is not reached")))?;
+            (n as f64, power_paired_exact(a, b, n, alpha), n as f64)
+        }
         Solve::N { power } => {
             let n = match design {
                 PowerDesign::Independent => n_independent(h, alpha, power),
                 PowerDesign::Paired => n_paired(a, b, alpha, power),
                 PowerDesign::Noninferiority => n_noninferiority(a, b, margin, alpha, power),
             };
-            (n, power)
+            (n, power, n)
+        }
+        Solve::Power { n } if exact => {
+            let pairs = (n / deff + 1e-9).floor();
+            if pairs > MAX_EXACT_PAIRS as f64 {
+                return Err(too_many(format!("{pairs} independent pairs")));
+            }
+            (n, power_paired_exact(a, b, pairs as u64, alpha), pairs)
         }
         Solve::Power { n } => {
-            let effective = n / design_effect.unwrap_or(1.0);
+            let effective = n / deff;
             let power = match design {
                 PowerDesign::Independent => power_independent(h, effective, alpha),
                 PowerDesign::Paired => power_paired(a, b, effective, alpha),
                 PowerDesign::Noninferiority => power_noninferiority(a, b, margin, effective, alpha),
             };
-            (n, power)
+            (n, power, effective)
         }
     };
-    let clustered = |d: f64| if matches!(solve, Solve::N { .. }) { n * d } else { n };
-    PowerAnalysis {
+    let clustered = clustering.map(|c| {
+        let (clusters, observations) = match solve {
+            Solve::N { .. } => {
+                let clusters = ceil_whole(n * deff / c.size);
+                (clusters, ceil_whole(clusters * c.size))
+            }
+            Solve::Power { .. } => (n / c.size, n),
+        };
+        Clustered { cluster_size: c.size, icc: c.icc, design_effect: deff, clusters, observations, effective_n: effective }
+    });
+    let method = match design {
+        PowerDesign::Independent => "two-sided z test of two independent proportions, normal approximation on Cohen's h",
+        PowerDesign::Paired if exact => "exact conditional McNemar test: two-sided binomial test at 1/2 on the discordant pairs",
+        PowerDesign::Paired => "McNemar's test, Connor's (1987) normal approximation",
+        PowerDesign::Noninferiority => "one-sided z test of the difference against the margin, normal approximation",
+    };
+    Ok(PowerAnalysis {
         design,
+        method,
+        solved_for: if matches!(solve, Solve::N { .. }) { "n" } else { "power" },
+        exact,
         alpha,
         power,
         n,
         n_rounded_up: n.ceil(),
         unit: if design == PowerDesign::Paired { "pairs" } else { "units per group" },
-        design_effect,
-        n_with_design_effect: design_effect.map(|d| clustered(d).ceil()),
+        clustered,
         cohens_h: (design == PowerDesign::Independent).then_some(h),
-    }
+    })
 }
 
 fn solve_increasing(f: impl Fn(f64) -> f64, mut lo: f64, mut hi: f64) -> f64 {
@@ -424,6 +683,10 @@ pub struct StudyCounts {
 /// Rows are treated as independent.
 #[derive(Debug, Clone, Serialize)]
 pub struct StudyAnalysis {
+    /// The confidence level of every interval.
+    pub confidence: f64,
+    /// Comparisons with the control arm, over which the Holm-adjusted p-values are adjusted.
+    pub comparisons: usize,
     pub arms: Vec<ArmRate>,
     pub scenarios: Vec<ScenarioRate>,
 }
@@ -442,15 +705,22 @@ pub struct ArmRate {
     pub vs_control: Option<VsControl>,
 }
 
-/// An arm against the control arm: χ², the odds ratio (control over arm) and the difference in rates.
+/// An arm against the control arm: the difference in rates with its interval, the test its
+/// table allows (χ², or Fisher's exact test when an expected count is under 5) with its p-value
+/// and the Holm-adjusted one, and the odds ratio (control over arm).
 #[derive(Debug, Clone, Serialize)]
 pub struct VsControl {
-    pub chi2: f64,
-    pub p: f64,
+    /// The arm's rate minus the control's.
+    pub difference: f64,
+    /// Newcombe's hybrid score interval of the difference (method 10).
+    pub difference_ci: [f64; 2],
+    #[serde(flatten)]
+    pub test: IndependenceTest,
+    /// `p` adjusted by Holm's method over every comparison with the control.
+    pub p_holm: f64,
     pub odds_ratio_control_over_arm: f64,
     pub or_ci: [f64; 2],
     pub or_corrected: bool,
-    pub difference_ci: [f64; 2],
 }
 
 /// One arm's rate in one scenario.
@@ -483,25 +753,30 @@ impl StudyCounts {
         let Some(&(cx, cn)) = arms.get(control) else {
             return Err(format!("no arm `{control}` in the data (arms: {})", arms.keys().copied().collect::<Vec<_>>().join(", ")));
         };
-        let arms = arms
+        let mut arms: Vec<ArmRate> = arms
             .into_iter()
             .map(|(arm, (x, n))| {
                 let r = rate(x, n, confidence);
                 let vs_control = (arm != control).then(|| {
-                    let test = two_proportion_test(x, n, cx, cn);
                     let or = odds_ratio(cx, cn, x, n, confidence);
                     VsControl {
-                        chi2: test.chi2,
-                        p: test.chi2_p,
+                        difference: x / n - cx / cn,
+                        difference_ci: newcombe_unpaired(x, n, cx, cn, confidence),
+                        test: independence_test(x, n, cx, cn),
+                        p_holm: f64::NAN,
                         odds_ratio_control_over_arm: or.or,
                         or_ci: or.ci,
                         or_corrected: or.corrected,
-                        difference_ci: newcombe_unpaired(x, n, cx, cn, confidence),
                     }
                 });
                 ArmRate { arm: arm.to_string(), x, n, rate: r.p, ci: r.ci, control: arm == control, vs_control }
             })
             .collect();
+        let p: Vec<f64> = arms.iter().filter_map(|a| a.vs_control.as_ref().map(|v| v.test.p)).collect();
+        let adjusted = holm(&p);
+        for (v, adjusted) in arms.iter_mut().filter_map(|a| a.vs_control.as_mut()).zip(&adjusted) {
+            v.p_holm = *adjusted;
+        }
         let scenarios = self
             .cells
             .iter()
@@ -510,7 +785,7 @@ impl StudyCounts {
                 ScenarioRate { arm: arm.clone(), scenario: scenario.clone(), x, n, rate: r.p, ci: r.ci }
             })
             .collect();
-        Ok(StudyAnalysis { arms, scenarios })
+        Ok(StudyAnalysis { confidence, comparisons: p.len(), arms, scenarios })
     }
 
     /// Calibration of simulated people's per-scenario rates (a row's `stratum` is its scenario)
@@ -568,6 +843,7 @@ fn pearson(x: &[f64], y: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proportion::TableTest;
 
     #[test]
     fn uptake_table() {
@@ -578,26 +854,23 @@ mod tests {
         assert!((u.person_right_given_model_wrong.p - 1.0 / 3.0).abs() < 1e-12);
     }
 
+    fn query() -> PowerQuery {
+        PowerQuery { p1: Some(0.6), p2: Some(0.4), power: Some(0.8), ..PowerQuery::new(PowerDesign::Independent) }
+    }
+
+    fn paired(p10: f64, p01: f64) -> PowerQuery {
+        PowerQuery { p10: Some(p10), p01: Some(p01), power: Some(0.8), ..PowerQuery::new(PowerDesign::Paired) }
+    }
+
+    fn noninferiority(p1: f64, p2: f64, margin: f64) -> PowerQuery {
+        PowerQuery { p1: Some(p1), p2: Some(p2), margin: Some(margin), power: Some(0.9), ..PowerQuery::new(PowerDesign::Noninferiority) }
+    }
+
     #[test]
     fn a_power_query_names_the_flag_that_is_missing_or_out_of_range() {
-        let q = PowerQuery {
-            design: PowerDesign::Independent,
-            p1: Some(0.6),
-            p2: Some(0.4),
-            p10: None,
-            p01: None,
-            margin: None,
-            alpha: 0.05,
-            power: Some(0.8),
-            n: None,
-            cluster_size: None,
-            icc: None,
-        };
+        let q = query();
         let r = q.analyse().unwrap();
-        assert_eq!(
-            r.n_rounded_up,
-            power_analysis(PowerDesign::Independent, [0.6, 0.4], 0.0, 0.05, Solve::N { power: 0.8 }, None).n_rounded_up
-        );
+        assert_eq!(r.n_rounded_up, n_independent(cohens_h(0.6, 0.4), 0.05, 0.8).ceil());
         let err = |q: PowerQuery| q.analyse().unwrap_err();
         assert!(err(PowerQuery { p2: None, ..q.clone() }).contains("--p2"));
         assert!(err(PowerQuery { p1: Some(1.5), ..q.clone() }).contains("--p1"));
@@ -609,6 +882,91 @@ mod tests {
         assert!(err(PowerQuery { icc: Some(2.0), cluster_size: Some(3.0), ..q.clone() }).contains("--icc between 0 and 1"));
         assert!(err(PowerQuery { design: PowerDesign::Noninferiority, ..q.clone() }).contains("--margin"));
         assert!(err(PowerQuery { design: PowerDesign::Paired, ..q }).contains("--p10"));
+    }
+
+    #[test]
+    fn no_difference_is_refused_rather_than_answered_with_a_huge_n() {
+        let e = PowerQuery { p2: Some(0.6), ..query() }.analyse().unwrap_err();
+        assert_eq!(e, "--p1 and --p2 are both 0.6: no difference to detect; give the proportion you expect in each arm");
+        let e = paired(0.2, 0.2).analyse().unwrap_err();
+        assert!(e.starts_with("--p10 and --p01 are both 0.2: no difference to detect"), "{e}");
+        // The library functions say so too: no n, never a number that looks like one.
+        assert_eq!(n_independent(0.0, 0.05, 0.9), f64::INFINITY);
+        assert_eq!(n_paired(0.2, 0.2, 0.05, 0.9), f64::INFINITY);
+    }
+
+    #[test]
+    fn paired_shares_above_one_in_total_are_refused() {
+        let e = paired(0.7, 0.5).analyse().unwrap_err();
+        assert!(e.starts_with("--p10 0.7 and --p01 0.5 add up to 1.2: they are shares of the same pairs"), "{e}");
+        // Exactly 1 (every pair discordant) is a design, not an error.
+        assert!(paired(0.6, 0.4).analyse().is_ok());
+        assert!(PowerQuery { exact: true, ..paired(0.6, 0.4) }.analyse().is_ok());
+    }
+
+    #[test]
+    fn a_new_arm_worse_than_the_margin_is_refused_and_the_margin_must_be_positive() {
+        let e = noninferiority(0.6, 0.8, 0.1).analyse().unwrap_err();
+        assert_eq!(
+            e,
+            "--p1 0.6 is below --p2 0.8 by the --margin 0.1 or more: the new arm is expected to be inferior, so no n shows it is not (the power stays at most --alpha); expect --p1 above 0.7 or widen --margin"
+        );
+        // On the boundary the power is α whatever n: refused too.
+        assert!(noninferiority(0.7, 0.8, 0.1).analyse().is_err());
+        assert!(noninferiority(0.71, 0.8, 0.1).analyse().is_ok());
+        assert_eq!(noninferiority(0.6, 0.8, -0.1).analyse().unwrap_err(), "--margin is -0.1: give a number strictly between 0 and 1");
+        assert!(noninferiority(1.0, 1.0, 0.1).analyse().unwrap_err().contains("no variance"));
+        assert_eq!(n_noninferiority(0.6, 0.8, 0.1, 0.05, 0.9), f64::INFINITY);
+        // The power of a given n stays below α when the new arm is inferior.
+        assert!(power_noninferiority(0.6, 0.8, 0.1, 1556.0, 0.05) < 0.05);
+    }
+
+    #[test]
+    fn exact_applies_to_the_paired_design_and_to_whole_pairs() {
+        let e = PowerQuery { exact: true, ..query() }.analyse().unwrap_err();
+        assert!(e.starts_with("--exact computes the exact McNemar test of the paired design"), "{e}");
+        let e = PowerQuery { exact: true, power: None, n: Some(100.5), ..paired(0.2, 0.1) }.analyse().unwrap_err();
+        assert_eq!(e, "--n is 100.5: the exact test counts whole pairs; give a whole number");
+        let e = PowerQuery { exact: true, power: None, n: Some(1e6), ..paired(0.2, 0.1) }.analyse().unwrap_err();
+        assert!(e.contains("computed for up to 100000 pairs") && e.contains("without --exact"), "{e}");
+    }
+
+    #[test]
+    fn exact_mcnemar_power_by_hand() {
+        // Five discordant pairs or fewer never reject at α = 0.05: 2 · (1/2)^5 = 0.0625.
+        assert_eq!(power_paired_exact(0.5, 0.1, 5, 0.05), 0.0);
+        // Every pair discordant (ψ = 1) and six pairs: only 0 or 6 of one kind rejects
+        // (2 · 7/64 > 0.05 for one), so the power is 0.9⁶ + 0.1⁶ with π = 0.9.
+        let p = power_paired_exact(0.9, 0.1, 6, 0.05);
+        assert!((p - (0.9f64.powi(6) + 0.1f64.powi(6))).abs() < 1e-12, "{p}");
+        // Seven pairs, ψ = 0.5: P(d = 6) · R(6) + P(d = 7) · R(7), both with c = 0.
+        let r = |d: i32| 0.8f64.powi(d) + 0.2f64.powi(d);
+        let expect = 7.0 * 0.5f64.powi(7) * r(6) + 0.5f64.powi(7) * r(7);
+        assert!((power_paired_exact(0.4, 0.1, 7, 0.05) - expect).abs() < 1e-12);
+        // The solved n is the first to reach the power.
+        let n = n_paired_exact(0.3, 0.05, 0.05, 0.8).unwrap();
+        assert!(power_paired_exact(0.3, 0.05, n, 0.05) >= 0.8);
+        assert!((1..n).all(|m| power_paired_exact(0.3, 0.05, m, 0.05) < 0.8));
+        // The exact test is conservative: it needs more pairs than Connor's approximation here.
+        assert!(n as f64 > n_paired(0.3, 0.05, 0.05, 0.8), "{n}");
+    }
+
+    #[test]
+    fn a_clustered_design_counts_people_and_observations() {
+        // The README's Bean setting: 47% vs 34%, power 0.9, two scenarios per person, ICC 0.1.
+        let q = PowerQuery { p1: Some(0.47), p2: Some(0.34), power: Some(0.9), cluster_size: Some(2.0), icc: Some(0.1), ..query() };
+        let r = q.analyse().unwrap();
+        let c = r.clustered.clone().unwrap();
+        assert_eq!((r.n_rounded_up, c.observations, c.clusters), (298.0, 328.0, 164.0));
+        assert!((c.design_effect - 1.1).abs() < 1e-12 && c.effective_n == r.n);
+        // 100 pairs × 1.1 = 110 observations is 55 people of two, not 56 by a rounding error.
+        assert_eq!(ceil_whole(100.0 * 1.1 / 2.0), 55.0);
+        // A given n is every observation: power at n / design effect, people n / cluster size.
+        let g = PowerQuery { power: None, n: Some(200.0), ..q }.analyse().unwrap();
+        let c = g.clustered.unwrap();
+        assert_eq!((g.solved_for, c.observations, c.clusters), ("power", 200.0, 100.0));
+        assert!((g.power - power_independent(cohens_h(0.47, 0.34), 200.0 / 1.1, 0.05)).abs() < 1e-15);
+        assert!(query().analyse().unwrap().clustered.is_none());
     }
 
     #[test]
@@ -668,12 +1026,39 @@ mod tests {
 
     #[test]
     fn power_analysis_inflates_only_a_solved_n() {
-        let solved = power_analysis(PowerDesign::Paired, [0.2, 0.1], 0.0, 0.05, Solve::N { power: 0.8 }, Some(2.0));
-        assert_eq!((solved.unit, solved.n_rounded_up, solved.n_with_design_effect), ("pairs", 234.0, Some((solved.n * 2.0).ceil())));
-        let given = power_analysis(PowerDesign::Independent, [0.5, 0.35], 0.0, 0.05, Solve::Power { n: 200.0 }, Some(2.0));
-        assert_eq!(given.n_with_design_effect, Some(200.0));
+        let two = Some(Clustering { size: 2.0, icc: 1.0 });
+        let solved = power_analysis(PowerDesign::Paired, [0.2, 0.1], 0.0, 0.05, Solve::N { power: 0.8 }, two, false).unwrap();
+        let c = solved.clustered.clone().unwrap();
+        assert_eq!((solved.unit, solved.n_rounded_up, c.observations), ("pairs", 234.0, (solved.n * 2.0 / 2.0).ceil() * 2.0));
+        let given = power_analysis(PowerDesign::Independent, [0.5, 0.35], 0.0, 0.05, Solve::Power { n: 200.0 }, two, false).unwrap();
+        assert_eq!(given.clustered.unwrap().observations, 200.0);
         assert!((given.power - power_independent(cohens_h(0.5, 0.35), 100.0, 0.05)).abs() < 1e-15);
         assert!(given.cohens_h.is_some() && solved.cohens_h.is_none());
+        // The exact test with a design effect: power at whole independent pairs, rounded down.
+        let exact = power_analysis(PowerDesign::Paired, [0.2, 0.1], 0.0, 0.05, Solve::Power { n: 301.0 }, two, true).unwrap();
+        assert_eq!(exact.clustered.unwrap().effective_n, 150.0);
+        assert_eq!(exact.power, power_paired_exact(0.2, 0.1, 150, 0.05));
+    }
+
+    #[test]
+    fn each_arm_against_the_control_with_the_test_its_table_allows_and_holm() {
+        let mut counts = StudyCounts::default();
+        for (arm, right, n) in [("control", 282, 600), ("llm", 204, 600), ("small", 1, 8)] {
+            for i in 0..n {
+                counts.add(arm.into(), "s1".into(), i < right);
+            }
+        }
+        let a = counts.analyze("control", 0.9).unwrap();
+        assert_eq!((a.confidence, a.comparisons), (0.9, 2));
+        let vs = |arm: &str| a.arms.iter().find(|r| r.arm == arm).unwrap().vs_control.clone().unwrap();
+        let (llm, small) = (vs("llm"), vs("small"));
+        assert_eq!((llm.test.test, small.test.test), (TableTest::Chi2, TableTest::FisherExact));
+        assert!((small.test.p - crate::proportion::fisher_exact(1, 7, 282, 318)).abs() < 1e-15);
+        assert!((llm.difference - (0.34 - 0.47)).abs() < 1e-12);
+        assert_eq!(llm.difference_ci, newcombe_unpaired(204.0, 600.0, 282.0, 600.0, 0.9));
+        // Holm over two: the smaller p doubled, the larger kept (or raised to the first).
+        assert!((llm.p_holm - 2.0 * llm.test.p).abs() < 1e-15);
+        assert_eq!(small.p_holm, small.test.p.max(llm.p_holm));
     }
 
     #[test]

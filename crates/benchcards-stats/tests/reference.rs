@@ -3,6 +3,7 @@
 //! which sets BENCHCARDS_STATS_REFERENCE to the JSON it wrote).
 
 use benchcards_stats::bootstrap::expanded_alpha;
+use benchcards_stats::heterogeneity::dersimonian_laird;
 use benchcards_stats::proportion::*;
 use benchcards_stats::study::*;
 use benchcards_stats::summary::{mean_t, median, quantile, welch};
@@ -19,7 +20,7 @@ fn formulas_match_scipy_and_statsmodels() {
         std::env::var("BENCHCARDS_STATS_REFERENCE").expect("BENCHCARDS_STATS_REFERENCE names the reference JSON (scripts/test.sh sets it)");
     let json: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("reference JSON readable")).unwrap();
     let cases = json["cases"].as_array().unwrap();
-    assert!(cases.len() > 40, "the reference covers every formula");
+    assert!(cases.len() > 100, "the reference covers every formula");
     let mut checked = std::collections::BTreeMap::<String, usize>::new();
     for c in cases {
         let kind = c["kind"].as_str().unwrap();
@@ -49,11 +50,26 @@ fn formulas_match_scipy_and_statsmodels() {
             "power_independent" => vec![power_independent(cohens_h(f(0), f(1)), f(2), f(3))],
             "n_paired" => vec![n_paired(f(0), f(1), f(2), f(3))],
             "n_noninferiority" => vec![n_noninferiority(f(0), f(1), f(2), f(3), f(4))],
+            "power_noninferiority" => vec![power_noninferiority(f(0), f(1), f(2), f(3), f(4))],
+            "power_paired_exact" => vec![power_paired_exact(f(0), f(1), f(2) as u64, f(3))],
+            "n_paired_exact" => vec![n_paired_exact(f(0), f(1), f(2), f(3)).expect("reached within the limit") as f64],
+            "fisher_exact" => vec![fisher_exact(f(0) as u64, f(1) as u64, f(2) as u64, f(3) as u64)],
+            "independence_test" => {
+                let t = independence_test(f(0), f(1), f(2), f(3));
+                vec![f64::from(u8::from(t.test == TableTest::FisherExact)), t.p]
+            }
+            "holm" => holm(&nums(&a[0])),
             "calibration" => {
                 let c = calibration(&nums(&a[0]), &nums(&a[1])).unwrap();
                 vec![c.slope, c.slope_se, c.intercept, c.spearman]
             }
             "expanded_alpha" => vec![expanded_alpha(f(0), f(1) as usize)],
+            "dersimonian_laird" => {
+                let h = dersimonian_laird(&nums(&a[0]), &nums(&a[1]), f(2)).unwrap();
+                let mut v = vec![h.q, h.i2, h.tau2, h.mean, h.mean_ci[0], h.mean_ci[1]];
+                v.extend(h.prediction.into_iter().flatten());
+                v
+            }
             "mean_t" => {
                 let m = mean_t(&nums(&a[0]), f(1)).unwrap();
                 let [lo, hi] = m.ci.unwrap();
@@ -74,6 +90,11 @@ fn formulas_match_scipy_and_statsmodels() {
             assert!((g - e).abs() <= tol, "{kind} {a}: got {got:?}, expected {expect:?}");
         }
         *checked.entry(kind.to_string()).or_default() += 1;
+    }
+    for kind in
+        ["fisher_exact", "independence_test", "holm", "power_paired_exact", "n_paired_exact", "power_noninferiority", "dersimonian_laird"]
+    {
+        assert!(checked.contains_key(kind), "no reference case of {kind}");
     }
     println!("checked against scipy/statsmodels: {checked:?}");
 }

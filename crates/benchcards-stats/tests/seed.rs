@@ -51,6 +51,7 @@ fn spec(data: &benchcards_stats::data::Data, weights: Weights) -> DecomposeSpec 
         outcome_groups: vec!["decision_mediation".into(), "outcome_validity".into()],
         shapley: None,
         standardise_with: Weights::Equal,
+        sensitivity: false,
     }
 }
 
@@ -151,18 +152,38 @@ fn shapley_over_a_full_factorial_and_refusal_when_a_cell_is_missing() {
         outcome_groups: vec![],
         shapley: Some(vec!["q".into(), "i".into()]),
         standardise_with: Weights::Equal,
+        sensitivity: true,
     };
     let d = decompose(&data, &s).unwrap();
     let sh = d.shapley.unwrap();
     // φ_q = ½[(0.9−0.8) + (0.6−0.4)] = 0.15; φ_i = ½[(0.9−0.6) + (0.8−0.4)] = 0.35; sum = total 0.5.
     assert!((sh[0].value - 0.15).abs() < 1e-12 && (sh[1].value - 0.35).abs() < 1e-12, "{sh:?}");
     assert!((sh[0].value + sh[1].value - d.total.estimate).abs() < 1e-12);
+    // Over both orders of the path: q costs 0.1 (first) or 0.2 (after i); i costs 0.3 or 0.4.
+    let orders = d.sensitivity.as_ref().unwrap().path_orders.clone().unwrap();
+    let close = |x: [f64; 2], y: [f64; 2]| (x[0] - y[0]).abs() < 1e-12 && (x[1] - y[1]).abs() < 1e-12;
+    assert!(orders[0].0 == "q" && close(orders[0].1, [0.1, 0.2]) && orders[1].0 == "i" && close(orders[1].1, [0.3, 0.4]), "{orders:?}");
     // Without the {i} cell the factorial is incomplete: Shapley is refused, sequential stands.
     s.meta[data.condition_index("i").unwrap()].relaxes = vec!["q".into(), "x".into()];
     let d = decompose(&data, &s).unwrap();
     assert!(d.shapley.is_none());
     assert!(d.warnings.iter().any(|w| w.contains("Shapley values refused") && w.contains("{i}")), "{:?}", d.warnings);
     assert_eq!(d.steps.len(), 2);
+    // A fifth condition also filling the {i} cell: which one to use is a guess, so Shapley is
+    // refused too.
+    s.meta[data.condition_index("i").unwrap()].relaxes = vec!["i".into()];
+    let mut rows = rows;
+    rows.extend((0..100).map(|u| ResultRow {
+        unit: format!("u{u}"),
+        condition: "i2".into(),
+        score: (u < 70) as u8 as f64,
+        ..Default::default()
+    }));
+    let data = gather(&rows).unwrap();
+    s.meta.push(ConditionMeta { relaxes: vec!["i".into()], ..Default::default() });
+    let d = decompose(&data, &s).unwrap();
+    assert!(d.shapley.is_none());
+    assert!(d.warnings.iter().any(|w| w.contains("several conditions") && w.contains("{i} by `i` and `i2`")), "{:?}", d.warnings);
 }
 
 #[test]
@@ -215,4 +236,57 @@ fn bad_settings_are_refused_and_partly_paired_steps_are_named() {
         "{:?}",
         d.warnings
     );
+}
+
+#[test]
+fn sensitivity_leaves_each_stratum_out_and_tries_the_other_grader() {
+    // Three strata of 10 paired units; the step a → b costs 0.1, 0.2 and 0.6 in them. A third
+    // condition `b_strict` is `b` graded otherwise, scoring 0.1 lower everywhere.
+    let mut rows = Vec::new();
+    for (h, drop) in [0.1, 0.2, 0.6].iter().enumerate() {
+        for u in 0..10 {
+            let a = (u < 9) as u8 as f64;
+            let b = ((u as f64) < 9.0 - drop * 10.0) as u8 as f64;
+            let strict = ((u as f64) < 8.0 - drop * 10.0) as u8 as f64;
+            for (c, v) in [("a", a), ("b", b), ("b_strict", strict)] {
+                rows.push(ResultRow {
+                    unit: format!("s{h}u{u}"),
+                    condition: c.into(),
+                    score: v,
+                    stratum: Some(format!("s{h}")),
+                    ..Default::default()
+                });
+            }
+        }
+    }
+    let data = gather(&rows).unwrap();
+    let meta = |grader: &str, relaxes: &[&str]| ConditionMeta {
+        grader: Some(grader.into()),
+        model: Some("m".into()),
+        unit_source: Some("x".into()),
+        relaxes: relaxes.iter().map(|s| s.to_string()).collect(),
+        proxy: false,
+    };
+    let metas: Vec<ConditionMeta> = data
+        .conditions
+        .iter()
+        .map(|c| match c.as_str() {
+            "a" => meta("bean", &[]),
+            "b" => meta("bean", &["interaction_type"]),
+            _ => meta("strict", &["interaction_type"]),
+        })
+        .collect();
+    let spec = DecomposeSpec { sensitivity: true, ..DecomposeSpec::new(vec!["a".into(), "b".into()], metas, vec![]) };
+    let d = decompose(&data, &spec).unwrap();
+    assert!((d.steps[0].contribution - 0.3).abs() < 1e-12);
+    let s = d.sensitivity.unwrap();
+    // Without s2 the step is 0.15; without s0, 0.4: the range, and s2 moves it most.
+    let loo = s.leave_one_stratum_out[0].clone().unwrap();
+    assert!((loo.range[0] - 0.15).abs() < 1e-12 && (loo.range[1] - 0.4).abs() < 1e-12, "{loo:?}");
+    assert_eq!(loo.most_influential, "s2");
+    assert_eq!(s.graders[0].len(), 1);
+    assert!(s.graders[0][0].0.contains("b_strict") && (s.graders[0][0].1 - 0.4).abs() < 1e-12, "{:?}", s.graders);
+    // The step's spread across the three strata: Cochran's Q well above its 2 degrees of freedom.
+    let h = d.steps[0].heterogeneity.clone().unwrap();
+    assert!(h.strata == 3 && h.i2 > 0.5 && h.prediction.is_some(), "{h:?}");
 }

@@ -35,7 +35,10 @@ pub fn run_inputs(store: &Store, store_label: &str, run: &str, transcripts: bool
     if path.len() < 2 {
         inputs.notes.push(format!("the run has graded results under {} condition(s): a decomposition needs two", path.len()));
     } else {
-        inputs.decomposition = Some(decompose_results(&rows, &path, reference.as_deref(), t)?);
+        match decompose_results(&rows, &path, reference.as_deref(), t) {
+            Ok(d) => inputs.decomposition = Some(d),
+            Err(e) => inputs.notes.push(format!("no decomposition of this run's results: {e}")),
+        }
     }
     let samples = store.samples(run).map_err(|e| e.to_string())?;
     inputs.samples.push(samples_table(&samples, &plan));

@@ -72,7 +72,9 @@ pub struct ResultsArgs {
 
 #[derive(Args, Clone)]
 pub struct BootstrapArgs {
-    /// Resampling scheme (default: cluster when --cluster-col is given, else stratified).
+    /// Resampling scheme (default: cluster when --cluster-col is given, else stratified): the
+    /// intervals generalise to these strata (stratified), clusters like these (cluster), or
+    /// strata like these (strata: whole strata resampled).
     #[arg(long, value_enum)]
     pub bootstrap: Option<Scheme>,
     #[arg(long, default_value_t = BootstrapSpec::default().resamples)]
@@ -434,6 +436,10 @@ pub struct DecomposeArgs {
     /// The uptake table: MODEL_CONDITION,PERSON_CONDITION graded on the same units.
     #[arg(long, value_delimiter = ',', num_args = 1)]
     pub uptake: Option<Vec<String>>,
+    /// Also show how each step moves with one stratum left out, another grader of the same
+    /// conditions, and every order of the path (when the factorial exists).
+    #[arg(long)]
+    pub sensitivity: bool,
     #[command(flatten)]
     pub boot: BootstrapArgs,
     #[arg(long, value_enum, default_value = "table")]
@@ -547,6 +553,9 @@ pub struct ReportArgs {
     /// With --decompose: the conditions in path order.
     #[arg(long, value_delimiter = ',')]
     pub path: Vec<String>,
+    /// With --decompose: the conditions' metadata (as for `decompose`).
+    #[arg(long, requires = "decompose")]
+    pub condition_meta: Option<PathBuf>,
     /// With --decompose: the uptake table of MODEL_CONDITION,PERSON_CONDITION graded on the
     /// same units.
     #[arg(long, value_delimiter = ',', num_args = 1, requires = "decompose")]

@@ -439,7 +439,9 @@ async fn runs_compare_gives_paired_differences_and_mcnemar() {
         std::fs::create_dir_all(&sub).unwrap();
         let p = plan(&sub, &[s.base_url()], &["vignette"], Some(3));
         // Two logical models: the cache is keyed on the model, so they must not share an id.
-        std::fs::write(&p, std::fs::read_to_string(&p).unwrap().replace("id: served", &format!("id: model-{name}"))).unwrap();
+        // Two epochs each: replicates of the same three units, not six pairs.
+        let text = std::fs::read_to_string(&p).unwrap().replace("id: served", &format!("id: model-{name}"));
+        std::fs::write(&p, text.replace("  conditions:\n", "  epochs: 2\n  conditions:\n")).unwrap();
         let (d, pp) = (dir.path().to_path_buf(), p.to_str().unwrap().to_string());
         let (code, out, err) = tokio::task::spawn_blocking(move || run_blocking(&d, &["run", &pp])).await.unwrap();
         assert_eq!(code, 0, "{err}");
@@ -452,10 +454,16 @@ async fn runs_compare_gives_paired_differences_and_mcnemar() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let c = &v["conditions"][0];
     assert_eq!(c["condition"], "vignette");
-    assert_eq!(c["n"], 3);
+    assert_eq!(c["n"], 3, "units, each with its two epochs averaged: {c}");
+    assert_eq!((c["replicates"].clone(), c["rows_a"].clone(), c["rows_b"].clone()), (serde_json::json!([2, 2]), 6.into(), 6.into()));
     assert!((c["difference"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-12, "only the common-cold item is named by run a: {c}");
     assert!((c["mcnemar_exact_p"].as_f64().unwrap() - 1.0).abs() < 1e-12, "one discordant pair");
-    assert_eq!(c["method"], "newcombe_paired");
+    assert_eq!(c["method"], "newcombe_paired", "every epoch of a unit agrees, so each unit is right or wrong");
+    let (d, ra, rb) = (dir.path().to_path_buf(), runs[0].clone(), runs[1].clone());
+    let (code, out, err) = tokio::task::spawn_blocking(move || run_blocking(&d, &["runs", "compare", &ra, &rb])).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("each unit's replicates (epochs) averaged under each run, then paired"), "{out}");
+    assert!(out.contains("Units (paired)") && out.contains("Replicates per unit"), "{out}");
 }
 
 #[test]

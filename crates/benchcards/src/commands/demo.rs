@@ -5,23 +5,23 @@
 //! a folder, runs the embedded model on a few vignettes under each condition, exports the
 //! results, decomposes the gap with intervals and writes a report.
 
-use super::eval::{into_report, prepare, report, runs_export};
+use super::eval::{into_report, open_store, prepare, report, stored_plan};
 use super::stage2::register_vocabulary;
-use super::stats::decompose_file;
 use super::{after_shown, bundled_documents, write_file};
-use crate::cli::{DemoArgs, ExportFormat, RunsExportArgs};
+use crate::cli::DemoArgs;
 use benchcards_assess::plan::{PlanPaths, draft};
 use benchcards_assess::registry::{gaps, rank};
 use benchcards_core::document::{DocKind, plan_beside};
 use benchcards_core::emit::document_yaml;
+use benchcards_core::results::results_csv;
 use benchcards_core::{Card, Profile, taxonomy};
+use benchcards_eval::results::{decompose_results, graded_results};
 use benchcards_eval::runner::Progress;
 use benchcards_eval::session::Settings;
 use benchcards_report::assess::{comparison_text, gaps_table, measured_table, plan_table, ranking_table};
 use benchcards_report::card::published_drops_table;
 use benchcards_report::decompose::{scores_table, text, waterfall_svg};
 use benchcards_report::readiness::{DEMO_CAVEAT, DemoReport, demo_report, real_endpoint_steps};
-use benchcards_stats::bootstrap::IntervalMethod;
 use benchcards_web::view::measurement_tables;
 use miette::{IntoDiagnostic, Result, miette};
 use std::io::IsTerminal;
@@ -169,24 +169,21 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
 
     // One results file per grader; each decomposed along the plan's conditions. The first
     // grader's decomposition is the one shown in full.
+    // Each grader's rows are written as `runs export` writes them, and decomposed in memory.
     let path: Vec<String> = p.plan.conditions.iter().map(|c| c.name()).collect();
+    let db = open_store(&store)?;
+    let stored = stored_plan(&db, &run_id)?;
     let mut by_grader = Vec::new();
-    let mut first = None;
     for (i, g) in p.plan.graders.iter().enumerate() {
         let grader = g.name();
         let file = out.join(if i == 0 { "results.csv".to_string() } else { format!("results-{}.csv", grader.replace([':', '@'], "-")) });
-        runs_export(&RunsExportArgs {
-            run: run_id.clone(),
-            store: store.clone(),
-            format: ExportFormat::Csv,
-            grader: Some(grader.clone()),
-            output: Some(file.clone()),
-        })?;
-        let (_, spec, d) = decompose_file(&file, &path).map_err(|e| after_shown(e, || miette!("cannot decompose {}", file.display())))?;
-        first.get_or_insert((file, spec.bootstrap));
+        let (rows, _) = graded_results(&db, &run_id, &stored, Some(&grader)).map_err(|e| miette!("{e}"))?;
+        write_file(&file, &results_csv(&rows).map_err(|e| miette!("{e}"))?)?;
+        let d = decompose_results(&rows, &path, None, taxonomy()).map_err(|e| miette!("cannot decompose {}: {e}", file.display()))?;
         by_grader.push((grader, d));
     }
-    let ((results, boot), d) = first.zip(by_grader.first().map(|(_, d)| d)).ok_or_else(|| miette!("the demo plan has no grader"))?;
+    let results = out.join("results.csv");
+    let d = by_grader.first().map(|(_, d)| d).ok_or_else(|| miette!("the demo plan has no grader"))?;
     let scores = scores_table(&by_grader);
     println!("{}", scores.to_text());
     println!("7. Where the score goes (`benchcards decompose {} --path {}`)\n", results.display(), path.join(","));
@@ -196,12 +193,10 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
         format!("benchcards {}", env!("CARGO_PKG_VERSION")),
         format!("plan `{}` (hash {}), run `{run_id}`, store {}", p.plan.id, p.plan_hash, store.display()),
         format!("model `{}` ({:?}), sampling {}", model.id, model.provider, serde_json::to_string(&model.sampling).unwrap_or_default()),
-        format!(
-            "bootstrap: {} resamples, seed {}, {} intervals",
-            boot.resamples,
-            boot.seed,
-            if boot.interval == IntervalMethod::Bca { "BCa" } else { "percentile" }
-        ),
+        match d.estimand.interval {
+            Some(method) => format!("bootstrap: {} resamples, seed {}, {method:?} intervals", d.estimand.resamples, d.estimand.seed),
+            None => "intervals: analytic (Wilson, Newcombe); no bootstrap figure".into(),
+        },
         format!("estimand: {}", d.estimand.statement),
     ];
     let r = demo_report(&DemoReport {

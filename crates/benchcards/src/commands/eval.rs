@@ -176,7 +176,7 @@ pub fn run(a: &RunArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn open_store(path: &Path) -> Result<Store> {
+pub(super) fn open_store(path: &Path) -> Result<Store> {
     session::open_store(path).map_err(|e| miette!("{e}"))
 }
 
@@ -222,7 +222,7 @@ pub fn runs_compare(RunsCompareArgs { run_a: a, run_b: b, store, grader, format 
     let (rb, _) = run_results(&store, b, Some(&grader_name))?;
     let rows = benchcards_stats::paired::compare(&ra, &rb, CONFIDENCE);
     if rows.is_empty() {
-        return Err(miette!("the two runs share no graded samples (same condition, unit and epoch)"));
+        return Err(miette!("the two runs share no graded unit (same condition and unit)"));
     }
     match format {
         TableFormat::Json => print_json(&serde_json::json!({"run_a": a, "run_b": b, "grader": grader_name, "conditions": rows}))?,

@@ -32,7 +32,7 @@ pub fn report(a: &ReportArgs) -> Result<ExitCode> {
             Inputs { card: Some(card), profile: Some(profile), ..Default::default() }
         }
         (None, _, Some(results)) => {
-            let (loaded, spec, d) = decompose_file(results, &a.path)?;
+            let (loaded, spec, d) = decompose_file(results, a.condition_meta.as_deref(), &a.path)?;
             Inputs {
                 uptake: a.uptake.as_ref().map(|pair| uptake_table(&loaded, pair, spec.bootstrap.confidence)).transpose()?,
                 decomposition: Some(d),

@@ -46,17 +46,9 @@ fn bootstrap_spec(boot: &BootstrapArgs, clustered: bool) -> BootstrapSpec {
     }
 }
 
-/// Decomposes results along `path` under the weights asked for (`--weights case-mix` takes a
-/// profile's `case_mix`, which also standardises): the spec used, and the result.
-fn decomposition(
-    loaded: &ResultsData,
-    path: &[String],
-    reference: Option<&str>,
-    weights: Weights,
-    case_mix: Option<&Path>,
-    shapley: Option<Vec<String>>,
-    bootstrap: BootstrapSpec,
-) -> Result<(DecomposeSpec, Decomposition)> {
+/// Runs `spec` (its condition metadata is the file's) with the weights asked for: `--weights
+/// case-mix` takes a profile's `case_mix`, which also standardises.
+fn decomposition(loaded: &ResultsData, mut spec: DecomposeSpec, case_mix: Option<&Path>) -> Result<Decomposition> {
     let mix = match case_mix {
         Some(p) => match load_profile(p).map_err(fail)? {
             (profile, _) if !profile.case_mix.is_empty() => Some(Weights::CaseMix(profile.case_mix.into_iter().collect())),
@@ -64,27 +56,25 @@ fn decomposition(
         },
         None => None,
     };
-    let chosen = match weights {
-        Weights::CaseMix(_) => mix.clone().ok_or_else(|| miette!("--weights case-mix needs --case-mix PROFILE"))?,
-        w => w,
-    };
-    let spec = DecomposeSpec {
-        reference: reference.map(str::to_string),
-        weights: chosen,
-        bootstrap,
-        shapley,
-        standardise_with: mix.unwrap_or(Weights::Equal),
-        ..DecomposeSpec::new(path.to_vec(), loaded.meta.clone(), taxonomy().outcome_groups())
-    };
-    let d = run_decompose(&loaded.data, &spec).map_err(|e| miette!("{e}"))?;
-    Ok((spec, d))
+    if let Weights::CaseMix(_) = spec.weights {
+        spec.weights = mix.clone().ok_or_else(|| miette!("--weights case-mix needs --case-mix PROFILE"))?;
+    }
+    spec.standardise_with = mix.unwrap_or(Weights::Equal);
+    run_decompose(&loaded.data, &spec).map_err(|e| miette!("{e}"))
 }
 
-/// A results file (the results form's own column names) decomposed along `path` with the
-/// defaults of `decompose`: the data read, the spec used and the result.
-pub(super) fn decompose_file(results: &Path, path: &[String]) -> Result<(ResultsData, DecomposeSpec, Decomposition)> {
-    let loaded = read_results_file(results, &ResultColumns::default(), None).map_err(shown_results)?;
-    let (spec, d) = decomposition(&loaded, path, None, Weights::Pooled, None, None, BootstrapSpec::default())?;
+/// The defaults of a decomposition of `loaded` along `path`.
+fn spec_for(loaded: &ResultsData, path: &[String]) -> DecomposeSpec {
+    DecomposeSpec::new(path.to_vec(), loaded.meta.clone(), taxonomy().outcome_groups())
+}
+
+/// A results file (the results form's own column names, condition metadata from its columns and
+/// `meta`) decomposed along `path` with the defaults of `decompose`: the data read, the spec
+/// used and the result.
+pub(super) fn decompose_file(results: &Path, meta: Option<&Path>, path: &[String]) -> Result<(ResultsData, DecomposeSpec, Decomposition)> {
+    let loaded = read_results_file(results, &ResultColumns::default(), meta).map_err(shown_results)?;
+    let spec = spec_for(&loaded, path);
+    let d = decomposition(&loaded, spec.clone(), None)?;
     Ok((loaded, spec, d))
 }
 
@@ -96,9 +86,15 @@ pub(super) fn uptake_table(loaded: &ResultsData, pair: &[String], confidence: f6
 
 pub fn decompose(a: &DecomposeArgs) -> Result<ExitCode> {
     let loaded = load(&a.input)?;
-    let bootstrap = bootstrap_spec(&a.boot, a.input.columns.cluster.is_some());
-    let (spec, d) =
-        decomposition(&loaded, &a.path, a.reference.as_deref(), a.weights.clone(), a.case_mix.as_deref(), a.shapley.clone(), bootstrap)?;
+    let spec = DecomposeSpec {
+        reference: a.reference.clone(),
+        weights: a.weights.clone(),
+        bootstrap: bootstrap_spec(&a.boot, a.input.columns.cluster.is_some()),
+        shapley: a.shapley.clone(),
+        sensitivity: a.sensitivity,
+        ..spec_for(&loaded, &a.path)
+    };
+    let d = decomposition(&loaded, spec.clone(), a.case_mix.as_deref())?;
     let up = a.uptake.as_ref().map(|pair| uptake_table(&loaded, pair, spec.bootstrap.confidence)).transpose()?;
     match a.format {
         TableFormat::Table => print!("{}", text(&d, up.as_ref())),
@@ -119,8 +115,8 @@ pub fn gate(a: &GateArgs) -> Result<ExitCode> {
     let profile = load_profile(&a.deployment).map_err(fail)?.0;
     let card = a.card.as_deref().map(load_card).transpose().map_err(fail)?.map(|(c, _)| c);
     let loaded = load(&a.input)?;
-    let bootstrap = bootstrap_spec(&a.boot, a.input.columns.cluster.is_some());
-    let (_, d) = decomposition(&loaded, &a.path, None, Weights::Pooled, None, None, bootstrap)?;
+    let spec = DecomposeSpec { bootstrap: bootstrap_spec(&a.boot, a.input.columns.cluster.is_some()), ..spec_for(&loaded, &a.path) };
+    let d = decomposition(&loaded, spec, None)?;
     let cmp = card.as_ref().map(|c| benchcards_assess::compare(taxonomy(), c, &profile));
     let rows = readiness(&profile, cmp.as_ref(), &study::group_gates(&d, &profile.tolerances()));
     let any_fail = rows.iter().any(|r| r.run_fails());
@@ -165,7 +161,7 @@ pub fn power(a: &PowerArgs) -> Result<ExitCode> {
 }
 
 pub fn analyze(a: &AnalyzeArgs) -> Result<ExitCode> {
-    const NOTE: &str = "rows are treated as independent; when participants answer several scenarios, use `decompose --cluster-col participant` for cluster-bootstrap intervals";
+    const NOTE: &str = "each arm against the control is a randomised contrast, causal when participants were randomised to arms (comparisons between scenarios or between the model's and people's answers are not); rows are treated as independent; when participants answer several scenarios, use `decompose --cluster-col participant` for cluster-bootstrap intervals";
     let (table, text) = read_table(&a.data)?;
     let counts = read_study(&table, &a.columns).map_err(|d| shown_in(&a.data, &text, d))?;
     let analysis = counts.analyze(&a.control, a.confidence).map_err(|e| miette!("{e}"))?;
