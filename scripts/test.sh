@@ -27,6 +27,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 cargo test --workspace --locked
 
+# The README's install command, into a temporary root (in the debug profile, so the build above
+# is reused), then the installed binary from another folder, by registry ids.
+root="$(mktemp -d)"
+trap 'rm -rf "$root"' EXIT
+CARGO_TARGET_DIR="$PWD/target" cargo install --locked --path crates/benchcards --root "$root" --debug --quiet
+(cd "$root" && PATH="$root/bin:$PATH" benchcards compare bean-scenarios patient-symptom-chatbot --format json >/dev/null)
+
 # Reference values from an independent implementation.
 if [ ! -x target/pyref/bin/python ] || ! target/pyref/bin/python -c "import scipy, statsmodels" 2>/dev/null; then
   python3 -m venv target/pyref

@@ -129,6 +129,15 @@ impl<'a> FileReport<'a> {
 /// Reads and validates a file of any of the three kinds.
 pub fn load_file(path: &Path) -> Loaded {
     let name = path.display().to_string();
+    // A bare registry id (or file name) that is no file here names the bundled card or profile.
+    let bundled = (path.components().count() == 1 && !path.exists()).then(|| crate::bundled::document(&name)).flatten();
+    if let Some((file, text)) = bundled {
+        let mut loaded = load_text(&format!("{file} (bundled)"), text.to_string(), None, is_markdown(Path::new(file)));
+        let note = format!("`{name}` is no file here: this is the bundled {file} (`benchcards registry show {name}` prints it)");
+        // Said without a snippet: the file is the bundled one, not anything the user wrote.
+        loaded.diagnostics.push(Diagnostic { conceal: true, ..Diagnostic::warning(Pos { line: 1, column: 1, index: 0 }, note) });
+        return loaded;
+    }
     match read_text(path) {
         Ok(text) => load_text(&name, text, path.parent(), is_markdown(path)),
         Err(d) => Loaded::failed(None, d),
@@ -141,12 +150,53 @@ pub type CardLoad = Result<(Card, Loaded), LoadError>;
 /// Every card in a folder (its `.yaml` and `.md` files, in name order), each loaded or with
 /// the reason it is not a card, beside the file's name.
 pub fn load_cards_in(dir: &Path) -> std::io::Result<Vec<(String, CardLoad)>> {
+    Ok(documents_in(dir)?.iter().map(|p| (p.display().to_string(), load_card(p))).collect())
+}
+
+/// The cards of a registry: those that load, every file's diagnostics beside its name, and how
+/// many files were left out for errors.
+pub struct Registry {
+    pub cards: Vec<Card>,
+    pub files: Vec<(String, Loaded)>,
+    pub left_out: usize,
+}
+
+/// The cards of a registry folder (every `.yaml` and `.md` file), or the bundled registry; an
+/// unreadable folder, one without a valid card, or a bundled file that does not load is the
+/// error.
+pub fn registry(dir: Option<&Path>) -> Result<Registry, String> {
+    let Some(dir) = dir else {
+        let cards = crate::bundled::documents().map_err(|e| format!("bundled file {} does not pass `check`", e.path))?.0;
+        return Ok(Registry { cards, files: Vec::new(), left_out: 0 });
+    };
+    let found = load_cards_in(dir).map_err(|e| format!("cannot read registry folder {}: {e}", dir.display()))?;
+    let mut r = Registry { cards: Vec::new(), files: Vec::new(), left_out: 0 };
+    for (name, card) in found {
+        match card {
+            Ok((c, loaded)) => {
+                r.cards.push(c);
+                r.files.push((name, loaded));
+            }
+            Err(e) => {
+                r.left_out += 1;
+                r.files.push((name, *e.loaded));
+            }
+        }
+    }
+    if r.cards.is_empty() {
+        return Err(format!("no valid cards in {}", dir.display()));
+    }
+    Ok(r)
+}
+
+/// The `.yaml` and `.md` files of a folder, in name order.
+pub fn documents_in(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
     let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "md")))
         .collect();
     paths.sort();
-    Ok(paths.iter().map(|p| (p.display().to_string(), load_card(p))).collect())
+    Ok(paths)
 }
 
 /// Cards and profiles from texts in memory, each `(name, text)` read as a file of that name

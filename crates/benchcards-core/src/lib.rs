@@ -1,6 +1,7 @@
 //! benchcards-core: the taxonomy, the card / deployment profile / plan types, and reading them
 //! with positioned diagnostics. Pure: no async runtime, network or database.
 
+pub mod bundled;
 pub mod de;
 pub mod diag;
 pub mod document;
@@ -10,6 +11,7 @@ pub mod paper;
 pub mod results;
 pub mod schema;
 pub mod taxonomy;
+pub mod template;
 pub mod validate;
 pub mod yaml;
 

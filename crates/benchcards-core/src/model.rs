@@ -454,6 +454,12 @@ impl ModelSpec {
         self.demo || self.provider == Provider::Local
     }
 
+    /// What these tokens cost, when it is known: at the model's `pricing`, or nothing for the
+    /// embedded and mock models; unknown for an endpoint without `pricing`.
+    pub fn known_cost(&self, prompt_tokens: i64, completion_tokens: i64) -> Option<f64> {
+        (self.pricing.is_some() || self.provider != Provider::Openai).then(|| self.cost(prompt_tokens, completion_tokens))
+    }
+
     /// What these tokens cost at the model's `pricing` (zero without one).
     pub fn cost(&self, prompt_tokens: i64, completion_tokens: i64) -> f64 {
         self.pricing

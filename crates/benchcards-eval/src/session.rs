@@ -173,8 +173,9 @@ pub struct EstimateRow {
     pub prompt_tokens: i64,
     /// At most: each request may use the model's `max_tokens`.
     pub completion_tokens: i64,
-    /// At the plan's prices (0 for a model without `pricing`).
-    pub cost_usd: f64,
+    /// At the plan's prices; none for a model without `pricing` (the total: of the priced rows,
+    /// none when no row has a price).
+    pub cost_usd: Option<f64>,
 }
 
 /// What a run would send, before anything is sent.
@@ -184,6 +185,21 @@ pub struct Estimate {
     pub total: EstimateRow,
     /// The total exceeds the plan's `budget`.
     pub over_budget: bool,
+    /// Models of the plan without `pricing`: their cost is unknown, never zero.
+    pub unpriced: Vec<String>,
+}
+
+impl Estimate {
+    /// What to say when some model has no prices, with how to add them.
+    pub fn unpriced_note(&self) -> Option<String> {
+        (!self.unpriced.is_empty()).then(|| {
+            format!(
+                "no prices in the plan for {}: their cost is unknown{}; give each model `pricing: {{input_per_mtok: USD, output_per_mtok: USD}}` (US dollars per million prompt and completion tokens) to see it",
+                self.unpriced.join(", "),
+                if self.total.cost_usd.is_some() { " and the total counts the priced models only" } else { "" }
+            )
+        })
+    }
 }
 
 /// Completion tokens a request may use: the model's `max_tokens`, or 512.
@@ -214,7 +230,7 @@ impl Prepared {
                 let requests: i64 = ws.iter().map(|w| w.estimate().0).sum();
                 let prompt_tokens: i64 = ws.iter().map(|w| w.estimate().1).sum();
                 let completion_tokens = requests * max_tokens(spec);
-                let cost_usd = spec.cost(prompt_tokens, completion_tokens);
+                let cost_usd = spec.known_cost(prompt_tokens, completion_tokens);
                 let samples = Some(ws.len());
                 rows.push(EstimateRow {
                     label: label.clone(),
@@ -239,7 +255,7 @@ impl Prepared {
                 .sum();
             let requests = work.len() as i64;
             let completion_tokens = requests * max_tokens(spec);
-            let cost_usd = spec.cost(prompt_tokens, completion_tokens);
+            let cost_usd = spec.known_cost(prompt_tokens, completion_tokens);
             let label = format!("judge ({})", g.name());
             rows.push(EstimateRow { label, model: spec.id.clone(), samples: None, requests, prompt_tokens, completion_tokens, cost_usd });
         }
@@ -249,13 +265,18 @@ impl Prepared {
                 requests: t.requests + r.requests,
                 prompt_tokens: t.prompt_tokens + r.prompt_tokens,
                 completion_tokens: t.completion_tokens + r.completion_tokens,
-                cost_usd: t.cost_usd + r.cost_usd,
+                cost_usd: match (t.cost_usd, r.cost_usd) {
+                    (Some(a), Some(b)) => Some(a + b),
+                    (a, b) => a.or(b),
+                },
                 ..t
             });
         let over_budget = plan.budget.as_ref().is_some_and(|b| {
-            b.max_requests.is_some_and(|m| total.requests as u64 > m) || b.max_cost_usd.is_some_and(|m| total.cost_usd > m)
+            b.max_requests.is_some_and(|m| total.requests as u64 > m)
+                || b.max_cost_usd.is_some_and(|m| total.cost_usd.is_some_and(|c| c > m))
         });
-        Estimate { rows, total, over_budget }
+        let unpriced = plan.models.iter().filter(|m| m.known_cost(0, 0).is_none()).map(|m| format!("`{}`", m.id)).collect();
+        Estimate { rows, total, over_budget, unpriced }
     }
 
     /// Records a new run in the store (or picks up `resume`, which must come from the same
@@ -400,7 +421,7 @@ fn grade_samples(store: &Store, run: &str, plan: &Plan, dataset: &Dataset) -> ru
 }
 
 /// Opens (or creates) a run store.
-pub fn open_store(path: &Path) -> Result<Store, SessionError> {
+fn open_store(path: &Path) -> Result<Store, SessionError> {
     Store::open(path).map_err(|e| SessionError::new(format!("cannot open the run store {}: {e}", path.display())))
 }
 

@@ -69,6 +69,45 @@ fn now() -> String {
     format!("{secs}")
 }
 
+/// The `.sqlite` files of a folder, by name: the run stores a reader may browse.
+pub fn stores_in(dir: &Path) -> Vec<(String, std::path::PathBuf)> {
+    let mut out: Vec<(String, std::path::PathBuf)> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("sqlite"))
+                .filter_map(|p| Some((p.file_name()?.to_str()?.to_string(), p)))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// The store holding `run`, opened read-only: the store `named`, else the first in `dir`
+/// that holds it (`benchcards-runs.sqlite` first, then the folder's other `.sqlite` files).
+/// Nothing is created. The error names every store searched and the flag to name another.
+pub fn find_run(run: &str, named: Option<&Path>, dir: &Path) -> Result<Store, String> {
+    let default = dir.join("benchcards-runs.sqlite");
+    let candidates: Vec<std::path::PathBuf> = match named {
+        Some(p) => vec![p.to_path_buf()],
+        None => std::iter::once(default.clone()).chain(stores_in(dir).into_iter().map(|(_, p)| p).filter(|p| *p != default)).collect(),
+    };
+    let mut searched = Vec::new();
+    for path in candidates {
+        match Store::open_read_only(&path) {
+            Ok(store) if store.plan_record(run).ok().flatten().is_some() => return Ok(store),
+            Ok(_) => searched.push(format!("{} (no run `{run}`)", path.display())),
+            Err(_) if !path.exists() => searched.push(format!("{} (no such file)", path.display())),
+            Err(e) => searched.push(format!("{} (not a run store: {e})", path.display())),
+        }
+    }
+    Err(format!(
+        "no run `{run}` in {}; name the store that holds it with --store STORE (`benchcards runs list --store STORE` lists its runs)",
+        searched.join(", ")
+    ))
+}
+
 impl Store {
     pub fn open(path: &Path) -> rusqlite::Result<Store> {
         let conn = Connection::open(path)?;
@@ -89,6 +128,11 @@ impl Store {
     /// Opens an existing store only to read it (the web UI): nothing is created, no table, no
     /// journal mode set, so browsing a folder never writes to a file in it; a database that is
     /// not a benchcards run store is refused.
+    /// The store's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     pub fn open_read_only(path: &Path) -> rusqlite::Result<Store> {
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;

@@ -132,18 +132,7 @@ pub(crate) async fn card(State(site): Shared, UrlPath(id): UrlPath<String>) -> R
 
 /// The run stores in the runs folder, by file name (the only names a URL may use).
 fn stores(site: &Site) -> Vec<(String, PathBuf)> {
-    let Some(dir) = &site.runs else { return Vec::new() };
-    let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("sqlite"))
-                .filter_map(|p| Some((p.file_name()?.to_str()?.to_string(), p)))
-                .collect()
-        })
-        .unwrap_or_default();
-    out.sort();
-    out
+    site.runs.as_deref().map_or_else(Vec::new, benchcards_eval::store::stores_in)
 }
 
 /// Every run in the runs folder's stores (opened read-only), as the API lists them, and each

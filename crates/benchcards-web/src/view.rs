@@ -8,7 +8,7 @@ use benchcards_core::Plan;
 use benchcards_core::{load_card, load_profile, taxonomy};
 use benchcards_eval::measure::{Figure, Measurement};
 use benchcards_eval::results::{decompose_results, decomposition_path, results};
-use benchcards_eval::session::Estimate;
+use benchcards_eval::session::{Estimate, Executed};
 use benchcards_eval::store::{SampleRow, Store};
 use benchcards_eval::view::{run_dataset, stored_plan, tally};
 use benchcards_report::Table;
@@ -124,7 +124,7 @@ pub fn estimate_table(e: &Estimate) -> Table {
             r.requests.to_string(),
             r.prompt_tokens.to_string(),
             r.completion_tokens.to_string(),
-            format!("{:.4}", r.cost_usd),
+            r.cost_usd.map_or_else(|| "no prices in the plan".into(), |c| format!("{c:.4}")),
         ]);
     }
     t
@@ -170,4 +170,51 @@ pub fn measurement_tables(m: &Measurement, title: &str) -> (Table, Table) {
         dims.row(vec![d.dimension.into(), d.value.clone(), d.basis.clone()]);
     }
     (figures, dims)
+}
+
+/// What `run` says after a run, line by line: the judge's work, the summary, the cost at the
+/// plan's prices (when it has any), a concurrency lowered by rate limits, and how to retry what
+/// failed. `plan_path` is the plan as the user named it.
+pub fn execution_lines(run_id: &str, x: &Executed, plan: &Plan, concurrency: usize, plan_path: &str) -> Vec<String> {
+    let s = &x.summary;
+    let mut out = Vec::new();
+    if x.judged + x.unjudged > 0 {
+        out.push(format!("judge: {} sample(s) graded, {} request(s) sent", x.judged, x.judge_requests));
+    }
+    if x.unjudged > 0 {
+        out.push(format!(
+            "warning: the judge could not grade {} sample(s) (see `benchcards runs show {run_id}`); `--resume {run_id}` asks it again",
+            x.unjudged
+        ));
+    }
+    out.push(format!(
+        "run `{run_id}`: {} done ({} from cache), {} failed; {} request(s) sent, {} retried; {} prompt + {} completion tokens; {:.1} s; {} grade(s)",
+        s.done,
+        s.cached,
+        s.failed,
+        s.requests_sent,
+        s.retries,
+        s.prompt_tokens,
+        s.completion_tokens,
+        s.elapsed.as_secs_f64(),
+        x.graded
+    ));
+    if plan.models.iter().any(|m| m.pricing.is_some()) {
+        out.push(format!(
+            "cost: {:.4} USD at the plan's prices for the whole run (requests answered from the cache were not paid again)",
+            x.cost_usd
+        ));
+    }
+    if s.final_concurrency < concurrency {
+        out.push(format!(
+            "rate limited: concurrency lowered from {concurrency} to {} (it grows back one step per window of successes)",
+            s.final_concurrency
+        ));
+    }
+    if s.failed > 0 || x.unjudged > 0 {
+        out.push(format!(
+            "some samples failed or were not judged (see `benchcards runs show {run_id}`); `benchcards run {plan_path} --resume {run_id}` retries them"
+        ));
+    }
+    out
 }

@@ -168,16 +168,18 @@ pub struct RunsListArgs {
 #[derive(Args)]
 pub struct RunsShowArgs {
     pub run: String,
-    #[arg(long, default_value = "benchcards-runs.sqlite")]
-    pub store: PathBuf,
+    /// The run store (default: the one in this folder that holds the run).
+    #[arg(long)]
+    pub store: Option<PathBuf>,
 }
 
 #[derive(Args)]
 pub struct RunsCompareArgs {
     pub run_a: String,
     pub run_b: String,
-    #[arg(long, default_value = "benchcards-runs.sqlite")]
-    pub store: PathBuf,
+    /// The run store (default: the one in this folder that holds the run).
+    #[arg(long)]
+    pub store: Option<PathBuf>,
     #[arg(long)]
     pub grader: Option<String>,
     #[arg(long, value_enum, default_value = "table")]
@@ -187,8 +189,9 @@ pub struct RunsCompareArgs {
 #[derive(Args)]
 pub struct RunsExportArgs {
     pub run: String,
-    #[arg(long, default_value = "benchcards-runs.sqlite")]
-    pub store: PathBuf,
+    /// The run store (default: the one in this folder that holds the run).
+    #[arg(long)]
+    pub store: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "csv")]
     pub format: ExportFormat,
     /// Grader whose score to export (default: the plan's first).
@@ -209,9 +212,20 @@ pub enum Audience {
 
 #[derive(Subcommand)]
 pub enum CardCommand {
+    /// Start a card: every dimension `not_specified`, each with its question and values.
+    New(NewCardArgs),
     /// Write the card of an adapted benchmark: what the augmentation changed, the drops runs
     /// measured, and the provenance of both.
     Derive(DeriveArgs),
+}
+
+#[derive(Args)]
+pub struct NewCardArgs {
+    /// The benchmark's id, lowercase with hyphens (e.g. `my-benchmark`).
+    pub id: String,
+    /// Where to write it (default: standard output); a `.md` file gets Markdown.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -224,8 +238,9 @@ pub struct DeriveArgs {
     /// Runs on the adapted dataset whose drops become the card's `tested` entries.
     #[arg(long = "runs", num_args = 1..)]
     pub runs: Vec<String>,
-    #[arg(long, default_value = "benchcards-runs.sqlite")]
-    pub store: PathBuf,
+    /// The run store (default: the one in this folder that holds the run).
+    #[arg(long)]
+    pub store: Option<PathBuf>,
     #[arg(short, long)]
     pub output: Option<PathBuf>,
 }
@@ -234,6 +249,18 @@ pub struct DeriveArgs {
 pub enum RegistryCommand {
     /// The matrix of cards × assumption groups, and the settings no card covers.
     Overview(OverviewArgs),
+    /// Print a bundled card, deployment profile, or the demo's plan, dataset or logs, by id.
+    Show(BundledArgs),
+    /// Write a bundled file by id (to its own file name here unless `-o` says where).
+    Export(BundledArgs),
+}
+
+#[derive(Args)]
+pub struct BundledArgs {
+    /// An id (`pubmedqa`, `patient-symptom-chatbot`, `symptoms-uk`) or a file name.
+    pub id: String,
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -560,8 +587,9 @@ pub struct ReportArgs {
     /// same units.
     #[arg(long, value_delimiter = ',', num_args = 1, requires = "decompose")]
     pub uptake: Option<Vec<String>>,
-    #[arg(long, default_value = "benchcards-runs.sqlite")]
-    pub store: PathBuf,
+    /// The run store (default: the one in this folder that holds the run).
+    #[arg(long)]
+    pub store: Option<PathBuf>,
     /// FILE.html or FILE.md.
     #[arg(short, long)]
     pub output: PathBuf,

@@ -313,7 +313,7 @@ fn demo_runs_the_whole_flow_offline_and_writes_a_report() {
     // The plan left behind is one a user can check, edit and run.
     let check = bc().current_dir(&out_dir).args(["check", "plan.yaml"]).output().unwrap();
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
-    let store = benchcards_eval::store::Store::open(&out_dir.join("runs.sqlite")).unwrap();
+    let store = benchcards_eval::store::Store::open_read_only(&out_dir.join("runs.sqlite")).unwrap();
     let samples = store.samples(&store.runs().unwrap()[0].id).unwrap();
     assert_eq!(samples.len(), 4);
     for s in &samples {
@@ -323,15 +323,32 @@ fn demo_runs_the_whole_flow_offline_and_writes_a_report() {
         assert!((1..=cap).contains(&s.completion_tokens), "{s:?}");
     }
     // The demo run's report and clinician brief label the tiny model's numbers as a demonstration;
-    // the brief speaks in words and prints on one page.
+    // the brief speaks in words and prints on one page. `report RUN` finds the demo's store from
+    // its folder by itself, and reading it changes no file and leaves none behind.
     let run = &store.runs().unwrap()[0].id;
+    let listing = |root: &Path| -> Vec<(std::path::PathBuf, u64, std::time::SystemTime)> {
+        let mut out = Vec::new();
+        for e in walk(root) {
+            let m = std::fs::metadata(&e).unwrap();
+            out.push((e, m.len(), m.modified().unwrap()));
+        }
+        out
+    };
+    let before = listing(dir.path());
+    let elsewhere = tempfile::tempdir().unwrap();
     for (out, audience) in [("team.html", "team"), ("brief.html", "clinician")] {
-        let report =
-            bc().current_dir(&out_dir).args(["report", run, "--store", "runs.sqlite", "-o", out, "--audience", audience]).output().unwrap();
+        let to = elsewhere.path().join(out);
+        let report = bc().current_dir(&out_dir).args(["report", run, "-o", to.to_str().unwrap(), "--audience", audience]).output().unwrap();
         assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
-        let html = std::fs::read_to_string(out_dir.join(out)).unwrap();
+        let html = std::fs::read_to_string(&to).unwrap();
         assert!(html.contains("Demo model (smollm2-135m): its numbers show that the pipeline works"), "{out}: {html}");
     }
+    assert_eq!(listing(dir.path()), before, "reading the run store changed or created a file");
+    let missing = bc().current_dir(dir.path()).args(["report", "no-such-run", "-o", "x.html"]).output().unwrap();
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(!missing.status.success() && err.contains("benchcards-runs.sqlite (no such file)") && err.contains("--store"), "{err}");
+    assert_eq!(listing(dir.path()), before, "a failed report leaves no store behind");
+    let out_dir = elsewhere.path();
     let team = std::fs::read_to_string(out_dir.join("team.html")).unwrap();
     assert!(team.contains("this run — demo model, not a finding"), "the readiness table labels the measured drop: {team}");
     let brief = std::fs::read_to_string(out_dir.join("brief.html")).unwrap();
@@ -381,4 +398,48 @@ fn a_key_written_into_a_plan_is_refused_without_printing_it() {
     // The diagnostic says where and what, but its snippet would have printed the key's line.
     assert!(err.contains("plan.yaml:12:") && err.contains("looks like an API key"), "{err}");
     assert!(!err.contains("SENTINEL") && !String::from_utf8_lossy(&out.stdout).contains("SENTINEL"), "{err}");
+}
+
+/// Every file under `root`, in a stable order.
+fn walk(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(root).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_new_card_filled_in_three_places_passes_check_and_compares() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bc().current_dir(dir.path()).args(["card", "new", "my-bench", "-o", "my-bench.yaml"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let path = dir.path().join("my-bench.yaml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    for (dim, value) in [("query_author", "patient"), ("language", "en"), ("interaction_mode", "single_turn")] {
+        let blank = format!("    {dim}:\n      status: not_specified\n");
+        assert!(text.contains(&blank), "{dim} is in the new card");
+        let evidence =
+            "      evidence:\n        - { source: \"https://example.org/paper\", where: \"Methods\", quote: \"as the test says\" }\n";
+        text = text.replace(
+            &blank,
+            &format!("    {dim}:\n      value: {value}\n      status: stated\n      answer: \"Filled in by the test.\"\n{evidence}"),
+        );
+    }
+    std::fs::write(&path, text).unwrap();
+    let check = bc().current_dir(dir.path()).args(["check", "my-bench.yaml", "--format", "json"]).output().unwrap();
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    let report: Value = serde_json::from_slice(&check.stdout).unwrap();
+    let file = &report["files"][0];
+    // Dimensions left `not_specified` are findings, not faults: no error and no warning.
+    assert!(file["errors"].as_array().unwrap().is_empty() && file["warnings"].as_array().unwrap().is_empty(), "{file}");
+    // The card compares with a bundled profile named by its id, from any folder.
+    let cmp =
+        bc().current_dir(dir.path()).args(["compare", "my-bench.yaml", "patient-symptom-chatbot", "--format", "json"]).output().unwrap();
+    assert!(cmp.status.success(), "{}", String::from_utf8_lossy(&cmp.stderr));
+    let v: Value = serde_json::from_slice(&cmp.stdout).unwrap();
+    let qa = v["dimensions"].as_array().unwrap().iter().find(|d| d["id"] == "query_author").unwrap();
+    assert_eq!((&qa["benchmark"], &qa["verdict"]), (&Value::from("patient"), &Value::from("holds")), "{qa}");
 }

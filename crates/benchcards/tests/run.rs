@@ -187,6 +187,9 @@ async fn dry_run_sends_nothing() {
     let total: Vec<&str> = out.lines().find(|l| l.starts_with("total")).unwrap().split_whitespace().collect();
     assert_eq!(total[1..3], ["128", "256"], "{out}");
     assert!(out.lines().any(|l| l.starts_with("judge (judge:served)") && l.split_whitespace().nth(3) == Some("128")), "{out}");
+    // The endpoint has no prices: its cost is unknown, never $0, and the note says how to add them.
+    assert!(out.contains("no prices in the plan") && !out.contains("0.0000"), "{out}");
+    assert!(out.contains("note: no prices in the plan for `served`") && out.contains("pricing: {input_per_mtok"), "{out}");
     assert_eq!(s.requests(), 0);
     assert!(!dir.path().join("benchcards-runs.sqlite").exists(), "a dry run creates no store");
 }

@@ -5,7 +5,7 @@
 //! a folder, runs the embedded model on a few vignettes under each condition, exports the
 //! results, decomposes the gap with intervals and writes a report.
 
-use super::eval::{into_report, open_store, prepare, report, stored_plan};
+use super::eval::{into_report, prepare, read_store, report, stored_plan};
 use super::stage2::register_vocabulary;
 use super::{after_shown, bundled_documents, write_file};
 use crate::cli::DemoArgs;
@@ -51,10 +51,10 @@ fn stage2(card: &Card, profile: &Profile, out: &Path) -> Result<Profile> {
     println!("benchcards demo — stage 2: measure task assumptions from the deployment's own logs.\n");
     std::fs::create_dir_all(out).into_diagnostic()?;
     let logs_name = "symptom-chat.jsonl";
-    write_file(&out.join(logs_name), super::bundled::DEMO_LOGS)?;
-    let logs = benchcards_eval::logs::read_jsonl(super::bundled::DEMO_LOGS);
-    let dataset =
-        benchcards_eval::dataset::parse_dataset(super::bundled::DEMO_DATASET).map_err(|_| miette!("the bundled dataset does not parse"))?;
+    write_file(&out.join(logs_name), benchcards_core::bundled::DEMO_LOGS)?;
+    let logs = benchcards_eval::logs::read_jsonl(benchcards_core::bundled::DEMO_LOGS);
+    let dataset = benchcards_eval::dataset::parse_dataset(benchcards_core::bundled::DEMO_DATASET)
+        .map_err(|_| miette!("the bundled dataset does not parse"))?;
     let m = measure(&logs.conversations, Some(&dataset), &register_vocabulary(Some(&dataset))?);
     let logs_path = out.join(logs_name);
     println!(
@@ -116,20 +116,13 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
         println!("`bash scripts/demo.sh` installs the model and runs the whole demo.");
         return Ok(ExitCode::SUCCESS);
     }
-    let file = |name: &str| -> Result<(String, &'static str)> {
-        super::bundled::CARDS
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(n, text)| (n.to_string(), *text))
-            .ok_or_else(|| miette!("the bundled file {name} is missing"))
-    };
-    let card_file = file(&format!("{DEMO_CARD}.yaml"))?;
+    let card_file = benchcards_core::bundled::document(DEMO_CARD).ok_or_else(|| miette!("the bundled card {DEMO_CARD} is missing"))?;
     // Stage 2 wrote the measured profile beside the plan.
     let profile_file = format!("{}.measured.yaml", profile.id);
     let dataset_name = "symptoms-uk.jsonl";
     // The bundled plan names its files relative to the repository; here they sit beside it.
-    let plan_text = plan_beside(super::bundled::DEMO_PLAN, &card_file.0, &profile_file, dataset_name);
-    for (name, text) in [(card_file.0.as_str(), card_file.1), (dataset_name, super::bundled::DEMO_DATASET)] {
+    let plan_text = plan_beside(benchcards_core::bundled::DEMO_PLAN, card_file.0, &profile_file, dataset_name);
+    for (name, text) in [card_file, (dataset_name, benchcards_core::bundled::DEMO_DATASET)] {
         write_file(&out.join(name), text)?;
     }
     let plan_path = out.join("plan.yaml");
@@ -171,7 +164,7 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
     // grader's decomposition is the one shown in full.
     // Each grader's rows are written as `runs export` writes them, and decomposed in memory.
     let path: Vec<String> = p.plan.conditions.iter().map(|c| c.name()).collect();
-    let db = open_store(&store)?;
+    let db = read_store(&store)?;
     let stored = stored_plan(&db, &run_id)?;
     let mut by_grader = Vec::new();
     for (i, g) in p.plan.graders.iter().enumerate() {

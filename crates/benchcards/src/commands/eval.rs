@@ -10,12 +10,12 @@ use benchcards_eval::dataset::Dataset;
 use benchcards_eval::responses::{HEADER, csv_cell, grade_responses, plan_judge};
 use benchcards_eval::results::graded_results;
 use benchcards_eval::session::{self, Prepared, SessionError, Settings};
-use benchcards_eval::store::Store;
+use benchcards_eval::store::{Store, find_run};
 use benchcards_report::Table;
 use benchcards_report::decompose::paired_table;
 use benchcards_stats::data::ResultRow;
 use benchcards_stats::proportion::CONFIDENCE;
-use benchcards_web::view::{estimate_table, failures_table, samples_table};
+use benchcards_web::view::{estimate_table, execution_lines, failures_table, samples_table};
 use miette::{Report, Result, miette};
 use std::path::Path;
 use std::process::ExitCode;
@@ -116,6 +116,9 @@ pub fn run(a: &RunArgs) -> Result<ExitCode> {
     if a.dry_run {
         let e = p.estimate(&work);
         println!("{}", estimate_table(&e).to_text());
+        if let Some(note) = e.unpriced_note() {
+            println!("note: {note}");
+        }
         if e.over_budget {
             println!("warning: the estimate exceeds the plan's budget");
         }
@@ -131,57 +134,30 @@ pub fn run(a: &RunArgs) -> Result<ExitCode> {
         );
     }
     let x = s.execute(&p, work, benchcards_eval::runner::Progress::for_stderr()).map_err(report)?;
-    if x.judged + x.unjudged > 0 {
-        eprintln!("judge: {} sample(s) graded, {} request(s) sent", x.judged, x.judge_requests);
+    for line in execution_lines(run_id, &x, &p.plan, settings.concurrency, &a.plan.display().to_string()) {
+        eprintln!("{line}");
     }
-    if x.unjudged > 0 {
-        eprintln!(
-            "warning: the judge could not grade {} sample(s) (see `benchcards runs show {run_id}`); `--resume {run_id}` asks it again",
-            x.unjudged
-        );
-    }
-    let summary = &x.summary;
-    eprintln!(
-        "run `{run_id}`: {} done ({} from cache), {} failed; {} request(s) sent, {} retried; {} prompt + {} completion tokens; {:.1} s; {} grade(s)",
-        summary.done,
-        summary.cached,
-        summary.failed,
-        summary.requests_sent,
-        summary.retries,
-        summary.prompt_tokens,
-        summary.completion_tokens,
-        summary.elapsed.as_secs_f64(),
-        x.graded
-    );
-    if p.plan.models.iter().any(|m| m.pricing.is_some()) {
-        eprintln!(
-            "cost: {:.4} USD at the plan's prices for the whole run (requests answered from the cache were not paid again)",
-            x.cost_usd
-        );
-    }
-    if summary.final_concurrency < settings.concurrency {
-        eprintln!(
-            "rate limited: concurrency lowered from {} to {} (it grows back one step per window of successes)",
-            settings.concurrency, summary.final_concurrency
-        );
-    }
-    if summary.failed > 0 || x.unjudged > 0 {
-        eprintln!(
-            "some samples failed or were not judged (see `benchcards runs show {run_id}`); `benchcards run {} --resume {run_id}` retries them",
-            a.plan.display()
-        );
+    if x.summary.failed > 0 || x.unjudged > 0 {
         return Ok(ExitCode::FAILURE);
     }
     println!("{run_id}");
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn open_store(path: &Path) -> Result<Store> {
-    session::open_store(path).map_err(|e| miette!("{e}"))
+/// The store holding `run`, opened read-only (`store::find_run`: the one named, else this
+/// folder's).
+pub(super) fn find(run: &str, store: Option<&Path>) -> Result<Store> {
+    find_run(run, store, Path::new(".")).map_err(|e| miette!("{e}"))
+}
+
+/// A store to read, opened read-only: nothing is created or changed.
+pub(super) fn read_store(path: &Path) -> Result<Store> {
+    Store::open_read_only(path)
+        .map_err(|e| miette!(help = "name a run store with --store STORE", "cannot read the run store {}: {e}", path.display()))
 }
 
 pub fn runs_list(a: &RunsListArgs) -> Result<ExitCode> {
-    let store = open_store(&a.store)?;
+    let store = read_store(&a.store)?;
     let mut t = Table::new(&["Run", "Plan", "Status", "Done", "Failed", "Plan hash"]);
     for r in store.runs().map_err(|e| miette!("{e}"))? {
         t.row(vec![r.id, r.plan_id, r.status, r.samples_done.to_string(), r.samples_failed.to_string(), r.plan_hash]);
@@ -190,11 +166,8 @@ pub fn runs_list(a: &RunsListArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn runs_show(RunsShowArgs { run, store: store_path }: &RunsShowArgs) -> Result<ExitCode> {
-    let store = open_store(store_path)?;
-    if store.plan_record(run).map_err(|e| miette!("{e}"))?.is_none() {
-        return Err(miette!("no run `{run}` in {}", store_path.display()));
-    }
+pub fn runs_show(RunsShowArgs { run, store }: &RunsShowArgs) -> Result<ExitCode> {
+    let store = find(run, store.as_deref())?;
     let samples = store.samples(run).map_err(|e| miette!("{e}"))?;
     let plan = stored_plan(&store, run)?;
     let t = samples_table(&samples, &plan).titled(format!("Run `{run}`"));
@@ -217,7 +190,7 @@ pub(super) fn run_results(store: &Store, run: &str, grader: Option<&str>) -> Res
 }
 
 pub fn runs_compare(RunsCompareArgs { run_a: a, run_b: b, store, grader, format }: &RunsCompareArgs) -> Result<ExitCode> {
-    let store = open_store(store)?;
+    let store = find(a, store.as_deref())?;
     let (ra, grader_name) = run_results(&store, a, grader.as_deref())?;
     let (rb, _) = run_results(&store, b, Some(&grader_name))?;
     let rows = benchcards_stats::paired::compare(&ra, &rb, CONFIDENCE);
@@ -232,7 +205,7 @@ pub fn runs_compare(RunsCompareArgs { run_a: a, run_b: b, store, grader, format 
 }
 
 pub fn runs_export(RunsExportArgs { run, store, format, grader, output }: &RunsExportArgs) -> Result<ExitCode> {
-    let store = open_store(store)?;
+    let store = find(run, store.as_deref())?;
     let (rows, grader) = run_results(&store, run, grader.as_deref())?;
     let text = match format {
         ExportFormat::Jsonl => results_jsonl(&rows),

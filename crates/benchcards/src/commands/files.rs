@@ -2,10 +2,11 @@
 
 use super::{fail, loaded, print_json, print_tables, shown, write_output};
 use crate::cli::{
-    CheckArgs, CheckFormat, ExportArgs, ExportTarget, ImportArgs, RenderArgs, RenderFormat, SchemaArgs, TableFormat, TaxonomyArgs,
+    BundledArgs, CheckArgs, CheckFormat, ExportArgs, ExportTarget, ImportArgs, RenderArgs, RenderFormat, SchemaArgs, TableFormat,
+    TaxonomyArgs,
 };
 use crate::diagnostics::{print_diagnostics, print_loaded};
-use benchcards_core::document::{DocKind, FileReport, Source, read_text};
+use benchcards_core::document::{DocKind, FileReport, Source, documents_in, read_text};
 use benchcards_core::emit::document_yaml;
 use benchcards_core::results::FileProblems;
 use benchcards_core::schema::{file_name, schema_text};
@@ -14,6 +15,18 @@ use benchcards_report::card::{card_html, card_markdown, taxonomy_json, taxonomy_
 use miette::{IntoDiagnostic, Result, WrapErr, miette};
 use serde_json::json;
 use std::process::ExitCode;
+
+/// A bundled file by id: printed, or written (`to_file`: to `-o`, else its own name here).
+pub fn bundled(a: &BundledArgs, to_file: bool) -> Result<ExitCode> {
+    let Some((name, text)) = benchcards_core::bundled::file(&a.id) else {
+        let ids = benchcards_core::bundled::all().map(|(n, _)| n.rsplit_once('.').map_or(*n, |(stem, _)| stem));
+        let near = benchcards_core::diag::nearest(&a.id, ids).map_or(String::new(), |n| format!(" (did you mean `{n}`?)"));
+        return Err(miette!(help = "`benchcards registry overview` lists the cards", "no bundled file `{}`{near}", a.id));
+    };
+    let output = a.output.clone().or_else(|| to_file.then(|| name.into()));
+    write_output(output.as_deref(), text)?;
+    Ok(ExitCode::SUCCESS)
+}
 
 pub fn taxonomy_cmd(&TaxonomyArgs { format }: &TaxonomyArgs) -> Result<ExitCode> {
     let t = taxonomy();
@@ -31,7 +44,16 @@ pub fn taxonomy_cmd(&TaxonomyArgs { format }: &TaxonomyArgs) -> Result<ExitCode>
 }
 
 pub fn check(a: &CheckArgs) -> Result<ExitCode> {
-    let loaded: Vec<(String, Loaded)> = a.files.iter().map(|f| (f.display().to_string(), load_file(f))).collect();
+    // A folder stands for its `.yaml` and `.md` files.
+    let mut files = Vec::new();
+    for f in &a.files {
+        files.extend(if f.is_dir() {
+            documents_in(f).map_err(|e| miette!("cannot read folder {}: {e}", f.display()))?
+        } else {
+            vec![f.clone()]
+        });
+    }
+    let loaded: Vec<(String, Loaded)> = files.iter().map(|f| (f.display().to_string(), load_file(f))).collect();
     let errors: usize = loaded.iter().map(|(_, l)| l.diagnostics.errors().count()).sum();
     let warnings: usize = loaded.iter().map(|(_, l)| l.diagnostics.warnings().count()).sum();
     match a.format {

@@ -11,17 +11,13 @@ mod stats;
 
 use crate::cli::{CardCommand, Command, RegistryCommand, RunsCommand, ServeArgs, StudyCommand, TableFormat};
 use crate::diagnostics::{print_diagnostics, print_loaded};
-use benchcards_core::document::{LoadError, load_documents};
+use benchcards_core::document::LoadError;
 use benchcards_core::results::{FileProblems, Tabular, read_table_file};
 use benchcards_core::{Card, Diagnostics, Loaded, Profile};
 use benchcards_report::Table;
 use miette::{IntoDiagnostic, Report, Result, WrapErr, miette};
 use std::path::Path;
 use std::process::ExitCode;
-
-mod bundled {
-    include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
-}
 
 /// A failure already shown where it is (a file's diagnostics): the command exits with status 1
 /// and says nothing more.
@@ -103,6 +99,8 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Match(a) => stage1::match_cmd(&a),
         Command::Gaps(a) => stage1::gaps(&a),
         Command::Registry { command: RegistryCommand::Overview(a) } => stage1::overview(&a),
+        Command::Registry { command: RegistryCommand::Show(a) } => files::bundled(&a, false),
+        Command::Registry { command: RegistryCommand::Export(a) } => files::bundled(&a, true),
         Command::Plan(a) => stage1::plan(&a),
         Command::Decompose(a) => stats::decompose(&a),
         Command::Gate(a) => stats::gate(&a),
@@ -113,6 +111,11 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Report(a) => report::report(&a),
         Command::Serve(a) => serve(a),
         Command::Card { command: CardCommand::Derive(a) } => stage2::derive(&a),
+        Command::Card { command: CardCommand::New(a) } => {
+            let md = a.output.as_deref().is_some_and(benchcards_core::document::is_markdown);
+            write_output(a.output.as_deref(), &benchcards_core::template::card_template(benchcards_core::taxonomy(), &a.id, md))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Grade(a) => eval::grade(&a),
         Command::Run(a) => eval::run(&a),
         Command::Runs { command: RunsCommand::List(a) } => eval::runs_list(&a),
@@ -158,12 +161,9 @@ pub fn write_file(path: &Path, text: &str) -> Result<()> {
 
 /// Loads the bundled files, failing loudly if any does not pass `check` (a build defect).
 fn bundled_documents() -> Result<(Vec<Card>, Vec<Profile>)> {
-    load_documents(bundled::CARDS.iter().chain(bundled::DEPLOYMENTS)).map_err(|e| {
-        if !e.loaded.diagnostics.has_errors() {
-            return miette!("bundled file {} is neither a card nor a deployment profile", e.path);
-        }
+    benchcards_core::bundled::documents().map_err(|e| {
         print_loaded(&e.path, &e.loaded);
-        miette!("bundled file {} does not pass `check`", e.path)
+        miette!("bundled file {} is not a card or profile that passes `check`", e.path)
     })
 }
 

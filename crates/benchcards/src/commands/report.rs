@@ -2,6 +2,7 @@
 //! (no external assets; prints well) or its Markdown twin; `--audience clinician` gives the
 //! one-page brief.
 
+use super::eval::find;
 use super::stats::{decompose_file, uptake_table};
 use super::{fail, today, write_output};
 use crate::cli::{Audience, ReportArgs};
@@ -45,9 +46,8 @@ pub fn report(a: &ReportArgs) -> Result<ExitCode> {
         }
         (run, _, _) => {
             let run = run.as_deref().unwrap_or_default();
-            let store = benchcards_eval::store::Store::open(&a.store)
-                .map_err(|e| miette!("cannot open the run store {}: {e}", a.store.display()))?;
-            run_inputs(&store, &a.store.display().to_string(), run, !a.no_transcripts).map_err(|e| miette!("{e}"))?
+            let store = find(run, a.store.as_deref())?;
+            run_inputs(&store, &store.path().display().to_string(), run, !a.no_transcripts).map_err(|e| miette!("{e}"))?
         }
     };
     // The Markdown twin links the waterfall, written beside it; the HTML page embeds it.

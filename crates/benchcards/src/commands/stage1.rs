@@ -1,11 +1,11 @@
 //! Stage 1: compare, match, gaps, registry overview, plan.
 
-use super::{bundled_documents, loaded, print_json, print_tables, write_output};
+use super::{loaded, print_json, print_tables, write_output};
 use crate::cli::{CompareArgs, FAIL_ON_EXIT, FailOn, GapsArgs, MatchArgs, OverviewArgs, PlanArgs, TableFormat};
 use crate::diagnostics::print_loaded;
 use benchcards_assess::plan::{PlanPaths, draft};
 use benchcards_assess::registry::{gaps as find_gaps, overview as registry_overview, rank};
-use benchcards_core::document::{DocKind, load_cards_in, relative_path};
+use benchcards_core::document::{DocKind, registry, relative_path};
 use benchcards_core::emit::document_yaml;
 use benchcards_core::{Card, load_card, load_profile, load_text, taxonomy};
 use benchcards_report::assess::{comparison_json, comparison_markdown, comparison_text, gaps_table, overview_tables, ranking_table};
@@ -15,31 +15,17 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
-/// The cards of a registry folder (every `.yaml` and `.md` file), or the bundled registry.
-/// A card with errors is reported and left out, and the count of such cards is said.
+/// The cards of a registry folder, or the bundled registry, with each file's problems shown and
+/// the cards left out for errors counted.
 pub fn registry_cards(dir: Option<&Path>) -> Result<Vec<Card>> {
-    let Some(dir) = dir else {
-        return Ok(bundled_documents()?.0);
-    };
-    let found = load_cards_in(dir).map_err(|e| miette!("cannot read registry folder {}: {e}", dir.display()))?;
-    let files = found.len();
-    let mut cards = Vec::new();
-    for (name, card) in found {
-        match card {
-            Ok((c, loaded)) => {
-                print_loaded(&name, &loaded);
-                cards.push(c);
-            }
-            Err(e) => print_loaded(&name, &e.loaded),
-        }
+    let r = registry(dir).map_err(|e| miette!("{e}"))?;
+    for (name, loaded) in &r.files {
+        print_loaded(name, loaded);
     }
-    if cards.len() < files {
-        eprintln!("warning: {} file(s) in {} are not valid cards and were left out (see above)", files - cards.len(), dir.display());
+    if r.left_out > 0 {
+        eprintln!("warning: {} file(s) are not valid cards and were left out (see above)", r.left_out);
     }
-    if cards.is_empty() {
-        return Err(miette!("no valid cards in {}", dir.display()));
-    }
-    Ok(cards)
+    Ok(r.cards)
 }
 
 pub fn compare(a: &CompareArgs) -> Result<ExitCode> {

@@ -1,7 +1,7 @@
 //! Stage 2 from logs and the protocol update: `measure`, `augment` and `card derive`. None of
 //! them makes a network call.
 
-use super::eval::{load_dataset, stored_plan};
+use super::eval::{find, load_dataset, stored_plan};
 use super::{Shown, fail, print_json, print_tables, shown, today, write_output};
 use crate::cli::{AugmentArgs, DeriveArgs, MeasureArgs, TableFormat};
 use crate::diagnostics::print_diagnostics;
@@ -40,7 +40,7 @@ fn read_logs(path: &Path, columns: &CsvColumns) -> Result<(Logs, String)> {
 /// The register vocabulary: the bundled dataset's condition names, and the benchmark's when
 /// one is given.
 pub(super) fn register_vocabulary(against: Option<&Dataset>) -> Result<Vec<Vec<String>>> {
-    let bundled = parse_dataset(super::bundled::DEMO_DATASET).map_err(|_| miette!("the bundled dataset does not parse"))?;
+    let bundled = parse_dataset(benchcards_core::bundled::DEMO_DATASET).map_err(|_| miette!("the bundled dataset does not parse"))?;
     Ok(vocabulary(&[Some(&bundled), against].into_iter().flatten().collect::<Vec<&Dataset>>()))
 }
 
@@ -130,12 +130,11 @@ pub fn derive(DeriveArgs { base, dataset, runs, store: store_path, output }: &De
     let text = read_data(dataset).map_err(|d| miette!("{}", d.message))?;
     let mut measured = Vec::new();
     if !runs.is_empty() {
-        let store = benchcards_eval::store::Store::open(store_path)
-            .map_err(|e| miette!("cannot open the run store {}: {e}", store_path.display()))?;
         for run in runs {
+            let store = find(run, store_path.as_deref())?;
             let plan = stored_plan(&store, run)?;
             let (rows, grader) = graded_results(&store, run, &plan, None).map_err(|e| miette!("{e}"))?;
-            let steps = run_steps(run, &plan, &rows, grader, &store_path.display().to_string());
+            let steps = run_steps(run, &plan, &rows, grader, &store.path().display().to_string());
             measured.push(steps.map_err(|e| miette!("cannot decompose run `{run}`: {e}"))?);
         }
     }

@@ -1,5 +1,6 @@
 //! Embeds the bundled registry cards, example deployment profiles, and the demo's plan,
-//! dataset and logs, so `benchcards demo` runs on built-in defaults wherever the binary is.
+//! dataset and logs (`bundled`), so `benchcards demo` runs on built-in defaults wherever the
+//! binary is, and a registry id works wherever a card or profile file is expected.
 
 use std::fmt::Write;
 use std::path::Path;
