@@ -136,9 +136,10 @@ pub fn scalar(s: &str) -> String {
     if plain_ok(s) { s.to_string() } else { quoted(s) }
 }
 
-/// Inside `[...]` and `{...}` commas and brackets end a plain scalar, so quote them.
+/// Inside `[...]` and `{...}` commas and brackets end a plain scalar, so quote them; so is a
+/// scalar ending in `-`, which the reader would take for an indicator before the bracket.
 fn flow_scalar(s: &str) -> String {
-    if s.contains([',', '[', ']', '{', '}']) { quoted(s) } else { scalar(s) }
+    if s.contains([',', '[', ']', '{', '}']) || s.ends_with('-') { quoted(s) } else { scalar(s) }
 }
 
 /// A double-quoted scalar; everything but a plain character, and the quote and backslash, is
@@ -226,6 +227,9 @@ mod tests {
             }
         });
         assert_eq!(round_trip(&v), v);
+        // In a flow sequence a scalar ending in `-` is quoted (found by the property test).
+        let flow = json!({"": ["~ -"], "b": ["a -", "x"]});
+        assert_eq!(round_trip(&flow), flow);
     }
 
     #[test]
