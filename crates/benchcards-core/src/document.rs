@@ -153,6 +153,16 @@ pub fn load_cards_in(dir: &Path) -> std::io::Result<Vec<(String, CardLoad)>> {
     Ok(documents_in(dir)?.iter().map(|p| (p.display().to_string(), load_card(p))).collect())
 }
 
+/// The one place that writes a file: a temporary file beside it, then a rename, so a failure
+/// never leaves half a file where a whole one was (a test finds any other file write). The
+/// error names the file.
+pub fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(".{}.tmp", path.file_name().map_or("out".into(), |n| n.to_string_lossy())));
+    std::fs::write(&tmp, text).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
 /// The cards of a registry: those that load, every file's diagnostics beside its name, and how
 /// many files were left out for errors.
 pub struct Registry {

@@ -266,7 +266,9 @@ pub fn decompose(data: &Data, spec: &DecomposeSpec) -> Result<Decomposition, Str
     if spec.path.len() < 2 {
         return Err("the path needs at least two conditions (e.g. --path vignette,conversation)".into());
     }
+    // A name is read without the spaces around it (`--path "a, b"`).
     let index = |name: &str| {
+        let name = name.trim();
         data.condition_index(name)
             .ok_or_else(|| format!("condition `{name}` is not in the results (they have: {})", data.conditions.join(", ")))
     };

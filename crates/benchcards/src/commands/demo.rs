@@ -100,7 +100,9 @@ fn stage1(cards: &[Card], profile: &Profile) {
     if !tested.rows.is_empty() {
         println!("{}", tested.to_text());
     }
-    println!("Try it on your own deployment: copy examples/deployments/{DEMO_DEPLOYMENT}.yaml, edit it, then");
+    println!(
+        "Try it on your own deployment, from any folder: `benchcards registry export {DEMO_DEPLOYMENT} -o my-deployment.yaml`, edit it, then"
+    );
     println!("  benchcards check my-deployment.yaml && benchcards match my-deployment.yaml\n");
 }
 
@@ -110,7 +112,10 @@ const DEMO_CARD: &str = "bean-scenarios";
 /// Stage 3 with the embedded model. The plan, card, profile and dataset are written to `out`
 /// first, so the run is an ordinary `benchcards run` of a plan the user can edit.
 fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<ExitCode> {
-    println!("benchcards demo — stage 3: run the model on the same vignettes under conditions that relax one assumption at a time.\n");
+    println!("benchcards demo — stage 3: run the model on the same vignettes under conditions that relax one assumption at a time.");
+    println!(
+        "It runs {DEMO_CARD}, not the best match above: its scenarios are this deployment's own setting (Bean et al.), and its bundled vignettes are small enough for the embedded model.\n"
+    );
     if let Err(e) = benchcards_local::find_model() {
         println!("Stage 3 skipped: {e}.");
         println!("`bash scripts/demo.sh` installs the model and runs the whole demo.");

@@ -15,7 +15,7 @@ use benchcards_core::document::LoadError;
 use benchcards_core::results::{FileProblems, Tabular, read_table_file};
 use benchcards_core::{Card, Diagnostics, Loaded, Profile};
 use benchcards_report::Table;
-use miette::{IntoDiagnostic, Report, Result, WrapErr, miette};
+use miette::{IntoDiagnostic, Report, Result, miette};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -130,8 +130,9 @@ fn dispatch(command: Command) -> Result<ExitCode> {
 fn serve(ServeArgs { port, host, registry, runs, allowed_hosts }: ServeArgs) -> Result<ExitCode> {
     let host = host.unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
     let site = benchcards_web::Site { cards: stage1::registry_cards(registry.as_deref())?, runs };
+    let help = "another program may hold that port: pick another with --port (0 takes any free one)";
     benchcards_web::serve(site, std::net::SocketAddr::new(host, port), allowed_hosts)
-        .map_err(|e| miette!("cannot serve on {host}:{port}: {e}"))?;
+        .map_err(|e| miette!(help = help, "cannot serve on {host}:{port}: {e}"))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -150,13 +151,9 @@ pub fn write_output(path: Option<&Path>, text: &str) -> Result<()> {
     }
 }
 
-/// The one place that writes a file: a temporary file beside it, then a rename, so a failure
-/// never leaves half a file where a whole one was (a test finds any other file write).
+/// Writes a file atomically through the one writer (`document::write_atomic`).
 pub fn write_file(path: &Path, text: &str) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".{}.tmp", path.file_name().map_or("out".into(), |n| n.to_string_lossy())));
-    std::fs::write(&tmp, text).into_diagnostic().wrap_err_with(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).into_diagnostic().wrap_err_with(|| format!("cannot write {}", path.display()))
+    benchcards_core::document::write_atomic(path, text).map_err(|e| miette!("{e}"))
 }
 
 /// Loads the bundled files, failing loudly if any does not pass `check` (a build defect).
