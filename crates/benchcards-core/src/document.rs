@@ -486,27 +486,46 @@ fn decode(root: &Node, base: Option<&Path>) -> (Option<Document>, Diagnostics) {
     }
     let key = root.key(kind.key()).expect("kind was found among the keys");
     let node = root.get(kind.key()).expect("kind was found among the keys");
+    // Validation runs on what could be read, so the rest of the file is checked too; a document
+    // with a reading error is not returned.
     let document = match kind {
-        DocKind::Card => from_node::<Card>(node, Some(key)).map(|mut c| {
-            diags.extend(validate_card(&mut c, node, t));
-            Document::Card(c)
+        DocKind::Card => typed::<Card>(node, key, &mut diags).map(|(mut c, tree, ok)| {
+            diags.extend(validate_card(&mut c, &tree, t));
+            ok.then_some(Document::Card(c))
         }),
-        DocKind::Profile => from_node::<Profile>(node, Some(key)).map(|mut p| {
-            diags.extend(validate_profile(&mut p, node, t));
-            Document::Profile(p)
+        DocKind::Profile => typed::<Profile>(node, key, &mut diags).map(|(mut p, tree, ok)| {
+            diags.extend(validate_profile(&mut p, &tree, t));
+            ok.then_some(Document::Profile(p))
         }),
-        DocKind::Plan => from_node::<Plan>(node, Some(key)).map(|p| {
-            diags.extend(validate_plan(&p, node, t, base));
-            Document::Plan(p)
+        DocKind::Plan => typed::<Plan>(node, key, &mut diags).map(|(p, tree, ok)| {
+            diags.extend(validate_plan(&p, &tree, t, base));
+            ok.then_some(Document::Plan(p))
         }),
     };
-    match document {
-        Ok(doc) => (Some(doc), diags),
-        Err(e) => {
+    (document.flatten(), diags)
+}
+
+/// Reads the typed document reporting every reading error, not only the first: after one, the
+/// entry holding it is left out and the rest read again (at most 50 times). Returns the value
+/// read from what remains, that tree (for validation), and whether nothing had to be left out;
+/// none when the rest cannot be read either. An error caused by leaving an entry out (its
+/// container now misses a field) is not reported; the container is left out too.
+fn typed<T: serde::de::DeserializeOwned>(node: &Node, key: &crate::yaml::Key, diags: &mut Diagnostics) -> Option<(T, Node, bool)> {
+    let mut tree = node.clone();
+    let (mut touched, mut ok) = (Vec::new(), true);
+    for _ in 0..50 {
+        let e = match from_node::<T>(&tree, Some(key)) {
+            Ok(value) => return Some((value, tree, ok)),
+            Err(e) => e,
+        };
+        let at = e.pos.unwrap_or(key.pos);
+        if !touched.contains(&at) {
             diags.push(e.into_diagnostic(key.pos));
-            (None, diags)
+            ok = false;
         }
+        touched.push(tree.remove_at(at, key.pos)?);
     }
+    None
 }
 
 /// An error loading a file of an expected kind, with everything needed to show it.

@@ -84,6 +84,32 @@ impl Node {
         }
         Some(node)
     }
+    /// Removes the deepest mapping entry or list item that starts at `at` (its key or its value)
+    /// and returns the position of the key that owns its container (`owner` at this level):
+    /// where an error about the container, such as a field now missing, points. None when
+    /// nothing starts there.
+    pub fn remove_at(&mut self, at: Pos, owner: Pos) -> Option<Pos> {
+        let same = |p: &Pos| (p.line, p.column) == (at.line, at.column);
+        match &mut self.value {
+            NodeValue::Map(entries) => {
+                if let Some(o) = entries.iter_mut().find_map(|(k, v)| v.remove_at(at, k.pos)) {
+                    return Some(o);
+                }
+                let i = entries.iter().position(|(k, v)| same(&k.pos) || same(&v.pos))?;
+                entries.remove(i);
+                Some(owner)
+            }
+            NodeValue::Seq(items) => {
+                if let Some(o) = items.iter_mut().find_map(|v| v.remove_at(at, owner)) {
+                    return Some(o);
+                }
+                let i = items.iter().position(|v| same(&v.pos))?;
+                items.remove(i);
+                Some(owner)
+            }
+            NodeValue::Scalar { .. } => None,
+        }
+    }
     /// A short description of the node's type, for "expected X, found Y" messages.
     pub fn type_name(&self) -> &'static str {
         match &self.value {

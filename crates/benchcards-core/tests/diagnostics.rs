@@ -1,5 +1,6 @@
 //! Every class of input error gives one diagnostic at the exact line and column, with what was
-//! expected and, where one exists, the nearest valid alternative. No input panics.
+//! expected and, where one exists, the nearest valid alternative; one error hides no other. No
+//! input panics.
 
 use benchcards_core::document::{MAX_DATA_BYTES, MAX_FILE_BYTES, decode_utf8, load_file, load_text, read_data, read_text};
 use benchcards_core::{Diagnostic, Loaded};
@@ -80,6 +81,20 @@ fn unknown_enum_value_with_suggestion() {
     let d = only_error(&CARD.replace("status: inferred", "status: infered"));
     assert_eq!(at(&d), (16, 15));
     assert_eq!(d.suggestion.as_deref(), Some("did you mean `inferred`?"));
+}
+
+#[test]
+fn one_reading_error_hides_no_other() {
+    // A bad vocabulary value, an unknown key in the same dimension and a bad status in another:
+    // all three are said (a reading error leaves its entry out and the rest is read and checked).
+    let text = CARD
+        .replace("status: inferred", "status: infered")
+        .replace("      status: stated\n", "      status: stated\n      answr: x\n")
+        .replace("value: clinician", "value: pharmacist");
+    let loaded = load(&text);
+    let errors: Vec<(usize, usize)> = loaded.diagnostics.errors().map(at).collect();
+    assert_eq!(errors, [(10, 14), (12, 7), (17, 15)], "{:#?}", loaded.diagnostics);
+    assert!(loaded.document.is_none(), "a file with a reading error gives no document");
 }
 
 #[test]
