@@ -558,9 +558,13 @@ fn load_kind<T>(path: &Path, kind: DocKind, pick: impl Fn(&Document) -> Option<T
         Some(value) => Ok((value, loaded)),
         None => {
             let pos = loaded.root.as_ref().and_then(|r| r.entries().first().map(|(k, _)| k.pos)).unwrap_or_default();
+            let (found, hint) = match loaded.document.as_ref() {
+                Some(d) => (format!(", found a {}", d.kind().noun()), "; are two arguments swapped? Check their order in `--help`"),
+                None => (String::new(), ""),
+            };
             loaded.diagnostics.push(
-                Diagnostic::error(pos, format!("expected a {} (top-level `{}:`)", kind.noun(), kind.key()))
-                    .suggest(Some(format!("pass a {} file here", kind.noun()))),
+                Diagnostic::error(pos, format!("expected a {} (top-level `{}:`){found}", kind.noun(), kind.key()))
+                    .suggest(Some(format!("pass a {} file here{hint}", kind.noun()))),
             );
             Err(err(loaded))
         }

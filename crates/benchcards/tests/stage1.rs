@@ -137,3 +137,19 @@ fn demo_shows_stages_one_and_two_without_a_model() {
     let (code, _, err) = run(&["check", measured.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
 }
+
+#[test]
+fn swapped_arguments_are_recognised_and_registry_ids_stand_for_files() {
+    let (code, _, err) = run(&["compare", CHATBOT, BEAN]);
+    assert_eq!(code, 1);
+    assert!(err.contains("expected a card (top-level `benchcard:`), found a deployment profile") && err.contains("swapped"), "{err}");
+    // By id, from the bundled registry: the same comparison as the files give.
+    let by_id = ok(&["compare", "bean-scenarios", "patient-symptom-chatbot", "--format", "json"]);
+    assert_eq!(by_id, ok(&["compare", BEAN, CHATBOT, "--format", "json"]));
+    assert_eq!(
+        ok(&["registry", "show", "bean-scenarios"]),
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(BEAN)).unwrap()
+    );
+    let (code, _, err) = run(&["registry", "show", "bean-scenario"]);
+    assert!(code == 1 && err.contains("did you mean `bean-scenarios`?"), "{err}");
+}
