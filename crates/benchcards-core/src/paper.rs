@@ -242,7 +242,26 @@ pub fn import(source: &Source) -> Result<Imported, Diagnostics> {
 const HELD_HEADER: &str = "At deployment, as the paper-format card judged it:";
 
 /// Writes a card in the paper format (YAML) and checks it against the format's schema.
-pub fn export(card: &Card) -> Result<String, Vec<String>> {
+/// A card in the paper's format, and what of the card the format cannot hold.
+pub struct Exported {
+    pub json: Json,
+    /// Dimensions and parts of the card left out, named.
+    pub left_out: Vec<String>,
+}
+
+impl Exported {
+    /// The card as JSON (`json`) or YAML text.
+    pub fn text(&self, json: bool) -> String {
+        if json { serde_json::to_string_pretty(&self.json).unwrap_or_default() + "\n" } else { to_yaml(&self.json) }
+    }
+
+    /// The warning to give when the format leaves part of the card out.
+    pub fn left_out_note(&self) -> Option<String> {
+        (!self.left_out.is_empty()).then(|| format!("the paper's format cannot hold: {}", self.left_out.join(", ")))
+    }
+}
+
+pub fn export(card: &Card) -> Result<Exported, Vec<String>> {
     let mut out = Map::new();
     out.insert("benchmark_name".into(), json!(card.name));
     out.insert("citation".into(), json!(card.citation));
@@ -283,7 +302,24 @@ pub fn export(card: &Card) -> Result<String, Vec<String>> {
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(to_yaml(&json))
+    let held: Vec<&str> = ASSUMPTIONS.iter().map(|(_, _, dim)| *dim).collect();
+    let stated = |d: &CardDimension| d.status != crate::CardStatus::NotSpecified;
+    let others: Vec<&str> =
+        card.dimensions.iter().filter(|(k, d)| !held.contains(&k.as_str()) && stated(d)).map(|(k, _)| k.as_str()).collect();
+    let mut left_out = Vec::new();
+    if !others.is_empty() {
+        left_out.push(format!("{} stated dimension(s) ({})", others.len(), others.join(", ")));
+    }
+    if card.dimensions.values().any(|d| !d.evidence.is_empty()) {
+        left_out.push("the evidence of every dimension".into());
+    }
+    if card.flags.values().any(stated) {
+        left_out.push("the quality flags".into());
+    }
+    if !card.tested.is_empty() {
+        left_out.push(format!("{} measured result(s) (`tested`)", card.tested.len()));
+    }
+    Ok(Exported { json, left_out })
 }
 
 fn interaction_answer(entry: &CardDimension) -> Option<&'static str> {

@@ -215,6 +215,16 @@ fn export_of_a_registry_card_passes_the_format_schema() {
     assert!(text.contains("benchmark_name:"));
     assert!(text.contains("interaction_type:"));
     assert!(text.contains("answer: single-turn"), "{text}");
+    // What the format cannot hold is said, not dropped silently.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the paper's format cannot hold") && err.contains("intended_user") && err.contains("the evidence"), "{err}");
+    // A `.json` file gets JSON, and it reads back as the same card.
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("bean.json");
+    assert!(bc().args(["export", "--to", "raman", "registry/bean-scenarios.yaml", "-o"]).arg(&json).output().unwrap().status.success());
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["contextual"]["interaction_type"]["answer"], "single-turn");
+    assert!(bc().arg("import").arg(&json).output().unwrap().status.success(), "the JSON export imports back");
 }
 
 #[test]

@@ -121,14 +121,13 @@ pub fn import(a: &ImportArgs) -> Result<ExitCode> {
 
 pub fn export(a: &ExportArgs) -> Result<ExitCode> {
     let ExportTarget::Raman = a.to;
-    let card = loaded(&a.card, load_card)?;
-    match paper::export(&card) {
-        Ok(text) => {
-            write_output(a.output.as_deref(), &text)?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(errors) => Err(miette!("the exported card does not match the paper format's schema:\n{}", errors.join("\n"))),
+    let e = paper::export(&loaded(&a.card, load_card)?)
+        .map_err(|errors| miette!("the exported card does not match the paper format's schema:\n{}", errors.join("\n")))?;
+    if let Some(note) = e.left_out_note() {
+        eprintln!("warning: {note}");
     }
+    write_output(a.output.as_deref(), &e.text(a.output.as_deref().and_then(|p| p.extension()).is_some_and(|x| x == "json")))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn render(a: &RenderArgs) -> Result<ExitCode> {
