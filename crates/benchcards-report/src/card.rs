@@ -250,29 +250,33 @@ pub fn card_markdown_body(card: &Card) -> String {
     out
 }
 
-/// The card as a Markdown README: the original front matter (untouched), the generated section,
-/// and the original prose (an earlier generated section is replaced, not repeated).
+/// The card as a Markdown README: the original front matter (untouched), the original prose
+/// where it was, and the generated section — in place of an earlier one, else after the prose
+/// (so the README's own title stays on top).
 pub fn card_markdown(card: &Card, source: &Source) -> String {
     let front = if source.markdown { source.yaml_text().to_string() } else { source.text.clone() };
-    let mut body = source.body().to_string();
-    if let (Some(b), Some(e)) = (body.find(BEGIN), body.find(END))
-        && b < e
-    {
-        body.replace_range(b..e + END.len(), "");
-    }
-    let prose = body.trim_start_matches('\n');
+    let body = source.body().trim_start_matches('\n');
+    let generated = card_markdown_body(card);
     let mut out = format!("---\n{}", front);
     if !out.ends_with('\n') {
         out.push('\n');
     }
     out.push_str("---\n\n");
-    out.push_str(&card_markdown_body(card));
-    if !prose.trim().is_empty() {
-        out.push('\n');
-        out.push_str(prose);
-        if !out.ends_with('\n') {
-            out.push('\n');
+    match (body.find(BEGIN), body.find(END)) {
+        (Some(b), Some(e)) if b < e => {
+            out.push_str(&body[..b]);
+            out.push_str(generated.trim_end_matches('\n'));
+            out.push_str(&body[e + END.len()..]);
         }
+        _ if body.trim().is_empty() => out.push_str(&generated),
+        _ => {
+            out.push_str(body.trim_end_matches('\n'));
+            out.push_str("\n\n");
+            out.push_str(&generated);
+        }
+    }
+    if !out.ends_with('\n') {
+        out.push('\n');
     }
     out
 }

@@ -241,6 +241,11 @@ fn render_keeps_hugging_face_keys_and_prose_and_is_idempotent() {
     assert!(once.contains("license: cc-by-4.0\nlanguage:\n  - en\n  - sw\n"));
     assert!(once.contains("Prose the dataset's authors wrote, which rendering keeps."));
     assert!(once.contains("| query_author | patient | stated |"), "{once}");
+    // The README's own prose, title first, stays where it was, above the generated section.
+    let prose = once.find("Prose the dataset's authors wrote").unwrap();
+    assert!(prose < once.find("<!-- benchcards").unwrap(), "{once}");
+    let after_front = |t: &str| t[t.rfind("---\n").unwrap() + 4..].trim_start().lines().next().unwrap_or("").to_string();
+    assert_eq!(after_front(&once), after_front(&original), "the first line after the front matter is still the README's own");
     let out = bc().arg("render").arg(&readme).args(["--format", "md", "-o"]).arg(&readme).output().unwrap();
     assert!(out.status.success());
     assert_eq!(std::fs::read_to_string(&readme).unwrap(), once, "rendering twice changes nothing");
