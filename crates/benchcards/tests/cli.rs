@@ -458,3 +458,24 @@ fn a_new_card_filled_in_three_places_passes_check_and_compares() {
     let qa = v["dimensions"].as_array().unwrap().iter().find(|d| d["id"] == "query_author").unwrap();
     assert_eq!((&qa["benchmark"], &qa["verdict"]), (&Value::from("patient"), &Value::from("holds")), "{qa}");
 }
+
+#[test]
+fn the_pre_commit_hook_runs_check_on_card_files() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let text = std::fs::read_to_string(root.join(".pre-commit-hooks.yaml")).unwrap();
+    let field = |name: &str| {
+        let line = text.lines().find_map(|l| l.trim_start().trim_start_matches("- ").strip_prefix(&format!("{name}: "))).unwrap();
+        line.trim().trim_matches('\'').to_string()
+    };
+    assert_eq!(field("id"), "benchcards-check");
+    let files = regex::Regex::new(&field("files")).unwrap();
+    for (path, matched) in [("README.md", true), ("cards/my-benchcard.yaml", true), ("my-card.md", true), ("data/train.yaml", false)] {
+        assert_eq!(files.is_match(path), matched, "{path}");
+    }
+    // The entry is a command that exists: run on cards as pre-commit would (files as arguments).
+    let entry = field("entry");
+    let mut words = entry.split_whitespace();
+    assert_eq!(words.next(), Some("benchcards"));
+    let out = bc().current_dir(&root).args(words).args(["registry/pubmedqa.yaml", "registry/bean-scenarios.yaml"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
