@@ -27,7 +27,11 @@ pub(crate) fn filtered<'a>(site: &'a Site, q: &[(String, String)]) -> Vec<&'a Ca
     site.cards
         .iter()
         .filter(|c| match (dim, value) {
-            (Some(d), Some(v)) => c.dimensions.get(d).and_then(|x| x.value.as_ref()).is_some_and(|x| x.ids().contains(&v)),
+            (Some(d), Some(v)) => c
+                .dimensions
+                .get(d)
+                .and_then(|x| x.value.as_ref())
+                .is_some_and(|x| x.ids().iter().any(|id| id.eq_ignore_ascii_case(v.trim()))),
             (Some(d), None) => c.dimensions.get(d).is_some_and(|x| x.value.is_some()),
             _ => true,
         })
@@ -71,11 +75,46 @@ pub(crate) async fn registry(State(site): Shared, Query(q): Params) -> Response 
     page("benchcards registry", &body)
 }
 
-/// The share of a group's dimensions a card states, as a colour from pale (none) to dark.
+/// The share of a group's dimensions a card states, as a colour from pale (none) to dark, with
+/// the text colour (near-black or white) that contrasts with it more: at least 4.5:1 (WCAG AA),
+/// the background darkened a little where neither would reach it.
 fn heat(specified: usize, total: usize) -> String {
     let share = if total == 0 { 0.0 } else { specified as f64 / total as f64 };
-    let light = 95.0 - 55.0 * share;
-    format!("background:hsl(210,60%,{light:.0}%);color:{}", if share > 0.6 { "#fff" } else { "#111" })
+    let mut light = (95.0 - 55.0 * share).round();
+    loop {
+        let bg = hsl_luminance(210.0, 0.6, light / 100.0);
+        let (dark, white) = (contrast(bg, luminance_of(0x11)), contrast(bg, 1.0));
+        if dark.max(white) >= 4.5 || light <= 20.0 {
+            return format!("background:hsl(210,60%,{light:.0}%);color:{}", if dark >= white { "#111" } else { "#fff" });
+        }
+        light -= 1.0;
+    }
+}
+
+/// WCAG 2 relative luminance of a grey whose channels are all `v` (0–255).
+fn luminance_of(v: u8) -> f64 {
+    let c = channel(v as f64 / 255.0);
+    0.2126 * c + 0.7152 * c + 0.0722 * c
+}
+
+/// sRGB to linear light (WCAG 2).
+fn channel(c: f64) -> f64 {
+    if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+}
+
+/// WCAG 2 relative luminance of an HSL colour (hue in degrees, saturation and lightness 0–1).
+fn hsl_luminance(h: f64, s: f64, l: f64) -> f64 {
+    let a = s * l.min(1.0 - l);
+    let f = |n: f64| {
+        let k = (n + h / 30.0) % 12.0;
+        l - a * (k - 3.0).min(9.0 - k).clamp(-1.0, 1.0)
+    };
+    0.2126 * channel(f(0.0)) + 0.7152 * channel(f(8.0)) + 0.0722 * channel(f(4.0))
+}
+
+/// WCAG 2 contrast ratio of two luminances.
+fn contrast(a: f64, b: f64) -> f64 {
+    (a.max(b) + 0.05) / (a.min(b) + 0.05)
 }
 
 pub(crate) async fn heatmap(State(site): Shared) -> Response {
@@ -227,6 +266,22 @@ pub(crate) async fn run(State(site): Shared, UrlPath((store_name, run)): UrlPath
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn heatmap_text_meets_wcag_aa_on_every_shade() {
+        // hsl(210, 60%, 40%) is rgb(41, 102, 163): relative luminance 0.1262 by WCAG 2's formula.
+        assert!((hsl_luminance(210.0, 0.6, 0.4) - 0.1262).abs() < 0.002, "{}", hsl_luminance(210.0, 0.6, 0.4));
+        assert!((contrast(luminance_of(0xff), luminance_of(0)) - 21.0).abs() < 1e-9);
+        for total in 1..=12 {
+            for specified in 0..=total {
+                let css = heat(specified, total);
+                let light: f64 = css.split("60%,").nth(1).and_then(|r| r.split('%').next()).unwrap().parse().unwrap();
+                let bg = hsl_luminance(210.0, 0.6, light / 100.0);
+                let text = if css.ends_with("#fff") { 1.0 } else { luminance_of(0x11) };
+                assert!(contrast(bg, text) >= 4.5, "{specified}/{total}: {css} at {:.2}:1", contrast(bg, text));
+            }
+        }
+    }
 
     #[test]
     fn the_registry_table_links_each_name_and_escapes_name_and_link() {

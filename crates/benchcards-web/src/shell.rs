@@ -17,7 +17,8 @@ const NAV: &str = "<nav aria-label=\"Site\"><a href=\"/\">Registry</a> · <a hre
 /// A whole page: the navigation, then the body (already escaped).
 pub(crate) fn page(title: &str, body: &str) -> Response {
     let html =
-        html_page(title, &format!("{NAV}{body}")).replace("</head>", &format!("<script src=\"{WIZARD_JS_PATH}\" defer></script>\n</head>"));
+        html_page(title, &format!("<a class=\"skip\" href=\"#content\">Skip to content</a>\n{NAV}<div id=\"content\">\n{body}</div>\n"))
+            .replace("</head>", &format!("<script src=\"{WIZARD_JS_PATH}\" defer></script>\n</head>"));
     Html(html).into_response()
 }
 

@@ -63,6 +63,9 @@ fn fragment(site: &Site, q: &[(String, String)]) -> String {
     let mut r = Report::new("Your deployment against the registry");
     let mut ranked = ranking_table(&rank(t, &site.cards, &profile));
     ranked.rows.truncate(5);
+    for (i, row) in ranked.rows.iter().enumerate() {
+        ranked.links.insert((i, 1), format!("/cards/{}", url_encode(&row[1])));
+    }
     r.heading(2, "Ranked matches");
     r.table(&ranked.titled("The five best-fitting benchmarks"));
     if let Some(card) = param(q, "card").and_then(|id| site.cards.iter().find(|c| c.id == id)) {

@@ -157,6 +157,9 @@ async fn pages_and_api_answer_with_content() {
     no_live_markup(&index, "the registry");
     let (_, filtered, _) = get(&format!("{}/?dimension=query_author&value=patient", s.base)).await;
     assert!(filtered.contains("of 22 card(s)") && !filtered.contains("medqa-usmle"), "filtered to cards whose authors are patients");
+    let (_, typed, _) = get(&format!("{}/?dimension=query_author&value=%20Patient%20", s.base)).await;
+    let count = |page: &str| page.split("<p>").find(|p| p.contains("card(s).")).map(str::to_string);
+    assert_eq!(count(&typed), count(&filtered), "the filter ignores case and surrounding spaces");
     let (_, heat, _) = get(&format!("{}/heatmap", s.base)).await;
     assert!(
         heat.contains("<table class=\"heatmap\">") && heat.contains("background:hsl(210,60%,") && heat.contains("Settings no card covers")
@@ -321,9 +324,55 @@ fn browse(chromium: &str, url: &str, shot: &str) -> String {
     let out = std::process::Command::new(chromium).args(common).arg(&dir).args(["--dump-dom", url]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let shot = format!("--screenshot={}", shots.join(shot).display());
-    let s = std::process::Command::new(chromium).args(common).arg(&dir).args([&shot, "--window-size=1200,1600", url]).output().unwrap();
+    let s = std::process::Command::new(chromium).args(common).arg(&dir).args([&shot, "--window-size=1400,1600", url]).output().unwrap();
     assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
     String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// How many pixels `html` is wider than a 390-pixel phone screen in Chromium, and a screenshot
+/// of it at that width. The page is measured from a local copy with one measuring script added
+/// (the site itself runs no inline script).
+fn overflow_at_390(chromium: &str, html: &str, shot: &str) -> i64 {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("page.html");
+    let probe =
+        "<script>document.body.setAttribute('data-overflow', String(document.documentElement.scrollWidth - window.innerWidth))</script>";
+    std::fs::write(&file, html.replace("</body>", &format!("{probe}</body>"))).unwrap();
+    let url = format!("file://{}", file.display());
+    let profile = format!("--user-data-dir={}", dir.path().join("profile").display());
+    let args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars", "--window-size=390,900"];
+    let out = std::process::Command::new(chromium).args(args).arg(&profile).args(["--dump-dom", &url]).output().unwrap();
+    let shot = format!("--screenshot={}", root().join("target/screenshots").join(shot).display());
+    std::process::Command::new(chromium).args(args).arg(&profile).args([&shot, &url]).output().unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let at = dom.find("data-overflow=\"").unwrap_or_else(|| panic!("the probe ran: {dom}")) + "data-overflow=\"".len();
+    dom[at..].split('"').next().unwrap().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_page_scrolls_sideways_on_a_phone() {
+    let Some(chromium) = chromium() else { return };
+    let s = server().await;
+    let pages = [
+        ("registry", format!("{}/", s.base)),
+        ("heatmap", format!("{}/heatmap", s.base)),
+        ("wizard", format!("{}/wizard?{}", s.base, chatbot_query("bean-scenarios"))),
+        ("card", format!("{}/cards/bean-scenarios", s.base)),
+        ("runs", format!("{}/runs", s.base)),
+        ("run", format!("{}/runs/runs.sqlite/{}", s.base, s.run)),
+        ("api", format!("{}/api", s.base)),
+    ];
+    let mut wide = Vec::new();
+    for (name, url) in pages {
+        let (status, html, _) = get(&url).await;
+        assert_eq!(status, 200, "{url}");
+        assert!(html.contains("href=\"#content\">Skip to content</a>") && html.contains("id=\"content\""), "{name}: a skip link");
+        let px = tokio::task::spawn_blocking(move || overflow_at_390(chromium, &html, &format!("{name}-390.png"))).await.unwrap();
+        if px > 0 {
+            wide.push(format!("{name}: {px} px too wide"));
+        }
+    }
+    assert!(wide.is_empty(), "pages scroll sideways at 390 px: {wide:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -347,8 +396,10 @@ async fn pages_render_in_headless_chromium() {
     assert!(registry.contains("22 of 22 card(s).") && registry.contains("href=\"/cards/medqa-usmle\""));
     assert!(heatmap.contains("class=\"heatmap\""));
     assert!(
-        wizard.contains("Ranked matches") && wizard.contains("healthsearchqa") && wizard.contains("Gaps"),
-        "the browser shows the ranked matches"
+        wizard.contains("Ranked matches")
+            && wizard.contains("<a href=\"/cards/healthsearchqa\">healthsearchqa</a>")
+            && wizard.contains("Gaps"),
+        "the browser shows the ranked matches, each linking to its card"
     );
     assert!(run.contains("Readiness") && run.contains("50.0%"));
     // The hostile name is text in the parsed page: no image element, no script but the wizard's.
