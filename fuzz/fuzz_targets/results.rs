@@ -8,7 +8,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     for jsonl in [false, true] {
         if let Ok(t) = read_tabular(text, jsonl) {
-            let _ = read_results(&t, &ResultColumns::default(), false);
+            // The cluster column optional, then named (and so required in every row).
+            for cluster in [None, Some("cluster".to_string())] {
+                let _ = read_results(&t, &ResultColumns { cluster, ..ResultColumns::default() });
+            }
         }
     }
 });
