@@ -1,7 +1,8 @@
 //! The web UI over HTTP on 127.0.0.1: every page and API answer checked by content; hostile card
 //! text shown as text; run stores named by file name only. With `chromium` present (required
-//! when CI is set), the same pages are loaded in headless Chromium, their DOM checked, and
-//! screenshots saved under target/screenshots/.
+//! when CI is set), every page is loaded in headless Chromium, its DOM checked, and screenshots
+//! saved under target/screenshots/ at 1400 and 390 pixels wide (at 390 no page may scroll
+//! sideways).
 
 use benchcards_core::document::{Document, load_text};
 use benchcards_core::{Card, Profile};
@@ -387,12 +388,16 @@ async fn pages_render_in_headless_chromium() {
             ("wizard.png", format!("{base}/wizard?{}", chatbot_query("bean-scenarios"))),
             ("run.png", format!("{base}/runs/runs.sqlite/{run}")),
             ("evil-card.png", format!("{base}/cards/evil-card")),
+            ("card.png", format!("{base}/cards/bean-scenarios")),
+            ("runs.png", format!("{base}/runs")),
+            ("api.png", format!("{base}/api")),
         ]
         .map(|(shot, url)| browse(chromium, &url, shot))
     })
     .await
     .unwrap();
-    let [registry, heatmap, wizard, run, evil] = dom;
+    let [registry, heatmap, wizard, run, evil, card, runs, api] = dom;
+    assert!(card.contains("Bean") && runs.contains("runs.sqlite") && api.contains("/api/cards"), "every page renders");
     assert!(registry.contains("22 of 22 card(s).") && registry.contains("href=\"/cards/medqa-usmle\""));
     assert!(heatmap.contains("class=\"heatmap\""));
     assert!(
