@@ -39,6 +39,18 @@ pub enum Scheme {
 }
 
 impl Scheme {
+    /// What is resampled, in words.
+    pub fn resamples(self) -> &'static str {
+        match self {
+            Scheme::Stratified => {
+                "units resampled within their stratum, separately for each set of conditions they were observed under, so each condition keeps its n"
+            }
+            Scheme::Cluster => "whole clusters resampled, within their stratum when they sit in one",
+            Scheme::TwoStage => "clusters resampled, then units within each drawn cluster",
+            Scheme::Strata => "whole strata resampled, a stratum drawn twice counting twice",
+        }
+    }
+
     /// What the scheme generalises to, in words a clinician can read.
     pub fn estimand(self) -> &'static str {
         match self {

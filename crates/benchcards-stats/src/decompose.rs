@@ -554,11 +554,6 @@ pub fn decompose(data: &Data, spec: &DecomposeSpec) -> Result<Decomposition, Str
     if data.strata.len() > 200 {
         warnings.push(format!("{} strata: the per-stratum table is left out above 200 strata", data.strata.len()));
     }
-    let design = if spec.bootstrap.scheme == Scheme::Stratified {
-        "units resampled within their stratum, separately for each set of conditions they were observed under, so each condition keeps its n"
-    } else {
-        "resampled as listed"
-    };
     let statement = format!(
         "Each condition's score is the {}-weighted mean over its units of each unit's score averaged over replicates (up to {}), across {} stratum/strata. Intervals ({}%) generalise to {}. They are {}{}.",
         spec.weights.name(),
@@ -569,10 +564,10 @@ pub fn decompose(data: &Data, spec: &DecomposeSpec) -> Result<Decomposition, Str
         if analytic { "Wilson / Newcombe (analytic) for rates and two-condition differences" } else { "" },
         if engine.used.get() {
             format!(
-                "{}{} bootstrap ({:?} scheme, {design}; {} resamples, seed {}; each group of m drawn m − 1 times and rescaled, Rao & Wu 1988; t-expanded, Hesterberg 2015)",
+                "{}{} bootstrap ({}; {} resamples, seed {}; each group of m drawn m − 1 times and rescaled, Rao & Wu 1988; t-expanded, Hesterberg 2015)",
                 if analytic { ", otherwise " } else { "" },
                 if spec.bootstrap.interval == IntervalMethod::Bca { "BCa" } else { "percentile" },
-                spec.bootstrap.scheme,
+                spec.bootstrap.scheme.resamples(),
                 spec.bootstrap.resamples,
                 spec.bootstrap.seed
             )
