@@ -135,7 +135,7 @@ pub fn load_file(path: &Path) -> Loaded {
         let mut loaded = load_text(&format!("{file} (bundled)"), text.to_string(), None, is_markdown(Path::new(file)));
         let note = format!("`{name}` is no file here: this is the bundled {file} (`benchcards registry show {name}` prints it)");
         // Said without a snippet: the file is the bundled one, not anything the user wrote.
-        loaded.diagnostics.push(Diagnostic { conceal: true, ..Diagnostic::warning(Pos { line: 1, column: 1, index: 0 }, note) });
+        loaded.diagnostics.push(Diagnostic { conceal: true, ..Diagnostic::warning(FILE_START, note) });
         return loaded;
     }
     match read_text(path) {

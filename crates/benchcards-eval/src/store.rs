@@ -125,14 +125,14 @@ impl Store {
         Ok(Store { conn, path: path.to_path_buf() })
     }
 
-    /// Opens an existing store only to read it (the web UI): nothing is created, no table, no
-    /// journal mode set, so browsing a folder never writes to a file in it; a database that is
-    /// not a benchcards run store is refused.
     /// The store's file.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// Opens an existing store only to read it (`report`, `runs`, the web UI): nothing is
+    /// created, no table, no journal mode set, so reading never writes to a file; a database
+    /// that is not a benchcards run store is refused.
     pub fn open_read_only(path: &Path) -> rusqlite::Result<Store> {
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
