@@ -5,6 +5,7 @@
 
 use crate::document::{LoadError, load_documents};
 use crate::{Card, Profile};
+use std::path::{Component, Path, PathBuf};
 
 mod files {
     include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
@@ -31,6 +32,24 @@ pub fn document(id: &str) -> Option<(&'static str, &'static str)> {
     find(CARDS.iter().chain(DEPLOYMENTS), id)
 }
 
+/// The bundled file a path stands for: a bare id or file name (`./` allowed) that is no file
+/// here. Anything with a folder in it, or that exists, is the user's file.
+pub fn stands_for(path: &Path) -> Option<(&'static str, &'static str)> {
+    let mut parts = path.components().filter(|c| *c != Component::CurDir);
+    let (Some(Component::Normal(name)), None) = (parts.next(), parts.next()) else { return None };
+    if path.exists() {
+        return None;
+    }
+    file(name.to_str()?)
+}
+
+/// Where a file a plan names lies: beside the plan (in `base`), unless no such file is there and
+/// the name is a bundled id, which then names the bundled file.
+pub fn beside(base: &Path, name: &str) -> PathBuf {
+    let path = base.join(name);
+    if path.exists() || stands_for(Path::new(name)).is_none() { path } else { PathBuf::from(name) }
+}
+
 fn find(mut files: impl Iterator<Item = &'static (&'static str, &'static str)>, id: &str) -> Option<(&'static str, &'static str)> {
     files.find(|(name, _)| *name == id || name.rsplit_once('.').is_some_and(|(stem, _)| stem == id)).copied()
 }
@@ -52,6 +71,13 @@ mod tests {
         assert_eq!(file("symptoms-uk").map(|f| f.0), Some("symptoms-uk.jsonl"));
         assert!(file("no-such-card").is_none() && file("").is_none());
         assert!(document("symptoms-uk").is_none(), "a dataset is no card or profile");
+        assert_eq!(stands_for(Path::new("./local-smollm2")).map(|f| f.0), Some("local-smollm2.yaml"));
+        assert_eq!(stands_for(Path::new("symptom-chat.jsonl")).map(|f| f.0), Some("symptom-chat.jsonl"));
+        assert!(stands_for(Path::new("elsewhere/pubmedqa")).is_none(), "a path with a folder is the user's");
+        assert!(stands_for(Path::new("Cargo.toml")).is_none() && stands_for(Path::new("src")).is_none(), "an existing file is the user's");
+        assert_eq!(beside(Path::new("src"), "symptoms-uk"), Path::new("symptoms-uk"), "no such file beside the plan: the bundled one");
+        assert_eq!(beside(Path::new("src"), "lib.rs"), Path::new("src/lib.rs"));
+        assert_eq!(beside(Path::new("src"), "mine.jsonl"), Path::new("src/mine.jsonl"), "not bundled: the error names the plan's folder");
         let (cards, profiles) = documents().unwrap();
         assert_eq!((cards.len(), profiles.len()), (CARDS.len(), DEPLOYMENTS.len()));
     }

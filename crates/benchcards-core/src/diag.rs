@@ -110,6 +110,29 @@ pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c.to_string())
 }
 
+/// Adds the nearest long flag of the subcommand the arguments named to clap's "unexpected
+/// argument" error, where clap finds none: clap's measure misses swapped letters (`--tpo` for
+/// `--top`), one edit that a person makes often.
+#[cfg(feature = "clap")]
+pub fn suggest_flag(e: &mut clap::Error, root: &clap::Command, args: impl IntoIterator<Item = String>) {
+    use clap::error::{ContextKind, ContextValue};
+    let Some(ContextValue::String(given)) = e.get(ContextKind::InvalidArg) else { return };
+    let Some(given) = given.strip_prefix("--").map(str::to_string) else { return };
+    if e.get(ContextKind::SuggestedArg).is_some() {
+        return;
+    }
+    let mut cmd = root;
+    for a in args {
+        cmd = cmd.find_subcommand(&a).unwrap_or(cmd);
+    }
+    let flags = cmd.get_arguments().filter_map(|a| a.get_long());
+    let best = flags.map(|f| (strsim::osa_distance(&given, f), f)).filter(|(d, f)| *d <= 1 + f.len() / 6).min();
+    if let Some((_, flag)) = best {
+        e.insert(ContextKind::SuggestedArg, ContextValue::String(format!("--{flag}")));
+        e.insert(ContextKind::Suggested, ContextValue::StyledStrs(Vec::new()));
+    }
+}
+
 /// "did you mean `x`?" for a suggestion, or a list of the valid choices when there are few.
 pub fn did_you_mean(suggestion: &Option<String>) -> Option<String> {
     suggestion.as_ref().map(|s| format!("did you mean `{s}`?"))

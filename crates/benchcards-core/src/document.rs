@@ -129,8 +129,8 @@ impl<'a> FileReport<'a> {
 /// Reads and validates a file of any of the three kinds.
 pub fn load_file(path: &Path) -> Loaded {
     let name = path.display().to_string();
-    // A bare registry id (or file name) that is no file here names the bundled card or profile.
-    let bundled = (path.components().count() == 1 && !path.exists()).then(|| crate::bundled::document(&name)).flatten();
+    // A bare id (or file name) that is no file here names the bundled card, profile or plan.
+    let bundled = crate::bundled::stands_for(path).filter(|(file, _)| !file.ends_with(".jsonl"));
     if let Some((file, text)) = bundled {
         let mut loaded = load_text(&format!("{file} (bundled)"), text.to_string(), None, is_markdown(Path::new(file)));
         let note = format!("`{name}` is no file here: this is the bundled {file} (`benchcards registry show {name}` prints it)");
@@ -315,8 +315,11 @@ impl Limit {
         std::fs::File::open(path).map_err(|e| Diagnostic::error(FILE_START, format!("cannot read file: {e}")))
     }
 
-    /// Reads a file whole as UTF-8 text.
+    /// Reads a file whole as UTF-8 text; a bare id that is no file here reads the bundled file.
     fn read(&self, path: &Path) -> Result<String, Diagnostic> {
+        if let Some((_, text)) = crate::bundled::stands_for(path) {
+            return Ok(text.to_string());
+        }
         // A file still growing says nothing true of its size: read at most one byte past the limit.
         let mut bytes = Vec::new();
         self.open(path)?
@@ -489,16 +492,16 @@ fn decode(root: &Node, base: Option<&Path>) -> (Option<Document>, Diagnostics) {
     // Validation runs on what could be read, so the rest of the file is checked too; a document
     // with a reading error is not returned.
     let document = match kind {
-        DocKind::Card => typed::<Card>(node, key, &mut diags).map(|(mut c, tree, ok)| {
-            diags.extend(validate_card(&mut c, &tree, t));
+        DocKind::Card => typed::<Card>(node, key, &mut diags).map(|(mut c, ok)| {
+            diags.extend(validate_card(&mut c, node, t));
             ok.then_some(Document::Card(c))
         }),
-        DocKind::Profile => typed::<Profile>(node, key, &mut diags).map(|(mut p, tree, ok)| {
-            diags.extend(validate_profile(&mut p, &tree, t));
+        DocKind::Profile => typed::<Profile>(node, key, &mut diags).map(|(mut p, ok)| {
+            diags.extend(validate_profile(&mut p, node, t));
             ok.then_some(Document::Profile(p))
         }),
-        DocKind::Plan => typed::<Plan>(node, key, &mut diags).map(|(p, tree, ok)| {
-            diags.extend(validate_plan(&p, &tree, t, base));
+        DocKind::Plan => typed::<Plan>(node, key, &mut diags).map(|(p, ok)| {
+            diags.extend(validate_plan(&p, node, t, base));
             ok.then_some(Document::Plan(p))
         }),
     };
@@ -507,15 +510,15 @@ fn decode(root: &Node, base: Option<&Path>) -> (Option<Document>, Diagnostics) {
 
 /// Reads the typed document reporting every reading error, not only the first: after one, the
 /// entry holding it is left out and the rest read again (at most 50 times). Returns the value
-/// read from what remains, that tree (for validation), and whether nothing had to be left out;
+/// read from what remains and whether nothing had to be left out;
 /// none when the rest cannot be read either. An error caused by leaving an entry out (its
 /// container now misses a field) is not reported; the container is left out too.
-fn typed<T: serde::de::DeserializeOwned>(node: &Node, key: &crate::yaml::Key, diags: &mut Diagnostics) -> Option<(T, Node, bool)> {
+fn typed<T: serde::de::DeserializeOwned>(node: &Node, key: &crate::yaml::Key, diags: &mut Diagnostics) -> Option<(T, bool)> {
     let mut tree = node.clone();
     let (mut touched, mut ok) = (Vec::new(), true);
     for _ in 0..50 {
         let e = match from_node::<T>(&tree, Some(key)) {
-            Ok(value) => return Some((value, tree, ok)),
+            Ok(value) => return Some((value, ok)),
             Err(e) => e,
         };
         let at = e.pos.unwrap_or(key.pos);

@@ -194,7 +194,11 @@ impl<'a> Ctx<'a> {
             out.push((id, entry.clone()));
         }
         out.sort_by_key(|(k, _)| t.dimension_index(k));
-        let missing: Vec<&str> = t.dimensions.iter().map(|d| d.id.as_str()).filter(|id| !out.iter().any(|(k, _)| k == id)).collect();
+        // A dimension left out for an error in it is listed all the same: its error says what is wrong.
+        let written: Vec<&str> =
+            self.root.at_path(&[section]).map_or(Vec::new(), |n| n.entries().iter().map(|(k, _)| k.text.as_str()).collect());
+        let missing: Vec<&str> =
+            t.dimensions.iter().map(|d| d.id.as_str()).filter(|id| !out.iter().any(|(k, _)| k == id) && !written.contains(id)).collect();
         if !missing.is_empty() {
             let (pos, len) = self.locate_key(&[section]);
             self.diags.push(
@@ -417,7 +421,7 @@ pub fn validate_plan(plan: &Plan, root: &Node, t: &Taxonomy, base: Option<&Path>
     cx.slug(&plan.id);
     if let Some(base) = base {
         for (key, rel) in [("card", &plan.card), ("deployment", &plan.deployment), ("dataset", &plan.dataset)] {
-            if !base.join(rel).is_file() {
+            if !base.join(rel).is_file() && crate::bundled::stands_for(Path::new(rel)).is_none() {
                 let d = cx.warning(
                     &[key],
                     format!("file `{rel}` not found (paths are relative to the plan's folder, {}); `run` needs it", base.display()),

@@ -95,6 +95,10 @@ fn one_reading_error_hides_no_other() {
     let errors: Vec<(usize, usize)> = loaded.diagnostics.errors().map(at).collect();
     assert_eq!(errors, [(10, 14), (12, 7), (17, 15)], "{:#?}", loaded.diagnostics);
     assert!(loaded.document.is_none(), "a file with a reading error gives no document");
+    // The dimensions left out for their errors are written: "not listed" does not name them.
+    let unlisted = loaded.diagnostics.warnings().find(|d| d.message.contains("not listed")).expect("the card lists two dimensions");
+    assert!(unlisted.message.contains("intended_user"), "{}", unlisted.message);
+    assert!(!unlisted.message.contains("query_author") && !unlisted.message.contains("interaction_mode"), "{}", unlisted.message);
 }
 
 #[test]

@@ -7,6 +7,7 @@ use crate::client::{Client, Limits};
 use crate::dataset::{Dataset, parse_dataset};
 use crate::runner::{self, Options, Progress, Summary, Work};
 use crate::store::{SampleRow, Store};
+use benchcards_core::bundled::{beside, stands_for};
 use benchcards_core::document::{LoadError, read_data};
 use benchcards_core::{Diagnostics, GraderKind, Loaded, ModelSpec, Plan};
 use std::fmt;
@@ -78,12 +79,15 @@ pub struct Prepared {
 pub fn prepare(plan_path: &Path) -> Result<Prepared, SessionError> {
     let (plan, loaded) = benchcards_core::load_plan(plan_path).map_err(SessionError::Plan)?;
     let base = plan_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
-    let dataset_path = base.join(&plan.dataset);
+    let dataset_path = beside(&base, &plan.dataset);
     let dataset = load_dataset(&dataset_path)?;
     let plan_hash = plan_hash(&plan);
     // The stored plan names its files absolutely, so `runs export` and `report` find them later.
     let absolute = |rel: &str| {
-        let p = base.join(rel);
+        let p = beside(&base, rel);
+        if stands_for(&p).is_some() {
+            return rel.to_string();
+        }
         std::path::absolute(&p).unwrap_or(p).display().to_string()
     };
     let mut stored = plan.clone();
@@ -91,9 +95,12 @@ pub fn prepare(plan_path: &Path) -> Result<Prepared, SessionError> {
     stored.card = absolute(&plan.card);
     stored.deployment = absolute(&plan.deployment);
     let mut notes = Vec::new();
+    if let Some((file, _)) = stands_for(&dataset_path) {
+        notes.push(format!("dataset: `{}` is no file beside the plan: the bundled {file}", plan.dataset));
+    }
     let mut human = match &plan.human_study {
         Some(study) => {
-            let path = base.join(&study.path);
+            let path = beside(&base, &study.path);
             let text = read_file(&path)?;
             let rows = crate::human::read_study(&text, benchcards_core::results::is_jsonl(&path), study, &dataset)
                 .map_err(|diagnostics| SessionError::File { name: path.display().to_string(), text: Some(text), diagnostics })?;

@@ -85,13 +85,21 @@ pub fn stores_in(dir: &Path) -> Vec<(String, std::path::PathBuf)> {
 }
 
 /// The store holding `run`, opened read-only: the store `named`, else the first in `dir`
-/// that holds it (`benchcards-runs.sqlite` first, then the folder's other `.sqlite` files).
-/// Nothing is created. The error names every store searched and the flag to name another.
+/// that holds it (`benchcards-runs.sqlite` first, then the folder's other `.sqlite` files, then
+/// those of its subfolders, such as the demo's `benchcards-demo/runs.sqlite`). Nothing is
+/// created. The error names every store searched and the flag to name another.
 pub fn find_run(run: &str, named: Option<&Path>, dir: &Path) -> Result<Store, String> {
     let default = dir.join("benchcards-runs.sqlite");
     let candidates: Vec<std::path::PathBuf> = match named {
         Some(p) => vec![p.to_path_buf()],
-        None => std::iter::once(default.clone()).chain(stores_in(dir).into_iter().map(|(_, p)| p).filter(|p| *p != default)).collect(),
+        None => {
+            let mut subfolders: Vec<_> = std::fs::read_dir(dir)
+                .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_dir()).collect())
+                .unwrap_or_default();
+            subfolders.sort();
+            let inside = std::iter::once(dir.to_path_buf()).chain(subfolders).flat_map(|d| stores_in(&d).into_iter().map(|(_, p)| p));
+            std::iter::once(default.clone()).chain(inside.filter(|p| *p != default)).collect()
+        }
     };
     let mut searched = Vec::new();
     for path in candidates {

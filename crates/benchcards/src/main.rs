@@ -5,7 +5,7 @@ mod cli;
 mod commands;
 mod diagnostics;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use std::process::ExitCode;
 
 // A faster allocator than the system one for the many small strings of parsing and comparing
@@ -21,12 +21,12 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = cli::Cli::parse();
-    match commands::run(cli.command) {
-        Ok(code) => code,
-        Err(report) => {
-            eprintln!("{report:?}");
-            ExitCode::FAILURE
-        }
-    }
+    let cli = cli::Cli::try_parse().unwrap_or_else(|mut e| {
+        benchcards_core::diag::suggest_flag(&mut e, &cli::Cli::command(), std::env::args());
+        e.exit()
+    });
+    commands::run(cli.command).unwrap_or_else(|report| {
+        eprintln!("{report:?}");
+        ExitCode::FAILURE
+    })
 }

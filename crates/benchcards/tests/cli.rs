@@ -351,9 +351,10 @@ fn demo_runs_the_whole_flow_offline_and_writes_a_report() {
     };
     let before = listing(dir.path());
     let elsewhere = tempfile::tempdir().unwrap();
-    for (out, audience) in [("team.html", "team"), ("brief.html", "clinician")] {
+    // From the demo's folder and from the folder the demo was run in (the store in a subfolder).
+    for (out, audience, from) in [("team.html", "team", out_dir.as_path()), ("brief.html", "clinician", dir.path())] {
         let to = elsewhere.path().join(out);
-        let report = bc().current_dir(&out_dir).args(["report", run, "-o", to.to_str().unwrap(), "--audience", audience]).output().unwrap();
+        let report = bc().current_dir(from).args(["report", run, "-o", to.to_str().unwrap(), "--audience", audience]).output().unwrap();
         assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
         let html = std::fs::read_to_string(&to).unwrap();
         assert!(html.contains("Demo model (smollm2-135m): its numbers show that the pipeline works"), "{out}: {html}");
@@ -478,4 +479,39 @@ fn the_pre_commit_hook_runs_check_on_card_files() {
     assert_eq!(words.next(), Some("benchcards"));
     let out = bc().current_dir(&root).args(words).args(["registry/pubmedqa.yaml", "registry/bean-scenarios.yaml"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn the_bundled_plan_dataset_and_logs_are_named_by_id_from_any_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = bc().current_dir(dir.path()).args(["run", "local-smollm2", "--dry-run"]).output().unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    assert!(err.contains("the bundled local-smollm2.yaml") && err.contains("the bundled symptoms-uk.jsonl"), "{err}");
+    assert!(String::from_utf8_lossy(&run.stdout).contains("vignette"), "the dry run lists the plan's conditions");
+    let measure =
+        bc().current_dir(dir.path()).args(["measure", "symptom-chat", "--against", "symptoms-uk", "--format", "json"]).output().unwrap();
+    assert!(measure.status.success(), "{}", String::from_utf8_lossy(&measure.stderr));
+    assert!(String::from_utf8_lossy(&measure.stdout).contains("\"n\": 12"), "the 12 bundled conversations are measured");
+    // A file of the same name in the folder is the user's: it is read, not the bundled one.
+    std::fs::write(dir.path().join("symptoms-uk"), "not a dataset\n").unwrap();
+    let mine = bc().current_dir(dir.path()).args(["measure", "symptom-chat", "--against", "symptoms-uk"]).output().unwrap();
+    assert!(!mine.status.success(), "the user's broken file is read and refused");
+    // Nothing was written where the commands ran, but the one file the test put there.
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["symptoms-uk"], "{left:?}");
+}
+
+#[test]
+fn a_mistyped_flag_is_answered_with_the_nearest_flag_of_its_subcommand() {
+    for (args, tip) in [
+        (&["match", "patient-symptom-chatbot", "--tpo", "3"][..], "a similar argument exists: '--top'"),
+        (&["run", "--dryrun", "local-smollm2"][..], "a similar argument exists: '--dry-run'"),
+        (&["match", "patient-symptom-chatbot", "--xyz"][..], "to pass '--xyz' as a value"),
+    ] {
+        let out = bc().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(tip), "{args:?}: {err}");
+        assert_eq!(err.matches("tip:").count(), 1, "one tip, not a nearest flag and a `--` escape: {err}");
+    }
 }
