@@ -4,9 +4,11 @@
 
 use crate::compare::{BiasDirection, Comparison};
 use benchcards_core::{
-    ConditionSpec, DesignerQuestion, GraderKind, GraderMode, GraderSpec, Kind, ModelSpec, PatientBehaviour, Plan, Provider, Sampling,
-    Scoring, StudySpec, Taxonomy, Verdict,
+    CheckQuestion, ConditionSpec, DesignerQuestion, GraderKind, GraderMode, GraderSpec, Kind, ModelSpec, OutcomeQuestions,
+    ParticipantLimits, PatientBehaviour, Plan, Provider, Sampling, Scoring, StudyAllocation, StudyArm, StudyCompletion, StudyDesign,
+    StudySpec, Taxonomy, Verdict,
 };
+use benchcards_stats::study::{PowerDesign, PowerQuery};
 
 /// Paths the plan refers to, relative to where it will be written.
 pub struct PlanPaths {
@@ -103,6 +105,11 @@ pub fn draft(t: &Taxonomy, cmp: &Comparison, paths: PlanPaths) -> Plan {
         graders.push(GraderSpec { kind: GraderKind::Mcq, mode: None, threshold: None, rubric: None, judge_model: None });
     }
     let studies = studies(t, cmp);
+    let study = studies.iter().any(|s| s.group == "decision_mediation").then(|| {
+        let (design, note) = study_design("smollm2-135m");
+        notes.push(note);
+        design
+    });
     let questions = cmp
         .dimensions
         .iter()
@@ -133,9 +140,68 @@ pub fn draft(t: &Taxonomy, cmp: &Comparison, paths: PlanPaths) -> Plan {
         human_study: None,
         patient_model: None,
         studies,
+        study,
         questions,
         notes,
     }
+}
+
+/// Arms, scenarios and participants a first study of decision mediation would plan with: the
+/// drafted model against a control arm of usual resources, two scenarios each, sized to detect
+/// a 10-point difference from a control arm near Bean et al.'s 47% (power 0.8, ICC 0.1 between
+/// a participant's scenarios). Returns the design and the note to revise it.
+fn study_design(model: &str) -> (StudyDesign, String) {
+    let per_participant = 2;
+    let mut q = PowerQuery::new(PowerDesign::Independent);
+    (q.p1, q.p2, q.power, q.cluster_size, q.icc) = (Some(0.57), Some(0.47), Some(0.8), Some(per_participant as f64), Some(0.1));
+    let per_arm = q.analyse().ok().and_then(|a| a.clustered.map(|c| c.clusters)).unwrap_or(1.0);
+    let design = StudyDesign {
+        arms: vec![
+            StudyArm {
+                id: "with_model".into(),
+                model: Some(model.into()),
+                system_prompt: None,
+                instructions: Some("Use the assistant below to help you decide what to do: ask it anything, as you would at home.".into()),
+            },
+            StudyArm {
+                id: "control".into(),
+                model: None,
+                system_prompt: None,
+                instructions: Some(
+                    "Use whatever you would normally use to decide what to do: a search engine, a health website, a book, or your own judgement. Note where you looked in your own words."
+                        .into(),
+                ),
+            },
+        ],
+        scenarios: Vec::new(),
+        scenarios_per_participant: per_participant,
+        allocation: StudyAllocation::default(),
+        questions: OutcomeQuestions::default(),
+        consent: "This study asks how people decide what to do about symptoms. You will read short scenarios and imagine you are the person in them; it takes about 20 minutes. Do not share anything about your own health. Your answers are stored without your name and used for research; you may stop at any time and withdraw your answers with the link on every page.".into(),
+        instructions: "For each scenario, imagine you are the person described. Decide what you think is going on and what you would do next (from looking after yourself at home to calling an ambulance). There are no trick questions.".into(),
+        comprehension: vec![CheckQuestion {
+            question: "Whose symptoms are the scenarios about?".into(),
+            options: vec!["My own".into(), "The person described, whom I imagine I am".into(), "A doctor's".into()],
+            answer: 1,
+        }],
+        attention: vec![CheckQuestion {
+            question: "To show you are reading, choose the colour of grass.".into(),
+            options: vec!["Blue".into(), "Green".into(), "Red".into()],
+            answer: 1,
+        }],
+        time_limit_minutes: 60,
+        target_participants: (per_arm * 2.0) as u32,
+        completion: StudyCompletion { code: "COMPLETE".into(), redirect: None },
+        recruitment_ids: Vec::new(),
+        recruitment_ids_in_clear: false,
+        contains_phi: true,
+        limits: ParticipantLimits::default(),
+    };
+    let note = format!(
+        "`study` is a first design: {} participants detect a 10-point difference from a control arm at 47% (`benchcards study power --design independent --p1 0.57 --p2 0.47 --power 0.8 --cluster-size {per_participant} --icc 0.1`, times 2 arms); set your own rates, write the consent your ethics board approved, set the completion code of your recruitment platform, then `benchcards study register` the plan before the first participant",
+        design.target_participants
+    );
+    (design, note)
 }
 
 fn studies(t: &Taxonomy, cmp: &Comparison) -> Vec<StudySpec> {

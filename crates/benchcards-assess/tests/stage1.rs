@@ -240,3 +240,33 @@ fn overrides_are_shown_beside_the_computed_verdict() {
     let qa = cmp.dimensions.iter().find(|d| d.id == "query_author").unwrap();
     assert!(qa.override_.is_none(), "an override for another card version does not apply");
 }
+
+#[test]
+fn a_broken_decision_mediation_drafts_a_runnable_study_sized_by_its_power_calculation() {
+    let paths = benchcards_assess::plan::PlanPaths { card: "c.yaml".into(), deployment: "d.yaml".into(), dataset: "x.jsonl".into() };
+    let plan = benchcards_assess::plan::draft(
+        taxonomy(),
+        &compare(taxonomy(), &card("bean-scenarios"), &profile("patient-symptom-chatbot")),
+        paths,
+    );
+    let study = plan.study.as_ref().expect("decision mediation breaks: a study is drafted");
+    let arms: Vec<(&str, bool)> = study.arms.iter().map(|a| (a.id.as_str(), a.model.is_some())).collect();
+    assert_eq!(arms, [("with_model", true), ("control", false)]);
+    assert_eq!(study.arms[0].model.as_deref(), Some(plan.models[0].id.as_str()), "the arm names the plan's model");
+    // 215 participants per arm (`study power --design independent --p1 0.57 --p2 0.47 --power 0.8
+    // --cluster-size 2 --icc 0.1`: 391 units per arm, design effect 1.1, clusters of 2).
+    assert_eq!(study.target_participants, 430);
+    assert!(plan.notes.iter().any(|n| n.contains("--cluster-size 2 --icc 0.1") && n.contains("430 participants")), "{:?}", plan.notes);
+    // The drafted plan reads back as a valid plan (its files aside).
+    let text = benchcards_core::emit::document_yaml(benchcards_core::DocKind::Plan, &plan);
+    let loaded = benchcards_core::document::load_text("drafted.yaml", text, None, false);
+    assert!(!loaded.diagnostics.has_errors(), "{:#?}", loaded.diagnostics);
+    // A card whose score is already people's decisions drafts no study.
+    let healthsearch = compare(taxonomy(), &card("healthsearchqa"), &profile("ed-decision-support"));
+    let drafted = benchcards_assess::plan::draft(
+        taxonomy(),
+        &healthsearch,
+        benchcards_assess::plan::PlanPaths { card: String::new(), deployment: String::new(), dataset: String::new() },
+    );
+    assert_eq!(drafted.study.is_some(), drafted.studies.iter().any(|s| s.group == "decision_mediation"));
+}

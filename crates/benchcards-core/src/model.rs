@@ -686,6 +686,9 @@ pub struct Plan {
     /// Stage 4: studies with people for outcome assumptions, highest priority first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub studies: Vec<StudySpec>,
+    /// The study `benchcards study serve` runs with people: arms, scenarios, questions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub study: Option<StudyDesign>,
     /// Questions for the benchmark's designers, one per assumption the card leaves unstated.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub questions: Vec<DesignerQuestion>,
@@ -713,6 +716,178 @@ pub struct StudySpec {
     /// Inputs `benchcards study power` needs.
     pub power_inputs: Vec<String>,
     pub rationale: String,
+}
+
+/// A randomized study with people (stage 4), run by `benchcards study serve`: each participant
+/// is allocated one arm and reads a few of the dataset's scenarios ("imagine you are…"), talks
+/// with the arm's model or follows the control arm's instructions, then answers the outcome
+/// questions. Its export is the plan's `human_study` file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StudyDesign {
+    /// Two or more arms; at most one without a model (the control).
+    pub arms: Vec<StudyArm>,
+    /// Dataset item ids shown as scenarios; empty: every item with a vignette.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scenarios: Vec<String>,
+    /// Scenarios each participant completes (drawn so each scenario is seen equally often).
+    #[serde(default = "one")]
+    pub scenarios_per_participant: u32,
+    #[serde(default)]
+    pub allocation: StudyAllocation,
+    #[serde(default)]
+    pub questions: OutcomeQuestions,
+    /// Shown first; taking part means agreeing to it.
+    pub consent: String,
+    /// Shown after consent, before the comprehension check.
+    pub instructions: String,
+    /// Questions about the instructions; a wrong answer shows the instructions again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comprehension: Vec<CheckQuestion>,
+    /// Questions with one plain answer, placed after the scenarios; failures are counted, not
+    /// excluded silently.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attention: Vec<CheckQuestion>,
+    /// Minutes a participant has from consent to completion.
+    #[serde(default = "study_minutes")]
+    pub time_limit_minutes: u32,
+    /// Participants wanted in all (from `benchcards study power`), shown against enrolment.
+    pub target_participants: u32,
+    pub completion: StudyCompletion,
+    /// The recruitment platform's query parameters kept from the entry link (e.g. Prolific's
+    /// `PROLIFIC_PID`, `STUDY_ID`, `SESSION_ID`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recruitment_ids: Vec<String>,
+    /// Store the recruitment ids as given instead of as a keyed hash.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recruitment_ids_in_clear: bool,
+    /// Whether the export is patient data (default true: participants may tell their own).
+    #[serde(default = "yes")]
+    pub contains_phi: bool,
+    #[serde(default)]
+    pub limits: ParticipantLimits,
+}
+
+/// One arm: a model from the plan (with an optional system prompt), or a control arm with
+/// written instructions and no model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StudyArm {
+    pub id: String,
+    /// A model id from the plan's `models`; none for the control arm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_prompt: Option<String>,
+    /// What the participant is told to do in this arm (required for the control arm).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<String>,
+}
+
+/// Permuted blocks, stratified by the participant's scenarios, so arms stay balanced within
+/// each scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StudyAllocation {
+    /// Arms per block, a multiple of the number of arms (0: twice the number of arms).
+    #[serde(default)]
+    pub block_size: u32,
+    /// Seed of the allocation sequence; `study register` records it.
+    #[serde(default = "allocation_seed")]
+    pub seed: u64,
+}
+
+impl Default for StudyAllocation {
+    fn default() -> Self {
+        StudyAllocation { block_size: 0, seed: allocation_seed() }
+    }
+}
+
+/// The outcome questions asked after each scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeQuestions {
+    /// The conditions the participant thinks likely, in free text: at most this many (1–3).
+    #[serde(default = "three")]
+    pub conditions: u32,
+    /// The level of care, on the dataset's five-level disposition scale.
+    #[serde(default = "yes")]
+    pub disposition: bool,
+    /// Confidence in the answer, 1–5.
+    #[serde(default = "yes")]
+    pub confidence: bool,
+}
+
+impl Default for OutcomeQuestions {
+    fn default() -> Self {
+        OutcomeQuestions { conditions: three(), disposition: true, confidence: true }
+    }
+}
+
+/// A multiple-choice check with one right answer (its position in `options`, from 0).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckQuestion {
+    pub question: String,
+    pub options: Vec<String>,
+    pub answer: usize,
+}
+
+/// What a participant gets at the end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StudyCompletion {
+    /// The completion code shown (and passed to the redirect as `{code}`).
+    pub code: String,
+    /// Where to send the participant, e.g.
+    /// `https://app.prolific.com/submissions/complete?cc={code}`; `{NAME}` is replaced by the
+    /// recruitment id of that name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<String>,
+}
+
+/// Per-participant limits of a public study.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipantLimits {
+    #[serde(default = "messages_per_scenario")]
+    pub messages_per_scenario: u32,
+    #[serde(default = "message_chars")]
+    pub message_chars: u32,
+    #[serde(default = "requests_per_minute")]
+    pub requests_per_minute: u32,
+}
+
+impl Default for ParticipantLimits {
+    fn default() -> Self {
+        ParticipantLimits {
+            messages_per_scenario: messages_per_scenario(),
+            message_chars: message_chars(),
+            requests_per_minute: requests_per_minute(),
+        }
+    }
+}
+
+fn study_minutes() -> u32 {
+    60
+}
+fn allocation_seed() -> u64 {
+    1
+}
+fn three() -> u32 {
+    3
+}
+fn yes() -> bool {
+    true
+}
+fn messages_per_scenario() -> u32 {
+    20
+}
+fn message_chars() -> u32 {
+    2000
+}
+fn requests_per_minute() -> u32 {
+    30
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

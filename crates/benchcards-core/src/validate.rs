@@ -597,7 +597,122 @@ pub fn validate_plan(plan: &Plan, root: &Node, t: &Taxonomy, base: Option<&Path>
             cx.error(&["questions", &i.to_string(), "dimension"], format!("unknown dimension `{}`", q.dimension));
         }
     }
+    if let Some(study) = &plan.study {
+        validate_study(&mut cx, study, &model_ids, plan.human_study.as_ref());
+    }
     cx.diags
+}
+
+/// The study section: arms that name the plan's models, at most one control arm (with its
+/// instructions), checks with a right answer among their options, and limits a public page can
+/// hold to.
+fn validate_study(cx: &mut Ctx, s: &StudyDesign, model_ids: &[&str], human: Option<&HumanStudy>) {
+    if s.arms.len() < 2 {
+        cx.error(&["study", "arms"], "a study needs at least two arms").expected =
+            Some("an arm with a model and a control arm: `[{id: with_model, model: ID}, {id: control, instructions: ...}]`".into());
+    }
+    let ids: Vec<&str> = s.arms.iter().map(|a| a.id.as_str()).collect();
+    cx.duplicates(&["study", "arms"], &ids);
+    let controls: Vec<&StudyArm> = s.arms.iter().filter(|a| a.model.is_none()).collect();
+    for (i, arm) in s.arms.iter().enumerate() {
+        let idx = i.to_string();
+        let base = ["study", "arms", idx.as_str()];
+        if arm.id.is_empty() || !arm.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-') {
+            cx.error(&[&base[..], &["id"]].concat(), format!("arm id `{}` is not a plain name", arm.id)).expected =
+                Some("lowercase letters, digits, `_` and `-` (it becomes the result label `human_study:ID`)".into());
+        }
+        match &arm.model {
+            Some(m) if !model_ids.contains(&m.as_str()) => {
+                let d = cx.error(&[&base[..], &["model"]].concat(), format!("`{m}` is not a model of this plan"));
+                d.suggestion = nearest(m, model_ids.iter().copied()).map(|s| format!("did you mean `{s}`?"));
+            }
+            Some(_) => {}
+            None => {
+                if arm.instructions.as_deref().is_none_or(|t| t.trim().is_empty()) {
+                    let d = cx.error(&[&base[..], &["id"]].concat(), format!("the control arm `{}` needs `instructions`", arm.id));
+                    d.expected =
+                        Some("what participants without the model are asked to do, e.g. \"use whatever you would normally use\"".into());
+                }
+                if arm.system_prompt.is_some() {
+                    cx.warning(&[&base[..], &["system_prompt"]].concat(), "a control arm has no model: its system prompt is ignored");
+                }
+            }
+        }
+    }
+    if controls.len() > 1 {
+        let idx = s.arms.iter().rposition(|a| a.model.is_none()).unwrap_or_default().to_string();
+        cx.error(&["study", "arms", idx.as_str(), "id"], "more than one arm has no model").suggestion =
+            Some("name a model for every arm but the control".into());
+    }
+    if let (Some(h), Some(control)) = (human.and_then(|h| h.control_arm.as_deref()), controls.first())
+        && h != control.id
+    {
+        cx.warning(&["human_study", "control_arm"], format!("the study's control arm is `{}`, not `{h}`", control.id)).suggestion =
+            Some(format!("write `control_arm: {}`", control.id));
+    }
+    let scenarios: Vec<&str> = s.scenarios.iter().map(String::as_str).collect();
+    cx.duplicates(&["study", "scenarios"], &scenarios);
+    let mut positive = |path: &[&str], value: u64, what: &str| {
+        if value == 0 {
+            cx.error(path, format!("{what} must be at least 1"));
+        }
+    };
+    positive(&["study", "scenarios_per_participant"], s.scenarios_per_participant.into(), "scenarios_per_participant");
+    positive(&["study", "time_limit_minutes"], s.time_limit_minutes.into(), "time_limit_minutes");
+    positive(&["study", "target_participants"], s.target_participants.into(), "target_participants");
+    positive(&["study", "limits", "messages_per_scenario"], s.limits.messages_per_scenario.into(), "messages_per_scenario");
+    positive(&["study", "limits", "message_chars"], s.limits.message_chars.into(), "message_chars");
+    positive(&["study", "limits", "requests_per_minute"], s.limits.requests_per_minute.into(), "requests_per_minute");
+    if !scenarios.is_empty() && s.scenarios_per_participant as usize > scenarios.len() {
+        cx.error(
+            &["study", "scenarios_per_participant"],
+            format!("{} scenarios per participant, but the study lists {}", s.scenarios_per_participant, scenarios.len()),
+        );
+    }
+    if s.allocation.block_size > 0 && !s.arms.is_empty() && s.allocation.block_size as usize % s.arms.len() != 0 {
+        let d = cx.error(
+            &["study", "allocation", "block_size"],
+            format!("a block of {} cannot hold {} arms equally", s.allocation.block_size, s.arms.len()),
+        );
+        d.expected = Some(format!("a multiple of {}", s.arms.len()));
+    }
+    if !(1..=3).contains(&s.questions.conditions) {
+        cx.error(&["study", "questions", "conditions"], "participants name between 1 and 3 conditions").expected = Some("1, 2 or 3".into());
+    }
+    for (key, text) in [("consent", &s.consent), ("instructions", &s.instructions)] {
+        if text.trim().is_empty() {
+            cx.error(&["study", key], format!("the study's `{key}` is empty"));
+        }
+    }
+    for (section, checks) in [("comprehension", &s.comprehension), ("attention", &s.attention)] {
+        for (i, c) in checks.iter().enumerate() {
+            let idx = i.to_string();
+            if c.options.len() < 2 {
+                cx.error(&["study", section, idx.as_str(), "options"], "a check needs at least two options");
+            } else if c.answer >= c.options.len() {
+                cx.error(&["study", section, idx.as_str(), "answer"], format!("answer {} is not an option", c.answer)).expected =
+                    Some(format!("the right option's position, from 0 to {}", c.options.len() - 1));
+            }
+        }
+    }
+    if s.completion.code.trim().is_empty() {
+        cx.error(&["study", "completion", "code"], "the completion code is empty");
+    }
+    for (i, name) in s.recruitment_ids.iter().enumerate() {
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            cx.error(&["study", "recruitment_ids", &i.to_string()], format!("`{name}` is not a query parameter name")).expected =
+                Some("letters, digits and `_`, e.g. `PROLIFIC_PID`".into());
+        }
+    }
+    if let Some(url) = &s.completion.redirect {
+        cx.url(&["study", "completion", "redirect"], url);
+        for name in url.split('{').skip(1).filter_map(|rest| rest.split_once('}').map(|(n, _)| n)) {
+            if name != "code" && !s.recruitment_ids.iter().any(|r| r == name) {
+                let d = cx.error(&["study", "completion", "redirect"], format!("`{{{name}}}` names no recruitment id"));
+                d.expected = Some("`{code}` or a name listed under `recruitment_ids`".into());
+            }
+        }
+    }
 }
 
 /// API keys have recognisable shapes; a variable name never contains lowercase letters or dashes.

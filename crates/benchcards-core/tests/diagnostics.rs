@@ -364,3 +364,29 @@ fn a_person_deciding_when_the_score_observes_no_decision_is_warned_at_the_value(
     let consistent = load(&outcome("lay_user_acts", "human_decision_with_model"));
     assert!(!consistent.diagnostics.0.iter().any(|d| d.message.contains("observes no")), "{:#?}", consistent.diagnostics);
 }
+
+#[test]
+fn a_study_section_is_checked_at_each_value() {
+    let plan = |study: &str| {
+        format!(
+            "plan:\n  version: 1\n  id: p\n  card: c.yaml\n  deployment: d.yaml\n  dataset: x.jsonl\n  models: [{{ id: m, provider: mock }}]\n  conditions: [{{ id: vignette }}]\n  graders: [{{ kind: conditions }}]\n  study:\n    consent: You agree.\n    instructions: Imagine you are the person.\n    target_participants: 10\n    completion: {{ code: ABC }}\n{study}"
+        )
+    };
+    let good = "    arms:\n      - { id: with_model, model: m }\n      - { id: control, instructions: Use what you would normally use. }\n";
+    let loaded = load(&plan(good));
+    assert!(!loaded.diagnostics.has_errors(), "{:#?}", loaded.diagnostics);
+    let d = only_error(&plan(&good.replace("model: m }", "model: mm }")));
+    assert_eq!((at(&d), d.suggestion.as_deref()), ((16, 34), Some("did you mean `m`?")));
+    let d = only_error(&plan(&good.replace(", instructions: Use what you would normally use.", "")));
+    assert_eq!((at(&d), d.message.as_str()), ((17, 15), "the control arm `control` needs `instructions`"));
+    let d = only_error(&plan(&format!("{good}    allocation: {{ block_size: 3 }}\n")));
+    assert_eq!((at(&d), d.expected.as_deref()), ((18, 31), Some("a multiple of 2")));
+    let d =
+        only_error(&plan(&format!("{good}    attention:\n      - {{ question: Colour of grass?, options: [Blue, Green], answer: 2 }}\n")));
+    assert_eq!((at(&d), d.message.as_str()), ((19, 71), "answer 2 is not an option"));
+    let redirect = "    recruitment_ids: [PROLIFIC_PID]\n";
+    let text = plan(&format!("{good}{redirect}"))
+        .replace("{ code: ABC }", "{ code: ABC, redirect: \"https://x.example/done?cc={code}&p={PROLIFIC_PIDD}\" }");
+    let d = only_error(&text);
+    assert_eq!((at(&d).0, d.message.as_str()), (14, "`{PROLIFIC_PIDD}` names no recruitment id"));
+}
