@@ -108,7 +108,7 @@ pub fn draft(t: &Taxonomy, cmp: &Comparison, paths: PlanPaths) -> Plan {
     let study = studies.iter().any(|s| s.group == "decision_mediation").then(|| {
         let (design, note) = study_design("smollm2-135m");
         notes.push(note);
-        design
+        Box::new(design)
     });
     let questions = cmp
         .dimensions

@@ -688,7 +688,7 @@ pub struct Plan {
     pub studies: Vec<StudySpec>,
     /// The study `benchcards study serve` runs with people: arms, scenarios, questions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub study: Option<StudyDesign>,
+    pub study: Option<Box<StudyDesign>>,
     /// Questions for the benchmark's designers, one per assumption the card leaves unstated.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub questions: Vec<DesignerQuestion>,

@@ -68,7 +68,10 @@ pub struct Group {
     pub id: String,
     pub kind: Kind,
     pub title: String,
+    /// The group's question, of a benchmark.
     pub question: String,
+    /// The same question, asked of a team deploying a model (the deployment wizard).
+    pub deployment_question: String,
     pub dimensions: Vec<String>,
 }
 
@@ -81,7 +84,10 @@ pub struct Dimension {
     pub title: String,
     /// What a clinician would ask a vendor about this assumption.
     pub clinician_question: String,
+    /// What a benchmark's designer answers (cards, `card new`, the card wizard).
     pub question: String,
+    /// The same question, asked of a team deploying a model (the deployment wizard).
+    pub deployment_question: String,
     pub rule: Rule,
     /// Ordinal only: the more demanding end of the order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -472,6 +478,10 @@ mod tests {
             let g = t.group(&d.group).unwrap_or_else(|| panic!("{}: unknown group {}", d.id, d.group));
             assert!(g.dimensions.contains(&d.id), "group {} does not list {}", g.id, d.id);
             t.check_next_step(&d.next_step).unwrap_or_else(|e| panic!("{}: {}", d.id, e.message));
+            for q in [&d.question, &d.deployment_question, &d.clinician_question] {
+                assert!(q.trim().ends_with(['?', ')', '.']), "{}: `{q}` is not a question", d.id);
+            }
+            assert_ne!(d.question, d.deployment_question, "{}: the deployment's wording is its own", d.id);
             if d.rule == Rule::Ordinal {
                 let demanding = d.demanding.as_deref().unwrap_or_else(|| panic!("{} has no demanding end", d.id));
                 assert!(d.values.iter().any(|v| v.id == demanding), "{}: demanding end not a value", d.id);
@@ -486,6 +496,9 @@ mod tests {
                 assert!(ids.insert(v.id.as_str()), "{}: duplicate value {}", d.id, v.id);
                 assert!(!v.definition.trim().is_empty(), "{}.{} lacks a definition", d.id, v.id);
             }
+        }
+        for g in &t.groups {
+            assert!(g.deployment_question.trim().ends_with('?') && g.deployment_question != g.question, "{}", g.id);
         }
         let listed: usize = t.groups.iter().map(|g| g.dimensions.len()).sum();
         assert_eq!(listed, t.dimensions.len(), "every dimension in exactly one group");
@@ -506,6 +519,16 @@ mod tests {
             }
         }
         assert!(t.mixture_thresholds.partial < t.mixture_thresholds.holds);
+    }
+
+    #[test]
+    fn a_dimension_without_its_deployment_question_does_not_load() {
+        let without: String =
+            TAXONOMY_YAML.lines().filter(|l| !l.contains("deployment_question: Who will type")).map(|l| format!("{l}\n")).collect();
+        assert_eq!(without.len() + "    deployment_question: Who will type the questions the model answers?\n".len(), TAXONOMY_YAML.len());
+        let node = parse(&without, Offset::default(), Limits::default()).unwrap();
+        let e = from_node::<Taxonomy>(&node, None).unwrap_err();
+        assert!(e.to_string().contains("deployment_question"), "{e}");
     }
 
     #[test]

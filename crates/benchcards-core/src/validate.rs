@@ -669,7 +669,7 @@ fn validate_study(cx: &mut Ctx, s: &StudyDesign, model_ids: &[&str], human: Opti
             format!("{} scenarios per participant, but the study lists {}", s.scenarios_per_participant, scenarios.len()),
         );
     }
-    if s.allocation.block_size > 0 && !s.arms.is_empty() && s.allocation.block_size as usize % s.arms.len() != 0 {
+    if s.allocation.block_size > 0 && !s.arms.is_empty() && !(s.allocation.block_size as usize).is_multiple_of(s.arms.len()) {
         let d = cx.error(
             &["study", "allocation", "block_size"],
             format!("a block of {} cannot hold {} arms equally", s.allocation.block_size, s.arms.len()),

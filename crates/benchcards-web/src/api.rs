@@ -1,6 +1,7 @@
 //! The JSON API behind every page (`/api/...`), and its index page. Every endpoint is a GET and
 //! changes nothing.
 
+use crate::card_wizard::card_from;
 use crate::pages::{blocking, filtered, runs_json};
 use crate::shell::{Params, Shared, page, param};
 use crate::wizard::profile_from;
@@ -24,6 +25,7 @@ pub(crate) async fn index() -> Response {
             "the wizard's answers as a validated profile, the ranked matches, the gaps, and the comparison with the card",
         ),
         ("/api/profile.yaml?...", "the same answers as a deployment profile file"),
+        ("/api/card.yaml?...", "the card wizard's answers (/cards/new) as a card file"),
         ("/api/runs", "the runs in the runs folder"),
     ] {
         t.row(vec![e.into(), w.into()]);
@@ -79,6 +81,18 @@ pub(crate) async fn profile_yaml(Query(q): Params) -> Response {
         )
             .into_response(),
         (_, Err(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"errors": errors}))).into_response(),
+    }
+}
+
+pub(crate) async fn card_yaml(Query(q): Params) -> Response {
+    let c = card_from(&q);
+    match c.document {
+        Some(card) => {
+            let disposition = format!("attachment; filename=\"{}.yaml\"", card.id());
+            ([(header::CONTENT_TYPE, "application/yaml; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)], c.yaml)
+                .into_response()
+        }
+        None => (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"errors": c.errors}))).into_response(),
     }
 }
 

@@ -1,16 +1,19 @@
 //! benchcards-web: the local web UI on axum. The registry (filtered by dimension values), its
-//! heatmap, card pages, a deployment wizard whose questions come from the taxonomy, the runs in
-//! a folder of run stores, and a JSON API behind every page (`/api/...`). Pages read without
-//! JavaScript; one small script makes the wizard update as it is filled in. Everything taken
+//! heatmap, card pages, a deployment wizard and a card wizard whose questions come from the
+//! taxonomy (each in its own wording), the runs in a folder of run stores, and a JSON API behind
+//! every page (`/api/...`). Pages read without JavaScript; one small script makes the wizards
+//! update as they are filled in. Nothing is stored: the wizards' files are downloads. Everything taken
 //! from a card, profile or run is escaped; nothing is loaded from elsewhere; every request is a
 //! read (no GET changes anything) and names things by id, never by path.
 //!
 //! This file holds the router, the request limits and the server; `pages` the registry and run
-//! pages, `wizard` the deployment wizard, `api` the JSON endpoints, `assets` the wizard's
-//! script, `shell` what every page shares.
+//! pages, `wizard` the deployment wizard and what the wizards share, `card_wizard` the card
+//! wizard (`/cards/new`), `api` the JSON endpoints, `assets` the wizards' script, `shell` what
+//! every page shares.
 
 mod api;
 mod assets;
+mod card_wizard;
 mod idle;
 mod pages;
 mod shell;
@@ -38,7 +41,8 @@ pub struct Site {
 /// What one request may ask of the server, and what the server holds open.
 #[derive(Debug, Clone)]
 pub struct Limits {
-    /// Longest request target (path and query); the wizard's longest is under 2 KiB.
+    /// Longest request target (path and query): room for the card wizard's answers with an
+    /// answer, a source and a quote for every dimension (the deployment wizard's are under 3 KiB).
     pub max_target: usize,
     /// Largest body a request may announce (every route is a GET and reads none).
     pub max_body: u64,
@@ -59,7 +63,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_target: 8 * 1024,
+            max_target: 32 * 1024,
             max_body: 64 * 1024,
             time: std::time::Duration::from_secs(10),
             port: None,
@@ -119,7 +123,9 @@ pub fn router(site: Site, limits: Limits) -> Router {
         .route("/heatmap", get(pages::heatmap))
         .route("/cards/{id}", get(pages::card))
         .route("/wizard", get(wizard::form))
-        .route("/wizard/result", get(wizard::result))
+        .route("/wizard/result", get(wizard::result_only))
+        .route("/cards/new", get(card_wizard::form))
+        .route("/cards/new/result", get(card_wizard::result_only))
         .route("/runs", get(pages::runs))
         .route("/runs/{store}/{run}", get(pages::run))
         .route(assets::WIZARD_JS_PATH, get(assets::wizard_js))
@@ -130,6 +136,7 @@ pub fn router(site: Site, limits: Limits) -> Router {
         .route("/api/overview", get(api::overview))
         .route("/api/assess", get(api::assess))
         .route("/api/profile.yaml", get(api::profile_yaml))
+        .route("/api/card.yaml", get(api::card_yaml))
         .route("/api/runs", get(api::runs))
         .fallback(|| async { not_found("No page here.") })
         .with_state(Arc::new(site))

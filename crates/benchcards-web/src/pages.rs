@@ -59,17 +59,35 @@ pub(crate) async fn registry(State(site): Shared, Query(q): Params) -> Response 
     let t = taxonomy();
     let (dim, value) = (param(&q, "dimension"), param(&q, "value"));
     let mut body = String::from(
-        "<h1>benchcards registry</h1>\n<p>What each benchmark assumes about who asks, what they say, how the conversation runs and who decides. Filter by a dimension's value, open a card, or describe your deployment in the <a href=\"/wizard\">wizard</a>.</p>\n",
+        "<h1>benchcards registry</h1>\n<p>What each benchmark assumes about who asks, what they say, how the conversation runs and who decides. Filter by a dimension's value, open a card, describe your deployment in the <a href=\"/wizard\">wizard</a>, or <a href=\"/cards/new\">write a card</a> for another benchmark.</p>\n",
     );
     body.push_str("<form method=\"get\" action=\"/\" class=\"filter\"><label for=\"dimension\">Dimension</label> <select id=\"dimension\" name=\"dimension\"><option value=\"\">any</option>");
     for d in &t.dimensions {
         let sel = if dim == Some(d.id.as_str()) { " selected" } else { "" };
         body.push_str(&format!("<option value=\"{0}\"{sel}>{0}</option>", escape_html(&d.id)));
     }
+    // The value is chosen from the chosen dimension's vocabulary (the script switches the list
+    // when the dimension changes); typing is still allowed, and matching ignores case.
+    let list = dim.and_then(|d| t.dimension(d)).map_or("any".to_string(), |d| d.id.clone());
     body.push_str(&format!(
-        "</select> <label for=\"value\">value</label> <input id=\"value\" name=\"value\" value=\"{}\" list=\"values\"> <button type=\"submit\">Filter</button></form>\n",
-        escape_html(value.unwrap_or(""))
+        "</select> <label for=\"value\">value</label> <input id=\"value\" name=\"value\" value=\"{}\" list=\"values-{}\" autocomplete=\"off\" placeholder=\"choose from the list\"> <button type=\"submit\">Filter</button>\n",
+        escape_html(value.unwrap_or("")),
+        escape_html(&list)
     ));
+    let mut all: Vec<&str> = Vec::new();
+    for d in &t.dimensions {
+        body.push_str(&format!("<datalist id=\"values-{}\">", escape_html(&d.id)));
+        for v in &d.values {
+            body.push_str(&format!("<option value=\"{}\" label=\"{}\"></option>", escape_html(&v.id), escape_html(&v.definition)));
+            if !all.contains(&v.id.as_str()) {
+                all.push(&v.id);
+            }
+        }
+        body.push_str("</datalist>");
+    }
+    all.sort_unstable();
+    let any: String = all.iter().map(|v| format!("<option value=\"{}\"></option>", escape_html(v))).collect();
+    body.push_str(&format!("<datalist id=\"values-any\">{any}</datalist></form>\n"));
     let cards = filtered(&site, &q);
     body.push_str(&format!("<p>{} of {} card(s).</p>\n{}", cards.len(), site.cards.len(), registry_table(&cards).to_html()));
     page("benchcards registry", &body)

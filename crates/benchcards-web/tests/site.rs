@@ -100,33 +100,63 @@ async fn get(url: &str) -> (u16, String, reqwest::header::HeaderMap) {
     (status, r.text().await.unwrap(), headers)
 }
 
-/// The wizard's query for the bundled public symptom-chatbot profile: its declared values and
-/// weights, and the card to compare with.
-fn chatbot_query(card: &str) -> String {
+/// Pairs as a query string, percent-encoded.
+fn encode(pairs: &[(&str, &str)]) -> String {
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect::<String>()
+    };
+    pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
+}
+
+/// The bundled public symptom-chatbot profile.
+fn chatbot() -> Profile {
     let text = std::fs::read_to_string(root().join("examples/deployments/patient-symptom-chatbot.yaml")).unwrap();
     let Some(Document::Profile(p)) = load_text("p.yaml", text, None, false).document else { panic!() };
-    let p: Profile = p;
-    let mut q: Vec<(String, String)> = vec![("card".into(), card.into()), ("name".into(), p.name.clone())];
+    p
+}
+
+/// The wizard's query for the bundled public symptom-chatbot profile: every field the wizard
+/// has (name, id, date, values, acuity shares, weights, tolerances), and the card to compare with.
+fn chatbot_query(card: &str) -> String {
+    let p = chatbot();
+    let mut q: Vec<(String, String)> = vec![("card".into(), card.into()), ("name".into(), p.name.clone()), ("id".into(), p.id.clone())];
+    q.push(("as_of".into(), p.as_of.clone().unwrap()));
     for (id, d) in &p.dimensions {
-        if let Some(v) = &d.value {
-            q.extend(v.ids().into_iter().map(|x| (id.clone(), x.to_string())));
+        match &d.value {
+            Some(benchcards_core::Value::Mixture(m)) => q.extend(m.iter().map(|(v, s)| (format!("share.{id}.{v}"), s.to_string()))),
+            Some(v) => q.extend(v.ids().into_iter().map(|x| (id.clone(), x.to_string()))),
+            None => {}
         }
     }
     for (g, s) in &p.groups {
         q.push((format!("weight.{g}"), s.weight.name().into()));
+        q.push((format!("tolerance.{g}"), s.tolerance.map(|t| t.to_string()).unwrap_or_default()));
     }
-    q.iter()
-        .map(|(k, v)| {
-            format!(
-                "{}={}",
-                k,
-                v.bytes()
-                    .map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-                    .collect::<String>()
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+    encode(&q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>())
+}
+
+/// The card wizard's query for a small card: some dimensions answered (one value, a set, shares,
+/// an open value), one with its evidence, one with another status; the rest left unanswered.
+fn card_query(name: &str) -> String {
+    encode(&[
+        ("name", name),
+        ("citation", "Doe J. Ten symptom scenarios. Journal (2026)."),
+        ("card_author", "benchcards tests"),
+        ("query_author", "clinician"),
+        ("source.query_author", "https://example.org/paper"),
+        ("where.query_author", "Methods"),
+        ("quote.query_author", "Physicians wrote every scenario."),
+        ("answer.query_author", "Clinicians wrote the vignettes."),
+        ("interaction_mode", "single_turn"),
+        ("status.interaction_mode", "inferred"),
+        ("care_setting", "home_self_care"),
+        ("care_setting", "primary_care"),
+        ("share.acuity_mix.emergent", "0.25"),
+        ("share.acuity_mix.routine", "0.75"),
+        ("language", "en-GB"),
+    ])
 }
 
 fn no_live_markup(page: &str, what: &str) {
@@ -140,7 +170,7 @@ async fn requests_over_the_limits_are_refused_with_a_reason() {
     let long = format!("{}/?q={}", s.base, "a".repeat(limits.max_target));
     let (code, body, _) = get(&long).await;
     assert_eq!(code, 414);
-    assert!(body.contains("the limit is 8192"), "{body}");
+    assert!(body.contains(&format!("the limit is {}.", limits.max_target)), "{body}");
     let r = reqwest::Client::new().get(format!("{}/", s.base)).body(vec![b'x'; 100_000]).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 413);
     assert!(r.text().await.unwrap().contains("100000 bytes"));
@@ -176,7 +206,7 @@ async fn pages_and_api_answer_with_content() {
     assert_eq!(code, 200);
     for needle in [
         "<h2>Ranked matches</h2>",
-        "vs deployment <code>my-deployment</code>",
+        "vs deployment <code>patient-symptom-chatbot</code>",
         "decision_mediation",
         "<h2>Gaps</h2>",
         "Download this deployment profile",
@@ -248,6 +278,197 @@ async fn pages_and_api_answer_with_content() {
     // The file that is no run store is listed with the reason it is not shown.
     let (_, runs, _) = get(&format!("{}/runs", s.base)).await;
     assert!(runs.contains("<td>empty.sqlite</td><td>not a benchcards run store"), "{runs}");
+}
+
+/// The text of the wizard's summary line.
+fn summary(page: &str) -> &str {
+    let open = "<p id=\"summary\" aria-live=\"polite\" aria-atomic=\"true\">";
+    let at = page.find(open).unwrap_or_else(|| panic!("no summary line: {page}")) + open.len();
+    page[at..].split("</p>").next().unwrap()
+}
+
+/// The number of cards the registry page says it shows.
+fn shown(page: &str) -> usize {
+    let line = page.split("<p>").find(|p| p.contains("card(s).")).unwrap();
+    line.split(" of ").next().unwrap().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_wizard_downloads_a_profile_carrying_every_field() {
+    use benchcards_core::Value;
+    let s = server().await;
+    let p = chatbot();
+    let (code, yaml, _) = get(&format!("{}/api/profile.yaml?{}", s.base, chatbot_query(""))).await;
+    assert_eq!(code, 200, "{yaml}");
+    let loaded = load_text("deployment.yaml", yaml.clone(), None, false);
+    assert!(!loaded.diagnostics.has_errors(), "{:?}", loaded.diagnostics);
+    let Some(Document::Profile(got)) = loaded.document else { panic!("no profile: {yaml}") };
+    assert_eq!(
+        (got.id.as_str(), got.name.as_str(), got.as_of.as_deref()),
+        ("patient-symptom-chatbot", p.name.as_str(), Some("2026-11-01"))
+    );
+    assert_eq!(got.tolerances().len(), 4, "{yaml}");
+    assert_eq!(got.tolerances(), p.tolerances());
+    for (g, setting) in &p.groups {
+        assert_eq!(got.groups[g].weight, setting.weight, "{g}");
+    }
+    let shares = [("emergent", 0.1), ("urgent", 0.2), ("routine", 0.3), ("self_care", 0.4)].map(|(v, s)| (v.to_string(), s));
+    assert_eq!(got.dimensions["acuity_mix"].value, Some(Value::Mixture(shares.to_vec())));
+    for (id, d) in &p.dimensions {
+        assert_eq!(got.dimensions[id].value, d.value, "{id}");
+    }
+    // Without an id, the id is the name as a slug; a given id is checked as a profile's is.
+    let (_, yaml, _) = get(&format!("{}/api/profile.yaml?name=Ward%20round%20helper%20(UK)&query_author=clinician", s.base)).await;
+    assert!(yaml.contains("id: ward-round-helper-uk\n"), "{yaml}");
+    // Problems are said in words, naming the question; nothing downloads until they are fixed.
+    for (query, problem) in [
+        ("id=Ward%20Round&query_author=clinician", "id `Ward Round` is not a slug (use `ward-round`)"),
+        ("share.acuity_mix.emergent=0.5&share.acuity_mix.routine=0.4", "Mix of urgency: shares sum to 0.9 instead of 1"),
+        ("share.acuity_mix.emergent=half", "Mix of urgency, share of emergent: `half` is not a number"),
+        ("query_author=patient&tolerance.query_authorship=lots", "Query authorship, tolerance: `lots` is not a number"),
+        ("query_author=patient&tolerance.query_authorship=150", "Query authorship: tolerance 150 is outside 0–100"),
+        ("query_author=patient&as_of=2026-13-01", "`2026-13-01` is not a date"),
+    ] {
+        let (code, body, _) = get(&format!("{}/api/profile.yaml?{query}", s.base)).await;
+        assert_eq!(code, 422, "{query}: {body}");
+        let errors: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert!(errors["errors"].as_array().unwrap().iter().any(|e| e.as_str().unwrap().starts_with(problem)), "{query}: {body}");
+        let (_, page, _) = get(&format!("{}/wizard?{query}", s.base)).await;
+        assert_eq!(summary(&page), "Not yet a deployment profile: 1 problem (listed below).", "{query}");
+        assert!(page.contains(&format!("<li>{}", benchcards_report::inline_html(problem))), "{query}");
+        assert!(!page.contains("/api/profile.yaml"), "{query}: no download");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_the_wizards_summary_line_is_live() {
+    let s = server().await;
+    let (chatbot_q, card_q) = (chatbot_query("bean-scenarios"), card_query("Ten symptom scenarios"));
+    for path in [
+        format!("/wizard?{chatbot_q}"),
+        format!("/wizard/result?{chatbot_q}"),
+        "/wizard".to_string(),
+        "/wizard?share.acuity_mix.emergent=2".to_string(),
+        format!("/cards/new?{card_q}"),
+        format!("/cards/new/result?{card_q}"),
+        "/cards/new".to_string(),
+    ] {
+        let (code, page, _) = get(&format!("{}{path}", s.base)).await;
+        assert_eq!(code, 200, "{path}");
+        assert_eq!(page.matches("aria-live").count(), 1, "{path}: one live region");
+        // Roles that are live regions of their own.
+        for role in ["alert", "status", "log", "marquee", "timer"] {
+            assert!(!page.contains(&format!("role=\"{role}\"")), "{path}: role {role}");
+        }
+        assert!(!summary(&page).contains('<') && !summary(&page).contains('\n'), "{path}: one line of text");
+    }
+    // The line itself: the best-fitting card, its fit, the groups it breaks, what is unanswered.
+    let best = &benchcards_assess::registry::rank(benchcards_core::taxonomy(), &registry(), &chatbot())[0];
+    let broken = best.broken_groups.len();
+    let expected = format!(
+        "Best fit: {}, fit {}; {broken} of 6 groups {}; 0 dimensions not answered.",
+        benchcards_report::escape_html(&best.card_name),
+        best.fit.unwrap().display(),
+        if broken == 1 { "breaks" } else { "break" }
+    );
+    let (_, page, _) = get(&format!("{}/wizard?{chatbot_q}", s.base)).await;
+    assert_eq!(summary(&page), expected);
+    let (_, page, _) = get(&format!("{}/wizard?query_author=patient&language=en-GB", s.base)).await;
+    assert!(summary(&page).ends_with("; 22 dimensions not answered."), "{}", summary(&page));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_card_wizard_downloads_a_card_that_passes_check() {
+    use benchcards_core::{CardStatus, Value};
+    let s = server().await;
+    let t = benchcards_core::taxonomy();
+    let q = card_query("Ten symptom scenarios");
+    let (code, page, _) = get(&format!("{}/cards/new?{q}", s.base)).await;
+    assert_eq!(code, 200);
+    assert!(summary(&page).starts_with("A valid card: 5 of 24 dimensions answered;"), "{}", summary(&page));
+    assert!(page.contains("Download this card (YAML)") && page.contains("<a href=\"/cards/new\">New card</a>"));
+    // The questions are the benchmark's, grouped as the deployment wizard's.
+    let author = t.dimension("query_author").unwrap();
+    assert!(page.contains(&benchcards_report::escape_html(&author.question)));
+    assert!(!page.contains(&benchcards_report::escape_html(&author.deployment_question)));
+    let (_, wizard, _) = get(&format!("{}/wizard", s.base)).await;
+    assert!(wizard.contains(&benchcards_report::escape_html(&author.deployment_question)));
+    assert!(!wizard.contains(&benchcards_report::escape_html(&author.question)));
+    let legends = |page: &str| page.matches("<fieldset class=\"group\">").count();
+    assert_eq!((legends(&page), legends(&wizard)), (6, 6));
+    // The download passes check with no error.
+    let (code, yaml, headers) = get(&format!("{}/api/card.yaml?{q}", s.base)).await;
+    assert_eq!(code, 200, "{yaml}");
+    assert!(headers["content-disposition"].to_str().unwrap().contains("ten-symptom-scenarios.yaml"));
+    let loaded = load_text("card.yaml", yaml.clone(), None, false);
+    assert_eq!(loaded.diagnostics.errors().count(), 0, "{:?}\n{yaml}", loaded.diagnostics);
+    let Some(Document::Card(c)) = loaded.document else { panic!("no card: {yaml}") };
+    assert_eq!((c.id.as_str(), c.card_author.as_str(), c.designer_endorsed), ("ten-symptom-scenarios", "benchcards tests", false));
+    assert_eq!(c.dimensions.len(), t.dimensions.len(), "every dimension is listed");
+    let author = &c.dimensions["query_author"];
+    assert_eq!((&author.value, author.status), (&Some(Value::One("clinician".into())), CardStatus::Stated));
+    assert_eq!(author.answer.as_deref(), Some("Clinicians wrote the vignettes."));
+    let e = &author.evidence[0];
+    assert_eq!(
+        (e.source.as_str(), e.location.as_deref(), e.quote.as_deref()),
+        ("https://example.org/paper", Some("Methods"), Some("Physicians wrote every scenario."))
+    );
+    assert_eq!(c.dimensions["interaction_mode"].status, CardStatus::Inferred);
+    assert_eq!(c.dimensions["care_setting"].value, Some(Value::Set(vec!["home_self_care".into(), "primary_care".into()])));
+    assert_eq!(c.dimensions["acuity_mix"].value, Some(Value::Mixture(vec![("emergent".into(), 0.25), ("routine".into(), 0.75)])));
+    let answered = ["query_author", "interaction_mode", "care_setting", "acuity_mix", "language"];
+    for (id, d) in c.dimensions.iter().filter(|(id, _)| !answered.contains(&id.as_str())) {
+        assert_eq!((d.status, &d.value), (CardStatus::NotSpecified, &None), "{id}: unanswered is not_specified");
+    }
+    // Problems are shown as they are found, naming the question, and nothing downloads.
+    let bad =
+        encode(&[("name", "Ten"), ("query_author", "patient"), ("status.misreporting", "stated"), ("quote.language", "no source given")]);
+    let (_, page, _) = get(&format!("{}/cards/new?{bad}", s.base)).await;
+    assert!(summary(&page).starts_with("Not yet a valid card: 4 problems (listed below)"), "{}", summary(&page));
+    for problem in [
+        "Give the benchmark's citation.",
+        "Say who wrote this card.",
+        "Misreported facts: `misreporting` has status `stated` but no value",
+        "Language: evidence without a source",
+    ] {
+        assert!(page.contains(&format!("<li>{}", benchcards_report::inline_html(problem))), "{problem}: {page}");
+    }
+    assert!(!page.contains("/api/card.yaml"), "no download");
+    assert_eq!(get(&format!("{}/api/card.yaml?{bad}", s.base)).await.0, 422);
+    // Hostile text is shown as text, in the form, the summary and the card's YAML.
+    let (_, page, _) = get(&format!("{}/cards/new?{}", s.base, card_query("<script>alert(1)</script><img src=x>"))).await;
+    no_live_markup(&page, "the card wizard");
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_registry_filter_offers_the_chosen_dimensions_values() {
+    let s = server().await;
+    let t = benchcards_core::taxonomy();
+    let (_, page, _) = get(&format!("{}/?dimension=interaction_mode", s.base)).await;
+    assert!(page.contains("list=\"values-interaction_mode\""), "the value input lists the dimension's values");
+    let list = |page: &str, id: &str| -> Vec<String> {
+        let open = format!("<datalist id=\"values-{id}\">");
+        let at = page.find(&open).unwrap_or_else(|| panic!("no list {id}")) + open.len();
+        let list = page[at..].split("</datalist>").next().unwrap();
+        list.split("<option value=\"").skip(1).map(|o| o.split('"').next().unwrap().to_string()).collect()
+    };
+    let vocabulary: Vec<String> = t.dimension("interaction_mode").unwrap().values.iter().map(|v| v.id.clone()).collect();
+    assert_eq!(list(&page, "interaction_mode"), vocabulary);
+    // A value chosen from the list filters the registry; in other case, to the same cards.
+    let value = &list(&page, "interaction_mode")[0];
+    let (_, chosen, _) = get(&format!("{}/?dimension=interaction_mode&value={value}", s.base)).await;
+    let n = shown(&chosen);
+    assert!(n > 0 && n < 22, "{n} of 22 cards are single-turn");
+    let (_, shouted, _) = get(&format!("{}/?dimension=interaction_mode&value={}", s.base, value.to_uppercase())).await;
+    assert_eq!(shown(&shouted), n);
+    // With no dimension chosen, the list holds every value once.
+    let (_, page, _) = get(&format!("{}/", s.base)).await;
+    assert!(page.contains("list=\"values-any\""));
+    let any = list(&page, "any");
+    let mut unique = any.clone();
+    unique.dedup();
+    assert!(any.contains(&"multi_turn_human".to_string()) && unique.len() == any.len() && any.len() > 100, "{any:?}");
 }
 
 #[tokio::test]
@@ -330,24 +551,39 @@ fn browse(chromium: &str, url: &str, shot: &str) -> String {
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
-/// How many pixels `html` is wider than a 390-pixel phone screen in Chromium, and a screenshot
-/// of it at that width. The page is measured from a local copy with one measuring script added
-/// (the site itself runs no inline script).
-fn overflow_at_390(chromium: &str, html: &str, shot: &str) -> i64 {
+/// What the JavaScript expression `expr` gives in `html` shown in Chromium `width` pixels wide
+/// (900 high), with a screenshot at that size when `shot` names one. Headless Chromium lays a
+/// page out at least 500 pixels wide whatever its window, so the page is measured in a frame of
+/// exactly that width, in a local page that holds the frame and one measuring script (the site
+/// itself runs no inline script).
+fn measure(chromium: &str, html: &str, width: u32, expr: &str, shot: Option<&str>) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("page.html");
-    let probe =
-        "<script>document.body.setAttribute('data-overflow', String(document.documentElement.scrollWidth - window.innerWidth))</script>";
-    std::fs::write(&file, html.replace("</body>", &format!("{probe}</body>"))).unwrap();
-    let url = format!("file://{}", file.display());
+    let frame = html.replace('&', "&amp;").replace('"', "&quot;");
+    let probe = format!(
+        "<!doctype html><body style=\"margin:0\"><iframe id=\"f\" width=\"{width}\" height=\"900\" style=\"border:0\" srcdoc=\"{frame}\"></iframe><script>const f = document.getElementById('f'); f.addEventListener('load', () => document.body.setAttribute('data-probe', String(f.contentWindow.eval({expr:?}))));</script></body>"
+    );
+    let (file, page) = (dir.path().join("probe.html"), dir.path().join("page.html"));
+    std::fs::write(&file, probe).unwrap();
+    std::fs::write(&page, html).unwrap();
     let profile = format!("--user-data-dir={}", dir.path().join("profile").display());
-    let args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars", "--window-size=390,900"];
-    let out = std::process::Command::new(chromium).args(args).arg(&profile).args(["--dump-dom", &url]).output().unwrap();
-    let shot = format!("--screenshot={}", root().join("target/screenshots").join(shot).display());
-    std::process::Command::new(chromium).args(args).arg(&profile).args([&shot, &url]).output().unwrap();
+    let args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars"];
+    let window = format!("--window-size={},1000", width.max(500) + 50);
+    let url = format!("file://{}", file.display());
+    let out = std::process::Command::new(chromium).args(args).args([&profile, &window, "--dump-dom", &url]).output().unwrap();
+    if let Some(shot) = shot {
+        let (shot, size) =
+            (format!("--screenshot={}", root().join("target/screenshots").join(shot).display()), format!("--window-size={width},900"));
+        let page = format!("file://{}", page.display());
+        std::process::Command::new(chromium).args(args).args([&profile, &size, &shot, &page]).output().unwrap();
+    }
     let dom = String::from_utf8_lossy(&out.stdout);
-    let at = dom.find("data-overflow=\"").unwrap_or_else(|| panic!("the probe ran: {dom}")) + "data-overflow=\"".len();
-    dom[at..].split('"').next().unwrap().parse().unwrap()
+    let at = dom.find("data-probe=\"").unwrap_or_else(|| panic!("the probe ran: {dom}")) + "data-probe=\"".len();
+    dom[at..].split('"').next().unwrap().to_string()
+}
+
+/// How many pixels `html` is wider than a 390-pixel phone screen, and a screenshot at that width.
+fn overflow_at_390(chromium: &str, html: &str, shot: &str) -> i64 {
+    measure(chromium, html, 390, "document.documentElement.scrollWidth - window.innerWidth", Some(shot)).parse().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -358,6 +594,7 @@ async fn no_page_scrolls_sideways_on_a_phone() {
         ("registry", format!("{}/", s.base)),
         ("heatmap", format!("{}/heatmap", s.base)),
         ("wizard", format!("{}/wizard?{}", s.base, chatbot_query("bean-scenarios"))),
+        ("card-wizard", format!("{}/cards/new?{}", s.base, card_query("Ten symptom scenarios"))),
         ("card", format!("{}/cards/bean-scenarios", s.base)),
         ("runs", format!("{}/runs", s.base)),
         ("run", format!("{}/runs/runs.sqlite/{}", s.base, s.run)),
@@ -377,6 +614,23 @@ async fn no_page_scrolls_sideways_on_a_phone() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_wizards_result_sits_beside_the_form_on_a_wide_screen_and_after_it_on_a_phone() {
+    let Some(chromium) = chromium() else { return };
+    let s = server().await;
+    // Where the result is against the form; then, the page scrolled far down, where its top is.
+    let expr = "(() => { const f = document.getElementById('wizard').getBoundingClientRect(), r = document.getElementById('result'), b = r.getBoundingClientRect(); const place = b.left >= f.right ? 'beside' : b.top >= f.bottom ? 'after' : 'overlapping'; window.scrollTo(0, 3000); return place + ' ' + getComputedStyle(r).position + ' ' + Math.round(r.getBoundingClientRect().top); })()";
+    for url in [format!("{}/wizard?{}", s.base, chatbot_query("bean-scenarios")), format!("{}/cards/new?{}", s.base, card_query("Ten"))] {
+        let html = get(&url).await.1;
+        let (wide, narrow) =
+            tokio::task::spawn_blocking(move || (measure(chromium, &html, 1400, expr, None), measure(chromium, &html, 390, expr, None)))
+                .await
+                .unwrap();
+        assert_eq!(wide, "beside sticky 0", "{url}: at 1400 px the result stays in view beside the form");
+        assert!(narrow.starts_with("after static "), "{url}: at 390 px the result follows the form: {narrow}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn pages_render_in_headless_chromium() {
     let Some(chromium) = chromium() else { return };
     let s = server().await;
@@ -386,6 +640,7 @@ async fn pages_render_in_headless_chromium() {
             ("registry.png", format!("{base}/")),
             ("heatmap.png", format!("{base}/heatmap")),
             ("wizard.png", format!("{base}/wizard?{}", chatbot_query("bean-scenarios"))),
+            ("card-wizard.png", format!("{base}/cards/new?{}", card_query("Ten symptom scenarios"))),
             ("run.png", format!("{base}/runs/runs.sqlite/{run}")),
             ("evil-card.png", format!("{base}/cards/evil-card")),
             ("card.png", format!("{base}/cards/bean-scenarios")),
@@ -396,7 +651,7 @@ async fn pages_render_in_headless_chromium() {
     })
     .await
     .unwrap();
-    let [registry, heatmap, wizard, run, evil, card, runs, api] = dom;
+    let [registry, heatmap, wizard, card_wizard, run, evil, card, runs, api] = dom;
     assert!(card.contains("Bean") && runs.contains("runs.sqlite") && api.contains("/api/cards"), "every page renders");
     assert!(registry.contains("22 of 22 card(s).") && registry.contains("href=\"/cards/medqa-usmle\""));
     assert!(heatmap.contains("class=\"heatmap\""));
@@ -406,9 +661,17 @@ async fn pages_render_in_headless_chromium() {
             && wizard.contains("Gaps"),
         "the browser shows the ranked matches, each linking to its card"
     );
+    assert!(
+        card_wizard.contains("A valid card: 5 of 24 dimensions answered") && card_wizard.contains("Download this card"),
+        "the browser shows the card wizard's result"
+    );
+    // After the script has run, the summary line is still the only live region.
+    for page in [&wizard, &card_wizard] {
+        assert_eq!(page.matches("aria-live").count(), 1, "one live region");
+    }
     assert!(run.contains("Readiness") && run.contains("50.0%"));
     // The hostile name is text in the parsed page: no image element, no script but the wizard's.
-    for page in [&registry, &evil, &wizard, &heatmap] {
+    for page in [&registry, &evil, &wizard, &card_wizard, &heatmap] {
         assert!(!page.contains("<img") && !page.contains("<script>alert"), "live markup in the DOM");
         assert_eq!(page.matches("<script").count(), 1, "only the site's own script");
     }
