@@ -953,7 +953,8 @@ mod tests {
 
     #[test]
     fn a_clustered_design_counts_people_and_observations() {
-        // The README's Bean setting: 47% vs 34%, power 0.9, two scenarios per person, ICC 0.1.
+        // The Bean setting of the book (docs/src/statistics.md): 47% vs 34%, power 0.9, two
+        // scenarios per person, ICC 0.1.
         let q = PowerQuery { p1: Some(0.47), p2: Some(0.34), power: Some(0.9), cluster_size: Some(2.0), icc: Some(0.1), ..query() };
         let r = q.analyse().unwrap();
         let c = r.clustered.clone().unwrap();
