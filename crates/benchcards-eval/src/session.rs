@@ -127,7 +127,7 @@ pub fn prepare(plan_path: &Path) -> Result<Prepared, SessionError> {
 }
 
 /// The first 8 bytes of the plan's SHA-256, in hex: a resumed run must come from the same plan.
-fn plan_hash(plan: &Plan) -> String {
+pub fn plan_hash(plan: &Plan) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(serde_json::to_string(plan).unwrap_or_default().as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect()
 }

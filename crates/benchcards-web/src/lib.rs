@@ -20,6 +20,7 @@ mod shell;
 pub mod view;
 mod wizard;
 
+pub use shell::url_encode;
 pub use wizard::profile_from;
 
 use axum::Router;
@@ -116,9 +117,22 @@ async fn check(limits: &Limits, req: axum::extract::Request, next: axum::middlew
     }
 }
 
+/// A router behind the site's request limits, `Host` check and security headers (the study
+/// server's pages use them too).
+pub fn guarded(app: Router, limits: Limits) -> Router {
+    app.layer(axum::middleware::from_fn_with_state(limits, enforce))
+}
+
+/// Serves a router on a bound listener with the site's connection bounds (connections idle past
+/// `idle` close; at most `max_connections` open).
+pub async fn serve_router(listener: tokio::net::TcpListener, app: Router, limits: Limits) -> std::io::Result<()> {
+    let open = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    axum::serve(idle::IdleListener { listener, idle: limits.idle, headers_within: limits.headers_within, open }, app).await
+}
+
 /// The router of the whole site, with the request limits.
 pub fn router(site: Site, limits: Limits) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/", get(pages::registry))
         .route("/heatmap", get(pages::heatmap))
         .route("/cards/{id}", get(pages::card))
@@ -139,8 +153,43 @@ pub fn router(site: Site, limits: Limits) -> Router {
         .route("/api/card.yaml", get(api::card_yaml))
         .route("/api/runs", get(api::runs))
         .fallback(|| async { not_found("No page here.") })
-        .with_state(Arc::new(site))
-        .layer(axum::middleware::from_fn_with_state(limits, enforce))
+        .with_state(Arc::new(site));
+    guarded(routes, limits)
+}
+
+/// `benchcards serve`'s flags.
+#[cfg(feature = "clap")]
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Address to listen on (default 127.0.0.1). Any other address exposes the UI beyond
+    /// this machine.
+    #[arg(long)]
+    pub host: Option<std::net::IpAddr>,
+    /// Folder of cards (default: the bundled registry).
+    #[arg(long)]
+    pub registry: Option<PathBuf>,
+    /// Folder of run stores (`*.sqlite`) to browse.
+    #[arg(long)]
+    pub runs: Option<PathBuf>,
+    /// A host name the UI is reached by, besides localhost and addresses (repeatable); requests
+    /// naming any other host are refused.
+    #[arg(long = "allowed-host")]
+    pub allowed_hosts: Vec<String>,
+}
+
+/// `benchcards serve` on these cards: serves until the process ends, or says why it cannot.
+#[cfg(feature = "clap")]
+pub fn serve_command(a: &ServeArgs, cards: Vec<Card>) -> Result<String, String> {
+    let host = a.host.unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
+    serve(Site { cards, runs: a.runs.clone() }, std::net::SocketAddr::new(host, a.port), a.allowed_hosts.clone()).map_err(|e| {
+        format!(
+            "cannot serve on {host}:{}: {e}; another program may hold that port: pick another with --port (0 takes any free one)",
+            a.port
+        )
+    })?;
+    Ok(String::new())
 }
 
 /// Serves the site until the process ends, on its own runtime, answering `localhost`, address
@@ -161,8 +210,7 @@ pub fn serve(site: Site, addr: std::net::SocketAddr, allowed_hosts: Vec<String>)
 
 /// Serves the site on a bound listener with these limits (connections idle past `idle` close).
 pub async fn serve_on(listener: tokio::net::TcpListener, site: Site, limits: Limits) -> std::io::Result<()> {
-    let open = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
-    axum::serve(idle::IdleListener { listener, idle: limits.idle, headers_within: limits.headers_within, open }, router(site, limits)).await
+    serve_router(listener, router(site, limits.clone()), limits).await
 }
 
 #[cfg(test)]

@@ -67,7 +67,7 @@ pub(crate) fn param<'a>(q: &'a [(String, String)], key: &str) -> Option<&'a str>
 }
 
 /// Percent-encodes everything but the unreserved characters, for a path segment or a query.
-pub(crate) fn url_encode(s: &str) -> String {
+pub fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),

@@ -7,6 +7,7 @@ use benchcards_stats::bootstrap::{BootstrapSpec, IntervalMethod, Scheme};
 use benchcards_stats::data::Weights;
 use benchcards_stats::proportion::CONFIDENCE;
 use benchcards_stats::study::PowerQuery;
+use benchcards_study::args as study_args;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -109,6 +110,12 @@ pub enum StudyCommand {
     /// Analyse a behavioural study: per-arm rates, tests against the control arm, per scenario,
     /// and calibration of simulated results against human ones.
     Analyze(AnalyzeArgs),
+    /// Freeze the plan's study design (hash, seed, analysis, target) before the first participant.
+    Register(study_args::RegisterArgs),
+    /// Run the plan's study with people: consent, scenarios, chats with the arm's model, questions.
+    Serve(study_args::ServeArgs),
+    /// Write the study's answers as the `human_study` CSV, and its chats as conversation logs.
+    Export(study_args::ExportArgs),
 }
 
 #[derive(Args)]
@@ -323,7 +330,7 @@ pub enum Command {
     Report(ReportArgs),
     /// The local web UI: the registry and its heatmap, card pages, the deployment wizard, runs,
     /// and a JSON API. Listens on 127.0.0.1 unless --host says otherwise.
-    Serve(ServeArgs),
+    Serve(benchcards_web::ServeArgs),
     /// Cards of adapted benchmarks.
     Card {
         #[command(subcommand)]
@@ -598,26 +605,6 @@ pub struct ReportArgs {
     /// Leave the transcripts out (a report to share without the conversations' text).
     #[arg(long)]
     pub no_transcripts: bool,
-}
-
-#[derive(Args)]
-pub struct ServeArgs {
-    #[arg(long, default_value_t = 8080)]
-    pub port: u16,
-    /// Address to listen on (default 127.0.0.1). Any other address exposes the UI beyond
-    /// this machine.
-    #[arg(long)]
-    pub host: Option<std::net::IpAddr>,
-    /// Folder of cards (default: the bundled registry).
-    #[arg(long)]
-    pub registry: Option<PathBuf>,
-    /// Folder of run stores (`*.sqlite`) to browse.
-    #[arg(long)]
-    pub runs: Option<PathBuf>,
-    /// A host name the UI is reached by, besides localhost and addresses (repeatable); requests
-    /// naming any other host are refused.
-    #[arg(long = "allowed-host")]
-    pub allowed_hosts: Vec<String>,
 }
 
 #[derive(Args)]

@@ -9,12 +9,13 @@ mod stage1;
 mod stage2;
 mod stats;
 
-use crate::cli::{CardCommand, Command, RegistryCommand, RunsCommand, ServeArgs, StudyCommand, TableFormat};
+use crate::cli::{CardCommand, Command, RegistryCommand, RunsCommand, StudyCommand, TableFormat};
 use crate::diagnostics::{print_diagnostics, print_loaded};
 use benchcards_core::document::LoadError;
 use benchcards_core::results::{FileProblems, Tabular, read_table_file};
 use benchcards_core::{Card, Diagnostics, Loaded, Profile};
 use benchcards_report::Table;
+use benchcards_study::args as study;
 use miette::{IntoDiagnostic, Report, Result, miette};
 use std::path::Path;
 use std::process::ExitCode;
@@ -106,10 +107,13 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Gate(a) => stats::gate(&a),
         Command::Study { command: StudyCommand::Power(a) } => stats::power(&a),
         Command::Study { command: StudyCommand::Analyze(a) } => stats::analyze(&a),
+        Command::Study { command: StudyCommand::Register(a) } => said(study::register(&a)),
+        Command::Study { command: StudyCommand::Serve(a) } => said(study::serve(&a)),
+        Command::Study { command: StudyCommand::Export(a) } => said(study::export(&a)),
         Command::Measure(a) => stage2::measure(&a),
         Command::Augment(a) => stage2::augment(&a),
         Command::Report(a) => report::report(&a),
-        Command::Serve(a) => serve(a),
+        Command::Serve(a) => said(benchcards_web::serve_command(&a, stage1::registry_cards(a.registry.as_deref())?)),
         Command::Card { command: CardCommand::Derive(a) } => stage2::derive(&a),
         Command::Card { command: CardCommand::New(a) } => {
             let md = a.output.as_deref().is_some_and(benchcards_core::document::is_markdown);
@@ -127,12 +131,9 @@ fn dispatch(command: Command) -> Result<ExitCode> {
 }
 
 /// Runs the web UI until interrupted.
-fn serve(ServeArgs { port, host, registry, runs, allowed_hosts }: ServeArgs) -> Result<ExitCode> {
-    let host = host.unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
-    let site = benchcards_web::Site { cards: stage1::registry_cards(registry.as_deref())?, runs };
-    let help = "another program may hold that port: pick another with --port (0 takes any free one)";
-    benchcards_web::serve(site, std::net::SocketAddr::new(host, port), allowed_hosts)
-        .map_err(|e| miette!(help = help, "cannot serve on {host}:{port}: {e}"))?;
+/// A study command's outcome, said on standard error.
+fn said(r: std::result::Result<String, String>) -> Result<ExitCode> {
+    eprintln!("{}", r.map_err(|e| miette!("{e}"))?.trim_end());
     Ok(ExitCode::SUCCESS)
 }
 

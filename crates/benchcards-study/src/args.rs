@@ -1,0 +1,130 @@
+//! The study commands as the command line takes them (`benchcards study serve|register|export`),
+//! each with the function that runs it; the binary only dispatches.
+
+use crate::Study;
+use crate::server::Options;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// The plan whose `study:` section is served.
+    pub plan: PathBuf,
+    /// The study's store (default: PLAN-ID.study.sqlite beside the plan).
+    #[arg(long)]
+    pub database: Option<PathBuf>,
+    #[arg(long, default_value_t = 8090)]
+    pub port: u16,
+    /// Listen on another address than 127.0.0.1 (warned: put a TLS reverse proxy in front).
+    #[arg(long)]
+    pub host: Option<std::net::IpAddr>,
+    /// A host name the server answers besides localhost and its addresses (the proxy's name).
+    #[arg(long = "allowed-host")]
+    pub allowed_hosts: Vec<String>,
+    /// The environment variable holding the researcher's token for /admin.
+    #[arg(long, default_value = "BENCHCARDS_STUDY_ADMIN_TOKEN")]
+    pub admin_token_env: String,
+    /// Mark cookies Secure (set it when a TLS reverse proxy serves the study).
+    #[arg(long)]
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct RegisterArgs {
+    pub plan: PathBuf,
+    /// The study's store (default: PLAN-ID.study.sqlite beside the plan).
+    #[arg(long)]
+    pub database: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExportArgs {
+    pub plan: PathBuf,
+    /// The study's store (default: PLAN-ID.study.sqlite beside the plan).
+    #[arg(long)]
+    pub database: Option<PathBuf>,
+    /// The `human_study` CSV to write (one row per participant × scenario).
+    #[arg(short, long, default_value = "study.csv")]
+    pub output: PathBuf,
+    /// Also write the chats as conversation logs (JSONL, for `measure` and `augment`).
+    #[arg(long)]
+    pub logs: Option<PathBuf>,
+}
+
+/// Serves the study until the process ends.
+pub fn serve(a: &ServeArgs) -> Result<String, String> {
+    let token = std::env::var(&a.admin_token_env).ok().filter(|t| t.len() >= 16).ok_or_else(|| {
+        format!(
+            "set {} to the researcher's token (at least 16 characters, e.g. `export {}=$(openssl rand -hex 24)`): the dashboard at /admin needs it",
+            a.admin_token_env, a.admin_token_env
+        )
+    })?;
+    let mut study = Study::load(&a.plan, a.database.as_deref())?;
+    if let Some(warning) = study.may_serve()? {
+        eprintln!("warning: {warning}");
+    }
+    eprintln!("connecting the arms' models (the embedded model takes some seconds to load) ...");
+    study.connect()?;
+    let host = a.host.unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
+    if !host.is_loopback() {
+        eprintln!(
+            "warning: listening on {host}: anyone who can reach this machine can take part; serve it behind a TLS reverse proxy with --secure-cookies"
+        );
+    }
+    let store = study.store.path().display().to_string();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind((host, a.port))
+            .await
+            .map_err(|e| format!("cannot serve on {host}:{}: {e}; another program may hold that port: pick another with --port", a.port))?;
+        let bound = listener.local_addr().map_err(|e| e.to_string())?;
+        eprintln!(
+            "benchcards study serve: participants at http://{bound}/ ; the dashboard at http://{bound}/admin (token in {}); store {store}",
+            a.admin_token_env
+        );
+        let limits = benchcards_web::Limits { port: Some(bound.port()), allowed_hosts: a.allowed_hosts.clone(), ..Default::default() };
+        crate::server::serve_on(listener, study, Options { admin_token: token, secure_cookies: a.secure_cookies, limits })
+            .await
+            .map_err(|e| e.to_string())
+    })?;
+    Ok(String::new())
+}
+
+/// Registers the design and says what was recorded.
+pub fn register(a: &RegisterArgs) -> Result<String, String> {
+    let study = Study::load(&a.plan, a.database.as_deref())?;
+    let r = study.register()?;
+    Ok(format!(
+        "registered study `{}` in {}: plan hash {}, allocation seed {}, blocks of {}, arms {} (control: {}), {} scenario(s), {} per participant, target {} participants\nanalysis: {}\n",
+        r.plan_id,
+        study.store.path().display(),
+        r.plan_hash,
+        r.seed,
+        r.block_size,
+        r.arms.join(", "),
+        r.control_arm.as_deref().unwrap_or("none"),
+        r.scenarios.len(),
+        r.scenarios_per_participant,
+        r.target_participants,
+        r.analysis
+    ))
+}
+
+/// Writes the export; returns what was written.
+pub fn export(a: &ExportArgs) -> Result<String, String> {
+    let study = Study::load(&a.plan, a.database.as_deref())?;
+    benchcards_core::document::write_atomic(&a.output, &study.export_csv()?)?;
+    let mut said = format!("wrote {} ({} answer(s))", a.output.display(), study.store.answers()?.len());
+    if let Some(logs) = &a.logs {
+        benchcards_core::document::write_atomic(logs, &study.export_logs()?)?;
+        said.push_str(&format!(" and {}", logs.display()));
+    }
+    if study.design.contains_phi {
+        said.push_str("\nthese files hold participants' own words: treat them as patient data (the logs say `contains_phi: true`)");
+    }
+    let control = study.design.arms.iter().find(|x| x.model.is_none()).map_or("ARM".into(), |x| x.id.clone());
+    said.push_str(&format!(
+        "\nimport it: `human_study: {{path: {}, control_arm: {control}}}` in the plan, then `benchcards run PLAN`; or `benchcards study analyze` once graded",
+        a.output.display()
+    ));
+    Ok(said)
+}

@@ -1,0 +1,308 @@
+//! The study server over real HTTP on 127.0.0.1: participants taken through the whole study
+//! with a cookie-keeping client, the export read back, and the guards (CSRF, the admin token,
+//! withdrawal, a restart, hostile text, a changed registered plan).
+
+use benchcards_study::Study;
+use benchcards_study::server::{Options, serve_on};
+use std::path::{Path, PathBuf};
+
+const TOKEN: &str = "a-researcher-token-of-some-length";
+
+fn plan_text(model: &str) -> String {
+    format!(
+        "plan:
+  version: 1
+  id: test-study
+  card: bean-scenarios
+  deployment: patient-symptom-chatbot
+  dataset: symptoms-uk
+  models:
+{model}
+  conditions: [{{ id: vignette }}]
+  graders: [{{ kind: conditions, mode: bean, threshold: 80 }}, {{ kind: disposition }}]
+  study:
+    arms:
+      - {{ id: with_model, model: m, system_prompt: Be brief. }}
+      - {{ id: control, instructions: Use whatever you would normally use. }}
+    scenarios: [sx-001, sx-002]
+    scenarios_per_participant: 2
+    consent: You agree to take part.
+    instructions: Imagine you are the person described.
+    comprehension: [{{ question: Whose symptoms are they?, options: [Mine, The person described], answer: 1 }}]
+    attention: [{{ question: Choose green., options: [Blue, Green], answer: 1 }}]
+    target_participants: 4
+    completion: {{ code: DONE42, redirect: \"https://example.org/done?cc={{code}}&p={{PROLIFIC_PID}}\" }}
+    recruitment_ids: [PROLIFIC_PID]
+"
+    )
+}
+
+const MOCK: &str = "    - { id: m, provider: mock }";
+
+fn write_plan(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("plan.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A server for the plan on 127.0.0.1, and its base URL.
+async fn start(plan: &Path) -> (String, tokio::task::JoinHandle<std::io::Result<()>>) {
+    let mut study = Study::load(plan, None).unwrap();
+    study.connect().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let options = Options { admin_token: TOKEN.into(), secure_cookies: false, limits: benchcards_web::Limits::default() };
+    (base, tokio::spawn(serve_on(listener, study, options)))
+}
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).build().unwrap()
+}
+
+fn csrf(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+async fn get(c: &reqwest::Client, url: &str) -> String {
+    let r = c.get(url).send().await.unwrap();
+    assert!(r.status().is_success(), "{url}: {}", r.status());
+    r.text().await.unwrap()
+}
+
+async fn post(c: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> (u16, String) {
+    let r = c.post(url).form(form).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// Consent (with a recruitment id), instructions, a wrong then a right comprehension answer.
+async fn enrol(c: &reqwest::Client, base: &str, pid: &str) -> String {
+    let page = get(c, &format!("{base}/?PROLIFIC_PID={pid}")).await;
+    assert!(page.contains("You agree to take part."));
+    let (_, page) = post(c, &format!("{base}/consent"), &[("csrf", &csrf(&page)), ("rid.PROLIFIC_PID", pid)]).await;
+    assert!(page.contains("Imagine you are the person described."), "{page}");
+    let (_, page) = post(c, &format!("{base}/study/instructions"), &[("csrf", &csrf(&page))]).await;
+    let (_, page) = post(c, &format!("{base}/study/comprehension"), &[("csrf", &csrf(&page)), ("q0", "0")]).await;
+    assert!(page.contains("was not right"), "a wrong answer shows the instructions again: {page}");
+    let (_, page) = post(c, &format!("{base}/study/instructions"), &[("csrf", &csrf(&page))]).await;
+    let (_, page) = post(c, &format!("{base}/study/comprehension"), &[("csrf", &csrf(&page)), ("q0", "1")]).await;
+    assert!(page.contains("Scenario 1 of 2"), "{page}");
+    page
+}
+
+/// One scenario: a message to the model when there is a chat, then the answers.
+async fn scenario(c: &reqwest::Client, base: &str, page: &str, message: &str, answers: &[(&str, &str)]) -> String {
+    let mut page = page.to_string();
+    if page.contains("/study/message") {
+        let (status, after) = post(c, &format!("{base}/study/message"), &[("csrf", &csrf(&page)), ("text", message)]).await;
+        assert_eq!(status, 200);
+        assert!(after.contains("<strong>Assistant:</strong>"), "the model answered: {after}");
+        page = after;
+    }
+    let mut form = vec![("csrf", csrf(&page))];
+    form.extend(answers.iter().map(|(k, v)| (*k, v.to_string())));
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    post(c, &format!("{base}/study/answer"), &form).await.1
+}
+
+const FIRST: [(&str, &str); 4] = [("c0", "common cold"), ("c1", "flu"), ("disposition", "self_care"), ("confidence", "4")];
+const SECOND: [(&str, &str); 3] = [("c0", "migraine"), ("disposition", "routine_gp"), ("confidence", "2")];
+
+#[tokio::test]
+async fn participants_go_through_the_study_resume_after_a_restart_and_the_export_is_what_they_entered() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path(), &plan_text(MOCK));
+    let (base, server) = start(&plan).await;
+    // Participants enrol until both arms are taken; each answers both scenarios.
+    let mut arms = std::collections::BTreeSet::new();
+    let mut people = Vec::new();
+    for i in 0..6 {
+        let c = browser();
+        let page = enrol(&c, &base, &format!("pid-{i}")).await;
+        arms.insert(page.contains("/study/message"));
+        people.push((c, page));
+        if arms.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(arms.len(), 2, "both arms were allocated");
+    let (c, page) = &people[0];
+    let page = scenario(c, &base, page, "I have a blocked nose <b>and</b> a cough", &FIRST).await;
+    assert!(page.contains("Scenario 2 of 2"), "{page}");
+    // The server stops mid-study and a new one starts on the same store: the participant
+    // resumes where they were, with every answer kept.
+    server.abort();
+    let _ = server.await;
+    let (base, _server) = start(&plan).await;
+    let page = get(c, &format!("{base}/study")).await;
+    assert!(page.contains("Scenario 2 of 2"), "resumed: {page}");
+    assert!(!page.contains("<b>and</b>"), "the participant's own text is escaped");
+    let page = scenario(c, &base, &page, "and a headache", &SECOND).await;
+    assert!(page.contains("Almost done"), "{page}");
+    let (_, page) = post(c, &format!("{base}/study/attention"), &[("csrf", &csrf(&page)), ("q0", "0")]).await;
+    assert!(page.contains("DONE42") && page.contains("https://example.org/done?cc=DONE42&amp;p=pid-0"), "{page}");
+    for (c, page) in &people[1..] {
+        let page = scenario(c, &base, page, "hello", &FIRST).await;
+        let page = scenario(c, &base, &page, "again", &SECOND).await;
+        let (_, page) = post(c, &format!("{base}/study/attention"), &[("csrf", &csrf(&page)), ("q0", "1")]).await;
+        assert!(page.contains("DONE42"));
+    }
+    // The export holds what they entered, one row per participant × scenario.
+    let study = Study::load(&plan, None).unwrap();
+    let csv = study.export_csv().unwrap();
+    let mut rows = csv::Reader::from_reader(csv.as_bytes());
+    let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2 * people.len(), "{csv}");
+    for r in &rows {
+        let (conditions, disposition, confidence) = (&r[4], &r[5], &r[6]);
+        let entered = if disposition == "self_care" { ("common cold; flu", "4") } else { ("migraine", "2") };
+        assert_eq!((conditions, confidence), entered, "{csv}");
+        assert!(r[3].ends_with(&format!("Disposition: {disposition}")), "{csv}");
+    }
+    let participants = study.store.participants().unwrap();
+    assert_eq!(participants.iter().map(|p| p.attention_failed).sum::<u32>(), 1);
+    assert_eq!(participants.iter().map(|p| p.comprehension_attempts).sum::<u32>(), people.len() as u32);
+    assert!(
+        participants.iter().all(|p| p.recruitment.get("PROLIFIC_PID").is_some_and(|h| h.len() == 64 && !h.contains("pid"))),
+        "kept as a keyed hash"
+    );
+    // The chats export as conversation logs `measure` reads, item attached.
+    let logs = study.export_logs().unwrap();
+    let convs = benchcards_eval::logs::read_jsonl(&logs);
+    assert!(convs.conversations.iter().all(|c| c.item.is_some() && c.messages[0].role == "system"), "{logs}");
+    // `run` imports the export as `human_study` rows, one per answer, labelled by arm.
+    std::fs::write(dir.path().join("study.csv"), &csv).unwrap();
+    let with_import = plan_text(MOCK).replace(
+        "  conditions: [{ id: vignette }]",
+        "  conditions: [{ id: vignette }, { id: human_study }]\n  human_study: { path: study.csv, control_arm: control }",
+    );
+    let plan2 = dir.path().join("import.yaml");
+    std::fs::write(&plan2, with_import).unwrap();
+    let prepared = benchcards_eval::session::prepare(&plan2).map_err(|e| e.to_string()).unwrap();
+    assert_eq!(prepared.human.len(), rows.len());
+    assert!(prepared.human.iter().any(|s| s.label == "human_study:control"));
+}
+
+#[tokio::test]
+async fn forms_without_the_right_csrf_token_are_refused_and_store_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path(), &plan_text(MOCK));
+    let (base, _server) = start(&plan).await;
+    let c = browser();
+    // Before consent: a consent without the page's token enrols no one.
+    assert_eq!(post(&c, &format!("{base}/consent"), &[]).await.0, 403);
+    assert_eq!(post(&c, &format!("{base}/consent"), &[("csrf", "0000")]).await.0, 403);
+    let page = enrol(&c, &base, "x").await;
+    for form in [vec![], vec![("csrf", "f".repeat(64))]] {
+        let mut fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        fields.extend(FIRST);
+        assert_eq!(post(&c, &format!("{base}/study/answer"), &fields).await.0, 403);
+        assert_eq!(post(&c, &format!("{base}/withdraw"), &fields[..fields.len() - FIRST.len()]).await.0, 403);
+    }
+    // Another participant's token is no good either.
+    let other = browser();
+    let theirs = enrol(&other, &base, "y").await;
+    let mut fields = vec![("csrf", csrf(&theirs))];
+    fields.extend(FIRST.iter().map(|(k, v)| (*k, v.to_string())));
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(post(&c, &format!("{base}/study/answer"), &fields).await.0, 403);
+    let study = Study::load(&plan, None).unwrap();
+    assert!(study.store.answers().unwrap().is_empty());
+    assert_eq!(study.store.participants().unwrap().len(), 2);
+    assert!(page.contains("Scenario 1 of 2"));
+}
+
+#[tokio::test]
+async fn the_dashboard_needs_the_admin_token_and_shows_rates_with_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path(), &plan_text(MOCK));
+    let (base, _server) = start(&plan).await;
+    let c = browser();
+    let page = enrol(&c, &base, "x").await;
+    scenario(&c, &base, &page, "hi", &FIRST).await;
+    let anon = reqwest::Client::new();
+    assert_eq!(anon.get(format!("{base}/admin")).send().await.unwrap().status(), 401);
+    let wrong = anon.get(format!("{base}/admin")).bearer_auth("not-the-token-at-all-but-long").send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let right = anon.get(format!("{base}/admin")).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(right.status(), 200);
+    let html = right.text().await.unwrap();
+    assert!(html.contains("Study test-study") && html.contains("0 of 4 participants completed (1 in progress)"), "{html}");
+    assert!(html.contains("95% CI") && html.contains("n = 1"), "every rate has its interval and n: {html}");
+    // The login form sets a cookie that opens the dashboard; a wrong token does not.
+    let admin = browser();
+    assert_eq!(post(&admin, &format!("{base}/admin/login"), &[("token", "wrong")]).await.0, 401);
+    let (status, html) = post(&admin, &format!("{base}/admin/login"), &[("token", TOKEN)]).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Answers per arm and scenario"), "{html}");
+}
+
+#[tokio::test]
+async fn withdrawal_deletes_the_participants_rows_and_keeps_a_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path(), &plan_text(MOCK));
+    let (base, _server) = start(&plan).await;
+    let (stay, leave) = (browser(), browser());
+    for c in [&stay, &leave] {
+        let page = enrol(c, &base, "x").await;
+        scenario(c, &base, &page, "hi", &FIRST).await;
+    }
+    let page = get(&leave, &format!("{base}/withdraw")).await;
+    let (status, page) = post(&leave, &format!("{base}/withdraw"), &[("csrf", &csrf(&page))]).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Your answers are deleted"));
+    let study = Study::load(&plan, None).unwrap();
+    assert_eq!(study.store.participants().unwrap().len(), 1);
+    assert_eq!(study.store.answers().unwrap().len(), 1);
+    assert_eq!(study.store.withdrawals().unwrap(), 1);
+    // The cookie is gone: the withdrawn browser starts again at consent.
+    assert!(get(&leave, &format!("{base}/study")).await.contains("You agree to take part."));
+}
+
+#[tokio::test]
+async fn hostile_text_from_a_model_is_shown_as_text() {
+    let mock = benchcards_mock::start(
+        benchcards_mock::MockConfig { reply: Some("<script>alert(1)</script><img src=x onerror=alert(2)>".into()), ..Default::default() },
+        0,
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let model = format!("    - {{ id: m, provider: openai, model: x, base_urls: [\"{}\"] }}", mock.base_url());
+    let plan = write_plan(dir.path(), &plan_text(&model));
+    let (base, _server) = start(&plan).await;
+    for _ in 0..6 {
+        let c = browser();
+        let page = enrol(&c, &base, "x").await;
+        if !page.contains("/study/message") {
+            continue;
+        }
+        let (_, page) = post(&c, &format!("{base}/study/message"), &[("csrf", &csrf(&page)), ("text", "<script>alert(3)</script>")]).await;
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && page.contains("&lt;script&gt;alert(3)"), "{page}");
+        assert!(!page.contains("<script>alert") && !page.contains("<img src=x"), "{page}");
+        return;
+    }
+    panic!("no participant was allocated the model arm");
+}
+
+#[tokio::test]
+async fn a_registered_study_refuses_a_changed_plan_once_someone_took_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path(), &plan_text(MOCK));
+    let study = Study::load(&plan, None).unwrap();
+    assert!(study.may_serve().unwrap().is_some_and(|w| w.contains("not registered")));
+    let r = study.register().unwrap();
+    assert_eq!((r.arms.len(), r.control_arm.as_deref(), r.target_participants), (2, Some("control"), 4));
+    assert_eq!(study.may_serve().unwrap(), None);
+    drop(study);
+    let (base, server) = start(&plan).await;
+    enrol(&browser(), &base, "x").await;
+    server.abort();
+    // The same plan serves again; a changed one does not, and cannot be registered anew.
+    assert_eq!(Study::load(&plan, None).unwrap().may_serve().unwrap(), None);
+    write_plan(dir.path(), &plan_text(MOCK).replace("target_participants: 4", "target_participants: 8"));
+    let changed = Study::load(&plan, None).unwrap();
+    let err = changed.may_serve().unwrap_err();
+    assert!(err.contains("changed since the study was registered") && err.contains(&r.plan_hash), "{err}");
+    assert!(changed.register().is_err());
+}
