@@ -209,7 +209,7 @@ pub(crate) fn dashboard(study: &Study) -> Result<String, String> {
         }
         out.push_str("</tr>");
     }
-    out.push_str("</tbody></table>\n<h2>Current estimates</h2>\n<p>Per answer (a participant's scenarios are not independent: `benchcards study analyze` on the export gives intervals with participants as clusters).</p>\n<table><thead><tr><th>Arm</th><th>Named a relevant condition</th><th>Chose the right level of care</th></tr></thead><tbody>");
+    out.push_str("</tbody></table>\n<h2>Current estimates</h2>\n<p>Per answer (a participant's scenarios are not independent: <code>benchcards study analyze</code> on the export gives intervals with participants as clusters).</p>\n<table><thead><tr><th>Arm</th><th>Named a relevant condition</th><th>Chose the right level of care</th></tr></thead><tbody>");
     for arm in &d.arms {
         let grades: Vec<(bool, Option<bool>)> = answers.iter().filter(|a| a.arm == arm.id).filter_map(|a| graded(study, a)).collect();
         let named = grades.iter().filter(|g| g.0).count();
