@@ -306,3 +306,54 @@ async fn a_registered_study_refuses_a_changed_plan_once_someone_took_part() {
     assert!(err.contains("changed since the study was registered") && err.contains(&r.plan_hash), "{err}");
     assert!(changed.register().is_err());
 }
+
+/// A participant of the model arm, on their first scenario.
+async fn model_arm(base: &str) -> (reqwest::Client, String) {
+    for i in 0..6 {
+        let c = browser();
+        let page = enrol(&c, base, &format!("m{i}")).await;
+        if page.contains("/study/message") {
+            return (c, page);
+        }
+    }
+    panic!("no participant was allocated the model arm");
+}
+
+#[tokio::test]
+async fn a_failing_model_is_retried_then_the_participant_is_told_and_the_failure_counted() {
+    let mock = benchcards_mock::start(benchcards_mock::MockConfig { fail_every: 1, ..Default::default() }, 0).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let model = format!("    - {{ id: m, provider: openai, model: x, base_urls: [\"{}\"] }}", mock.base_url());
+    let plan = write_plan(dir.path(), &plan_text(&model));
+    let (base, _server) = start(&plan).await;
+    let (c, page) = model_arm(&base).await;
+    let (status, page) = post(&c, &format!("{base}/study/message"), &[("csrf", &csrf(&page)), ("text", "hello")]).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("could not answer just now") && page.contains("/study/answer"), "{page}");
+    assert_eq!(mock.requests(), 3, "three attempts");
+    let study = Study::load(&plan, None).unwrap();
+    assert_eq!(study.store.events("model_failure").unwrap(), 1);
+    // The participant's message is kept, and they can still answer.
+    let participants = study.store.participants().unwrap();
+    let p = participants.last().unwrap();
+    assert_eq!(study.store.turns(&p.id, &p.scenarios[0]).unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn messages_are_limited_in_length_and_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = plan_text(MOCK)
+        .replace("    recruitment_ids:", "    limits: { messages_per_scenario: 2, message_chars: 50 }\n    recruitment_ids:");
+    let plan = write_plan(dir.path(), &text);
+    let (base, _server) = start(&plan).await;
+    let (c, page) = model_arm(&base).await;
+    let token = csrf(&page);
+    let url = format!("{base}/study/message");
+    assert_eq!(post(&c, &url, &[("csrf", &token), ("text", &"x".repeat(51))]).await.0, 413);
+    for _ in 0..2 {
+        assert!(post(&c, &url, &[("csrf", &token), ("text", "a question")]).await.1.contains("Assistant:"));
+    }
+    let (_, page) = post(&c, &url, &[("csrf", &token), ("text", "one more")]).await;
+    assert!(page.contains("as many messages as this scenario allows"), "{page}");
+    assert_eq!(page.matches("<strong>You:</strong>").count(), 2, "the third message was not stored");
+}
