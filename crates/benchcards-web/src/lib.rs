@@ -86,8 +86,10 @@ fn host_allowed(host: Option<&str>, port: Option<u16>, allowed: &[String]) -> bo
         _ => (host, Some(80)),
     };
     let literal = name.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok();
-    let named = name.eq_ignore_ascii_case("localhost") || allowed.iter().any(|a| a.eq_ignore_ascii_case(name));
-    (literal || named) && port.is_none_or(|p| given_port == Some(p))
+    // A name allowed on purpose is answered on any port: a TLS reverse proxy in front forwards
+    // `Host: name` (port 443) to the port served here.
+    allowed.iter().any(|a| a.eq_ignore_ascii_case(name))
+        || ((literal || name.eq_ignore_ascii_case("localhost")) && port.is_none_or(|p| given_port == Some(p)))
 }
 
 /// Refuses requests over the limits, or for another host, before they reach a page; stops a
@@ -229,6 +231,7 @@ mod tests {
         // A name served on purpose (`--allowed-host`).
         let allowed = ["bench.example.org".to_string()];
         assert!(host_allowed(Some("bench.example.org:8080"), Some(8080), &allowed));
+        assert!(host_allowed(Some("bench.example.org"), Some(8080), &allowed), "behind a proxy, on its port");
         assert!(!host_allowed(Some("evil.example:8080"), Some(8080), &allowed));
     }
 
