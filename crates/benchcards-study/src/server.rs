@@ -191,7 +191,7 @@ async fn entry(State(app): Shared, headers: HeaderMap, Query(q): Query<Vec<(Stri
         }
     }
     let body = format!(
-        "<h1>Before you start</h1>\n<div class=\"consent\">{}</div>\n<form method=\"post\" action=\"/consent\">{hidden}<button type=\"submit\">I agree and want to take part</button></form>\n<p class=\"meta\">If you do not agree, close this page; nothing is stored.</p>",
+        "<h1>Before you start</h1>\n<div class=\"consent\">{}</div>\n<form method=\"post\" action=\"/consent\">{hidden}<button type=\"submit\">I agree and want to take part</button></form>\n<p class=\"meta\">If you do not agree, close this page; nothing is stored.</p>\n<p class=\"meta\">Started already? <a href=\"/study\">Continue where you left off</a> (the link from the recruitment site opens this page first: your browser keeps your place only for pages this site opens).</p>",
         paragraphs(&d.consent)
     );
     let mut r = page("Consent", &body);
