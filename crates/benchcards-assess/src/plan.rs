@@ -155,6 +155,8 @@ fn study_design(model: &str) -> (StudyDesign, String) {
     let mut q = PowerQuery::new(PowerDesign::Independent);
     (q.p1, q.p2, q.power, q.cluster_size, q.icc) = (Some(0.57), Some(0.47), Some(0.8), Some(per_participant as f64), Some(0.1));
     let per_arm = q.analyse().ok().and_then(|a| a.clustered.map(|c| c.clusters)).unwrap_or(1.0);
+    let command =
+        format!("benchcards study power --design independent --p1 0.57 --p2 0.47 --power 0.8 --cluster-size {per_participant} --icc 0.1");
     let design = StudyDesign {
         arms: vec![
             StudyArm {
@@ -191,6 +193,9 @@ fn study_design(model: &str) -> (StudyDesign, String) {
         }],
         time_limit_minutes: 60,
         target_participants: (per_arm * 2.0) as u32,
+        power: Some(format!(
+            "{command}: {per_arm} participants per arm, times 2 arms (a 10-point difference from a control arm at 47%, Bean et al. 2026; ICC 0.1 assumed)"
+        )),
         completion: StudyCompletion { code: "COMPLETE".into(), redirect: None },
         recruitment_ids: Vec::new(),
         recruitment_ids_in_clear: false,
@@ -198,7 +203,7 @@ fn study_design(model: &str) -> (StudyDesign, String) {
         limits: ParticipantLimits::default(),
     };
     let note = format!(
-        "`study` is a first design: {} participants detect a 10-point difference from a control arm at 47% (`benchcards study power --design independent --p1 0.57 --p2 0.47 --power 0.8 --cluster-size {per_participant} --icc 0.1`, times 2 arms); set your own rates, write the consent your ethics board approved, set the completion code of your recruitment platform, then `benchcards study register` the plan before the first participant",
+        "`study` is a first design: {} participants detect a 10-point difference from a control arm at 47% (`{command}`, times 2 arms); set your own rates (and `power`), write the consent your ethics board approved, set the completion code of your recruitment platform, then `benchcards study register` the plan before the first participant",
         design.target_participants
     );
     (design, note)

@@ -622,6 +622,15 @@ pub struct HumanStudy {
     /// Column names, when they differ from `participant`, `item`, `arm`, `response`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub columns: Option<HumanStudyColumns>,
+    /// Whether the file holds participants' own words, to be handled as patient data: a judge
+    /// not on this machine never sees them unless `--allow-phi-to-remote` is given. Default
+    /// true; `false` only for data known to hold nothing about anyone.
+    #[serde(default = "yes", skip_serializing_if = "is_yes")]
+    pub contains_phi: bool,
+}
+
+fn is_yes(b: &bool) -> bool {
+    *b
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -753,6 +762,10 @@ pub struct StudyDesign {
     pub time_limit_minutes: u32,
     /// Participants wanted in all (from `benchcards study power`), shown against enrolment.
     pub target_participants: u32,
+    /// How the target was sized: the `benchcards study power` command and its inputs' sources
+    /// (`study register` records it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power: Option<String>,
     pub completion: StudyCompletion,
     /// The recruitment platform's query parameters kept from the entry link (e.g. Prolific's
     /// `PROLIFIC_PID`, `STUDY_ID`, `SESSION_ID`).

@@ -134,17 +134,32 @@ pub fn plan_hash(plan: &Plan) -> String {
 
 /// A dataset marked `contains_phi` goes only to models on this machine, unless allowed.
 pub fn check_patient_data(dataset: &Dataset, models: &[ModelSpec], allow: bool) -> Result<(), SessionError> {
-    if !dataset.header.contains_phi || allow {
-        return Ok(());
-    }
-    let remote: Vec<&str> = models.iter().flat_map(|m| m.base_urls.iter()).map(String::as_str).filter(|u| !on_this_machine(u)).collect();
-    if remote.is_empty() {
+    refuse_remote(dataset.header.contains_phi && !allow, "the dataset is marked contains_phi", models.iter())
+}
+
+/// An error naming the models not on this machine, when patient data must not reach them.
+fn refuse_remote<'a>(guarded: bool, what: &str, models: impl Iterator<Item = &'a ModelSpec>) -> Result<(), SessionError> {
+    let remote: Vec<&str> = models.flat_map(|m| m.base_urls.iter()).map(String::as_str).filter(|u| !on_this_machine(u)).collect();
+    if !guarded || remote.is_empty() {
         return Ok(());
     }
     Err(SessionError::help(
-        format!("the dataset is marked contains_phi and this would send it to {}", remote.join(", ")),
+        format!("{what} and this would send it to {}", remote.join(", ")),
         "use a model on this machine (an address like http://127.0.0.1:PORT/v1 or http://localhost:PORT/v1), or pass --allow-phi-to-remote if sending this data there is permitted",
     ))
+}
+
+impl Prepared {
+    /// The dataset (when marked) goes only to models on this machine, and the human study's
+    /// answers (patient data unless the plan's `human_study` says `contains_phi: false`) only to
+    /// judges on this machine, unless allowed: no other model is sent them.
+    pub fn check_patient_data(&self, allow: bool) -> Result<(), SessionError> {
+        check_patient_data(&self.dataset, &self.plan.models, allow)?;
+        let participants = self.plan.human_study.as_ref().is_some_and(|h| h.contains_phi) && !allow;
+        let judges = self.plan.graders.iter().filter(|g| g.kind == GraderKind::Judge).filter_map(|g| g.judge_model.as_ref());
+        let judges = judges.filter_map(|id| self.plan.models.iter().find(|m| &m.id == id));
+        refuse_remote(participants, "the human study holds participants' own words (contains_phi)", judges)
+    }
 }
 
 /// Whether a base URL surely points at this machine: parsed as the HTTP client parses it, with

@@ -94,10 +94,10 @@ pub fn register(a: &RegisterArgs) -> Result<String, String> {
     let study = Study::load(&a.plan, a.database.as_deref())?;
     let r = study.register()?;
     Ok(format!(
-        "registered study `{}` in {}: plan hash {}, allocation seed {}, blocks of {}, arms {} (control: {}), {} scenario(s), {} per participant, target {} participants\nanalysis: {}\n",
+        "registered study `{}` in {}: design hash {}, allocation seed {}, blocks of {}, arms {} (control: {}), {} scenario(s), {} per participant, target {} participants\npower: {}\nanalysis: {}\n",
         r.plan_id,
         study.store.path().display(),
-        r.plan_hash,
+        r.design_hash,
         r.seed,
         r.block_size,
         r.arms.join(", "),
@@ -105,6 +105,7 @@ pub fn register(a: &RegisterArgs) -> Result<String, String> {
         r.scenarios.len(),
         r.scenarios_per_participant,
         r.target_participants,
+        r.power.as_deref().unwrap_or("none recorded (say how the target was sized under `study: power:`)"),
         r.analysis
     ))
 }
@@ -118,13 +119,15 @@ pub fn export(a: &ExportArgs) -> Result<String, String> {
         benchcards_core::document::write_atomic(logs, &study.export_logs()?)?;
         said.push_str(&format!(" and {}", logs.display()));
     }
-    if study.design.contains_phi {
-        said.push_str("\nthese files hold participants' own words: treat them as patient data (the logs say `contains_phi: true`)");
+    let phi = study.design.contains_phi;
+    if phi {
+        said.push_str("\nthese files hold participants' own words: treat them as patient data (the logs say `contains_phi: true`; `run` sends the answers to no judge outside this machine)");
     }
     let control = study.design.arms.iter().find(|x| x.model.is_none()).map_or("ARM".into(), |x| x.id.clone());
     said.push_str(&format!(
-        "\nimport it: `human_study: {{path: {}, control_arm: {control}}}` in the plan, then `benchcards run PLAN`; or `benchcards study analyze` once graded",
-        a.output.display()
+        "\nimport it: `human_study: {{path: {}, control_arm: {control}{}}}` and a condition `{{id: human_study}}` in the plan, then `benchcards run PLAN`; or `benchcards study analyze` once graded",
+        a.output.display(),
+        if phi { "" } else { ", contains_phi: false" }
     ));
     Ok(said)
 }

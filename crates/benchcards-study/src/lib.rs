@@ -35,7 +35,8 @@ pub struct Study {
     pub allocator: Allocator,
     pub clients: HashMap<String, Arc<Client>>,
     pub store: StudyStore,
-    pub plan_hash: String,
+    /// What participants meet, hashed: see [`Study::design_hash`].
+    pub design_hash: String,
 }
 
 /// The store a plan's study uses unless told otherwise: `PLAN-ID.study.sqlite` beside the plan.
@@ -89,8 +90,22 @@ impl Study {
             design.allocation.seed,
         );
         let store = StudyStore::open(&database.map_or_else(|| default_store(plan_path, &plan), Path::to_path_buf))?;
-        let plan_hash = benchcards_eval::session::plan_hash(&plan);
-        Ok(Study { plan, design, dataset, scenarios, allocator, clients: HashMap::new(), store, plan_hash })
+        let mut study = Study { plan, design, dataset, scenarios, allocator, clients: HashMap::new(), store, design_hash: String::new() };
+        study.design_hash = study.design_hash();
+        Ok(study)
+    }
+
+    /// The first 8 bytes of the SHA-256 of what participants meet and how they are scored: the
+    /// study section, the arms' models, the graders, and the scenarios' items (vignette and
+    /// gold). The rest of the plan (its conditions, a `human_study` file added for the
+    /// analysis) may change after registration without changing the study.
+    pub fn design_hash(&self) -> String {
+        use sha2::Digest;
+        let models: Vec<_> =
+            self.design.arms.iter().filter_map(|a| a.model.as_ref()).filter_map(|m| self.plan.models.iter().find(|s| &s.id == m)).collect();
+        let items: Vec<_> = self.scenarios.iter().filter_map(|s| self.dataset.item(s)).map(|i| (&i.id, &i.vignette, &i.gold)).collect();
+        let design = serde_json::json!({"study": self.design, "models": models, "graders": self.plan.graders, "scenarios": items});
+        sha2::Sha256::digest(design.to_string().as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect()
     }
 
     /// Builds the client of each arm with a model (loading the embedded model, reading API keys

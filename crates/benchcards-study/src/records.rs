@@ -9,12 +9,13 @@ use benchcards_eval::grade;
 use benchcards_report::escape_html;
 use std::collections::BTreeMap;
 
-/// The frozen design: the plan's hash, the allocation seed, the analysis and the power
-/// calculation's target, as `study register` records them.
+/// The frozen design: its hash, the allocation seed, the analysis and the power calculation,
+/// as `study register` records them.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Registration {
     pub plan_id: String,
-    pub plan_hash: String,
+    /// [`Study::design_hash`] when registered.
+    pub design_hash: String,
     pub registered: i64,
     pub seed: u64,
     pub block_size: usize,
@@ -23,6 +24,8 @@ pub struct Registration {
     pub scenarios: Vec<String>,
     pub scenarios_per_participant: u32,
     pub target_participants: u32,
+    /// How the target was sized (the plan's `study.power`).
+    pub power: Option<String>,
     /// The primary outcome and how it is compared.
     pub analysis: String,
 }
@@ -42,14 +45,14 @@ impl Study {
             && enrolled > 0
         {
             return Err(format!(
-                "the study was registered (plan hash {}) and {enrolled} participant(s) have taken part: it cannot be registered again",
-                r.plan_hash
+                "the study was registered (design hash {}) and {enrolled} participant(s) have taken part: it cannot be registered again",
+                r.design_hash
             ));
         }
         let control = self.design.arms.iter().find(|a| a.model.is_none()).map(|a| a.id.clone());
         let r = Registration {
             plan_id: self.plan.id.clone(),
-            plan_hash: self.plan_hash.clone(),
+            design_hash: self.design_hash.clone(),
             registered: now(),
             seed: self.design.allocation.seed,
             block_size: self.allocator.block_size(),
@@ -58,6 +61,7 @@ impl Study {
             scenarios: self.scenarios.clone(),
             scenarios_per_participant: self.design.scenarios_per_participant,
             target_participants: self.design.target_participants,
+            power: self.design.power.clone(),
             analysis: format!(
                 "primary outcome: the share of a participant's scenarios in which they name a relevant condition (graded by the plan's conditions grader against the dataset's accepted conditions); secondary: the level of care (exact match with the gold disposition). Each arm is compared with {} by the difference in proportions, participants as clusters (`benchcards study analyze`), and the decomposition's step `human_study:ARM` against `human_study:{}`.",
                 control.as_deref().map_or("the other arms".to_string(), |c| format!("the control arm `{c}`")),
@@ -72,9 +76,9 @@ impl Study {
     /// participant exists; a warning (returned) when the study was never registered.
     pub fn may_serve(&self) -> Result<Option<String>, String> {
         match self.registration()? {
-            Some(r) if r.plan_hash != self.plan_hash && !self.store.participants()?.is_empty() => Err(format!(
-                "the plan changed since the study was registered (registered plan hash {}, now {}) and participants have taken part: serve the registered plan, or start a new study with another --database",
-                r.plan_hash, self.plan_hash
+            Some(r) if r.design_hash != self.design_hash && !self.store.participants()?.is_empty() => Err(format!(
+                "the study's design changed since it was registered (design hash {}, now {}: the study section, the arms' models, the graders or the scenarios) and participants have taken part: serve the registered design, or start a new study with another --database",
+                r.design_hash, self.design_hash
             )),
             Some(_) => Ok(None),
             None => Ok(Some(
@@ -193,19 +197,31 @@ pub(crate) fn dashboard(study: &Study) -> Result<String, String> {
         participants.iter().map(|p| p.attention_failed).sum::<u32>(),
         study.store.events("model_failure")?,
     );
-    out.push_str("<h2>Answers per arm and scenario</h2>\n<table><thead><tr><th>Scenario</th>");
+    // Each cell's share of the target: every participant sees `scenarios_per_participant` of the
+    // scenarios, and arms and scenarios are balanced.
+    let cell_target =
+        (d.target_participants as usize * d.scenarios_per_participant as usize).div_ceil(d.arms.len() * study.scenarios.len());
+    out.push_str(&format!(
+        "<h2>Enrolment per arm and scenario</h2>\n<p>Answered / allocated, against a target of {cell_target} per cell.</p>\n<table><thead><tr><th>Scenario</th>"
+    ));
     for arm in &d.arms {
         out.push_str(&format!("<th>{}</th>", escape_html(&arm.id)));
     }
     out.push_str("</tr></thead><tbody>");
-    let mut cells: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    let mut cells: BTreeMap<(&str, &str), (usize, usize)> = BTreeMap::new();
     for a in &answers {
-        *cells.entry((a.scenario.as_str(), a.arm.as_str())).or_default() += 1;
+        cells.entry((a.scenario.as_str(), a.arm.as_str())).or_default().0 += 1;
+    }
+    for p in &participants {
+        for s in &p.scenarios {
+            cells.entry((s.as_str(), p.arm.as_str())).or_default().1 += 1;
+        }
     }
     for s in &study.scenarios {
         out.push_str(&format!("<tr><td>{}</td>", escape_html(s)));
         for arm in &d.arms {
-            out.push_str(&format!("<td>{}</td>", cells.get(&(s.as_str(), arm.id.as_str())).copied().unwrap_or(0)));
+            let (answered, allocated) = cells.get(&(s.as_str(), arm.id.as_str())).copied().unwrap_or_default();
+            out.push_str(&format!("<td>{answered} / {allocated}</td>"));
         }
         out.push_str("</tr>");
     }

@@ -257,7 +257,9 @@ async fn current(State(app): Shared, headers: HeaderMap, Query(q): Query<Vec<(St
         return page_status(
             StatusCode::OK,
             "The study has closed for you",
-            "<p>The time for this study has run out. Thank you for your time; your answers so far are kept unless you withdraw them.</p>",
+            &format!(
+                "<p>The time for this study has run out. Thank you for your time; your answers so far are kept unless you withdraw them.</p>{WITHDRAW_LINK}"
+            ),
         );
     }
     let notice = q.iter().find(|(k, _)| k == "notice").map(|(_, v)| v.as_str());

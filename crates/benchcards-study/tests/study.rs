@@ -229,12 +229,42 @@ async fn the_dashboard_needs_the_admin_token_and_shows_rates_with_intervals() {
     let html = right.text().await.unwrap();
     assert!(html.contains("Study test-study") && html.contains("0 of 4 participants completed (1 in progress)"), "{html}");
     assert!(html.contains("95% CI") && html.contains("n = 1"), "every rate has its interval and n: {html}");
+    // 4 participants × 2 scenarios over 2 arms × 2 scenarios: 2 per cell; this participant's
+    // arm has one scenario answered and one allocated, the other arm none.
+    assert!(html.contains("against a target of 2 per cell"), "{html}");
+    let cells: Vec<&str> = html.match_indices("<td>").map(|(i, _)| &html[i + 4..i + 4 + html[i + 4..].find('<').unwrap()]).collect();
+    for want in ["1 / 1", "0 / 1", "0 / 0"] {
+        assert_eq!(cells.iter().filter(|c| **c == want).count(), if want == "0 / 0" { 2 } else { 1 }, "{want}: {cells:?}");
+    }
     // The login form sets a cookie that opens the dashboard; a wrong token does not.
     let admin = browser();
     assert_eq!(post(&admin, &format!("{base}/admin/login"), &[("token", "wrong")]).await.0, 401);
     let (status, html) = post(&admin, &format!("{base}/admin/login"), &[("token", TOKEN)]).await;
     assert_eq!(status, 200);
-    assert!(html.contains("Answers per arm and scenario"), "{html}");
+    assert!(html.contains("Enrolment per arm and scenario"), "{html}");
+}
+
+#[tokio::test]
+async fn past_the_time_limit_the_study_closes_for_the_participant_and_keeps_their_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path(), &plan_text(MOCK));
+    let (base, _server) = start(&plan).await;
+    let c = browser();
+    let page = enrol(&c, &base, "x").await;
+    let page = scenario(&c, &base, &page, "hi", &FIRST).await;
+    assert!(page.contains("Scenario 2 of 2"), "{page}");
+    // The participant started 61 minutes ago (the limit is 60).
+    let db = rusqlite::Connection::open(dir.path().join("test-study.study.sqlite")).unwrap();
+    assert_eq!(db.execute("UPDATE participants SET started = started - 61 * 60", []).unwrap(), 1);
+    let closed = get(&c, &format!("{base}/study")).await;
+    assert!(closed.contains("The study has closed for you") && closed.contains("/withdraw"), "{closed}");
+    // The second scenario's answer, sent from the page still open, is not stored.
+    let token = csrf(&page);
+    let form: Vec<(&str, &str)> = [("csrf", token.as_str())].into_iter().chain(SECOND).collect();
+    let (_, after) = post(&c, &format!("{base}/study/answer"), &form).await;
+    assert!(after.contains("The study has closed for you"), "{after}");
+    let answers = Study::load(&plan, None).unwrap().store.answers().unwrap();
+    assert_eq!(answers.iter().map(|a| a.disposition.as_deref()).collect::<Vec<_>>(), [Some("self_care")]);
 }
 
 #[tokio::test]
@@ -298,12 +328,15 @@ async fn a_registered_study_refuses_a_changed_plan_once_someone_took_part() {
     let (base, server) = start(&plan).await;
     enrol(&browser(), &base, "x").await;
     server.abort();
-    // The same plan serves again; a changed one does not, and cannot be registered anew.
+    // The same design serves again, also with other conditions for the model's run; a changed
+    // design does not, and cannot be registered anew.
+    assert_eq!(Study::load(&plan, None).unwrap().may_serve().unwrap(), None);
+    write_plan(dir.path(), &plan_text(MOCK).replace("[{ id: vignette }]", "[{ id: vignette }, { id: patient_query }]"));
     assert_eq!(Study::load(&plan, None).unwrap().may_serve().unwrap(), None);
     write_plan(dir.path(), &plan_text(MOCK).replace("target_participants: 4", "target_participants: 8"));
     let changed = Study::load(&plan, None).unwrap();
     let err = changed.may_serve().unwrap_err();
-    assert!(err.contains("changed since the study was registered") && err.contains(&r.plan_hash), "{err}");
+    assert!(err.contains("changed since it was registered") && err.contains(&r.design_hash), "{err}");
     assert!(changed.register().is_err());
 }
 

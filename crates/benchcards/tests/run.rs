@@ -687,6 +687,26 @@ async fn a_factorial_plan_runs_every_cell_and_decomposes_into_shapley_values() {
     assert!((sum - (score("vignette") - score("framed+withheld"))).abs() < 1e-12, "{json}");
 }
 
+#[test]
+fn participants_answers_reach_no_remote_judge_unless_the_plan_or_the_flag_allows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("study.csv"), "participant,item,arm,response\np1,sx-001,control,a cold\n").unwrap();
+    let p = plan(dir.path(), &["https://api.example.com/v1".into()], &["vignette", "human_study"], Some(2));
+    with_judge(&p);
+    let base = std::fs::read_to_string(&p).unwrap() + "  human_study: {path: study.csv, control_arm: control}\n";
+    std::fs::write(&p, &base).unwrap();
+    let pp = p.to_str().unwrap();
+    let (code, _, err) = run_blocking(dir.path(), &["run", pp, "--dry-run"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("participants' own words") && err.contains("api.example.com"), "{err}");
+    let (code, out, err) = run_blocking(dir.path(), &["run", pp, "--dry-run", "--allow-phi-to-remote"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("human_study"), "{out}");
+    std::fs::write(&p, base.replace("control_arm: control}", "control_arm: control, contains_phi: false}")).unwrap();
+    let (code, _, err) = run_blocking(dir.path(), &["run", pp, "--dry-run"]);
+    assert_eq!(code, 0, "a study the plan marks as holding nothing about anyone: {err}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_human_study_is_imported_graded_and_decomposed_against_its_control_arm() {
     let dir = tempfile::tempdir().unwrap();

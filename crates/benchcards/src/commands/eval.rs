@@ -112,7 +112,7 @@ pub fn run(a: &RunArgs) -> Result<ExitCode> {
     if let Some(l) = a.limit {
         work.truncate(l);
     }
-    session::check_patient_data(&p.dataset, &p.plan.models, a.allow_phi_to_remote).map_err(into_report)?;
+    p.check_patient_data(a.allow_phi_to_remote).map_err(into_report)?;
     if a.dry_run {
         let e = p.estimate(&work);
         println!("{}", estimate_table(&e).to_text());
