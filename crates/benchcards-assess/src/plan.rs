@@ -203,7 +203,7 @@ fn study_design(model: &str) -> (StudyDesign, String) {
         limits: ParticipantLimits::default(),
     };
     let note = format!(
-        "`study` is a first design: {} participants detect a 10-point difference from a control arm at 47% (`{command}`, times 2 arms); set your own rates (and `power`), write the consent your ethics board approved, set the completion code of your recruitment platform, then `benchcards study register` the plan before the first participant",
+        "`study` is a first design: {} participants, sized as its `power` says; set your own rates (and `power`), write the consent your ethics board approved, set the completion code of your recruitment platform, then `benchcards study register` the plan before the first participant",
         design.target_participants
     );
     (design, note)

@@ -256,7 +256,9 @@ fn a_broken_decision_mediation_drafts_a_runnable_study_sized_by_its_power_calcul
     // 215 participants per arm (`study power --design independent --p1 0.57 --p2 0.47 --power 0.8
     // --cluster-size 2 --icc 0.1`: 391 units per arm, design effect 1.1, clusters of 2).
     assert_eq!(study.target_participants, 430);
-    assert!(plan.notes.iter().any(|n| n.contains("--cluster-size 2 --icc 0.1") && n.contains("430 participants")), "{:?}", plan.notes);
+    let power = study.power.as_deref().unwrap_or_default();
+    assert!(power.contains("--cluster-size 2 --icc 0.1") && power.contains("215 participants per arm"), "{power}");
+    assert!(plan.notes.iter().any(|n| n.contains("430 participants, sized as its `power` says")), "{:?}", plan.notes);
     // The drafted plan reads back as a valid plan (its files aside).
     let text = benchcards_core::emit::document_yaml(benchcards_core::DocKind::Plan, &plan);
     let loaded = benchcards_core::document::load_text("drafted.yaml", text, None, false);

@@ -78,23 +78,62 @@ pub fn decompose_results(
     decompose(&data, &spec).map_err(|e| e.to_string())
 }
 
-/// The path a run's decomposition follows: the plan's conditions in order, with `human_study`
-/// standing for the human data's labels present (the model's messages in real chats, then each
-/// study arm); the study's control arm is the reference line, not a step.
+/// The path a run's decomposition follows: the plan's chain of conditions in order, with
+/// `human_study` standing for the human data's labels present (the model's messages in real
+/// chats, then each study arm); the study's control arm is the reference line, not a step. Left
+/// out of the chain: factorial cells (`with:`, for `decompose --shapley`), a labelled variant of
+/// a condition already on it (e.g. the misreporting patient's conversation), and, once real
+/// people's decisions are present, the simulated person's (a proxy for what they measure).
 pub fn decomposition_path(plan: &Plan, rows: &[ResultRow]) -> (Vec<String>, Option<String>) {
     use crate::human::{CONVERSATIONS_LABEL, arm_label};
     let present = |c: &str| rows.iter().any(|r| r.condition == c);
     let control = plan.human_study.as_ref().and_then(|h| h.control_arm.as_deref()).map(arm_label).filter(|c| present(c));
+    let people = rows.iter().any(|r| r.condition.starts_with("human_study:") && r.condition != CONVERSATIONS_LABEL);
     let mut path = Vec::new();
+    let mut ids = Vec::new();
     for c in &plan.conditions {
         if c.id == "human_study" {
             let mut arms: Vec<String> = rows.iter().map(|r| r.condition.clone()).filter(|l| l.starts_with("human_study:")).collect();
             arms.sort_by_key(|l| (l != CONVERSATIONS_LABEL, l.clone()));
             arms.dedup();
             path.extend(arms.into_iter().filter(|a| Some(a) != control.as_ref()));
-        } else if present(&c.name()) {
+        } else if present(&c.name())
+            && c.with.is_empty()
+            && !ids.contains(&c.id)
+            && !(people && rows.iter().any(|r| r.condition == c.name() && r.proxy))
+        {
             path.push(c.name());
         }
+        ids.push(c.id.clone());
     }
     (path, control)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_s_path_is_its_chain_without_factorial_cells_variants_or_proxies_people_replace() {
+        let plan: Plan = serde_json::from_value(serde_json::json!({
+            "version": 1, "id": "p", "card": "c.yaml", "deployment": "d.yaml", "dataset": "x.jsonl",
+            "models": [{"id": "m", "provider": "mock"}],
+            "conditions": [{"id": "vignette"}, {"id": "lay_rewrite"}, {"id": "conversation"},
+                {"id": "conversation", "label": "conversation_misreporting", "patient": "misreporting"},
+                {"id": "patient_decision"}, {"id": "lay_rewrite", "with": ["withheld"]}, {"id": "human_study"}],
+            "graders": [{"kind": "conditions"}],
+            "human_study": {"path": "s.csv", "control_arm": "control"}
+        }))
+        .unwrap();
+        let row = |condition: &str, proxy: bool| ResultRow { unit: "u".into(), condition: condition.into(), proxy, ..Default::default() };
+        let model = ["vignette", "lay_rewrite", "conversation", "conversation_misreporting", "lay_rewrite+withheld"];
+        let mut rows: Vec<ResultRow> = model.iter().map(|c| row(c, false)).chain([row("patient_decision", true)]).collect();
+        let (path, reference) = decomposition_path(&plan, &rows);
+        assert_eq!(path, ["vignette", "lay_rewrite", "conversation", "patient_decision"]);
+        assert_eq!(reference, None);
+        rows.extend([row("human_study:with_model", false), row("human_study:control", false)]);
+        let (path, reference) = decomposition_path(&plan, &rows);
+        assert_eq!(path, ["vignette", "lay_rewrite", "conversation", "human_study:with_model"]);
+        assert_eq!(reference.as_deref(), Some("human_study:control"));
+    }
 }

@@ -6,11 +6,13 @@
 //!
 //! `allocation` allocates arms and scenarios (permuted blocks, stratified by scenario), `store`
 //! keeps everything in one SQLite file, `server` is the participant's way through and the
-//! researcher's dashboard, `records` registers the design and exports the data.
+//! researcher's dashboard, `records` registers the design and exports the data, `participant`
+//! takes part over HTTP as a browser would (for the walk-through test and pilots).
 
 pub mod allocation;
 #[cfg(feature = "clap")]
 pub mod args;
+pub mod participant;
 pub mod records;
 pub mod server;
 pub mod store;

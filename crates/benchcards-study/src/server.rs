@@ -67,6 +67,7 @@ pub fn router(study: Study, options: Options) -> Result<Router, String> {
         .route("/", get(entry))
         .route("/consent", post(consent))
         .route("/study", get(current))
+        .route("/study.js", get(script))
         .route("/study/instructions", post(instructions_read))
         .route("/study/comprehension", post(comprehension))
         .route("/study/message", post(message))
@@ -91,6 +92,15 @@ pub async fn serve_on(listener: tokio::net::TcpListener, study: Study, options: 
 fn page(title: &str, body: &str) -> Response {
     let mut r = Html(benchcards_report::html_page(title, &format!("<style>{STYLE}</style>\n{body}"))).into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// The chat's small same-origin script (the pages work without it).
+async fn script() -> Response {
+    let mut r = include_str!("assets/study.js").into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     r
 }
 
@@ -327,7 +337,7 @@ fn scenario_page(app: &App, p: &Participant, i: usize, csrf: &str, notice: Optio
             out.push_str(&format!("<div class=\"msg {}\"><strong>{who}:</strong> {}</div>", escape_html(&t.role), escape_html(&t.text)));
         }
         out.push_str(&format!(
-            "<form method=\"post\" action=\"/study/message\">{csrf}<label for=\"text\">Your message</label><br><textarea id=\"text\" name=\"text\" rows=\"3\" maxlength=\"{}\" required></textarea><br><button type=\"submit\">Send</button></form></section>\n",
+            "<form method=\"post\" action=\"/study/message\">{csrf}<label for=\"text\">Your message</label><br><textarea id=\"text\" name=\"text\" rows=\"3\" maxlength=\"{}\" required></textarea><br><button type=\"submit\">Send</button></form><p id=\"chat-status\" class=\"meta\" role=\"status\"></p></section>\n<script src=\"/study.js\" defer></script>\n",
             d.limits.message_chars
         ));
     } else if let Some(text) = arm.and_then(|a| a.instructions.as_deref()) {

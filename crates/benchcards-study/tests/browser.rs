@@ -224,6 +224,16 @@ async fn two_participants_take_the_whole_study_in_a_browser_and_the_export_is_wh
                 let tab = Tab::open(&mut b, &context, &format!("{base}/study"));
                 let text = tab.text(&mut b);
                 assert!(text.contains("Scenario 1 of 1") && text.contains("You: I have a blocked nose and a cough"), "{text}");
+                // The chat's script: the message box has the focus; a message sent says so in
+                // the live region and cannot be sent again while the assistant replies.
+                tab.wait(&mut b, "document.activeElement && document.activeElement.id === 'text'");
+                let sent = tab.eval(
+                    &mut b,
+                    "window.__before = true; document.getElementById('text').value = 'and a fever'; const f = document.querySelector('form[action=\"/study/message\"]'); f.requestSubmit(); f.requestSubmit(); document.getElementById('chat-status').textContent + '|' + f.querySelector('button').disabled",
+                );
+                assert_eq!(sent, json!("Sent. The assistant is replying…|true"));
+                tab.wait(&mut b, "!window.__before && document.readyState === 'complete' && !!document.querySelector('h1')");
+                assert_eq!(tab.eval(&mut b, "document.querySelectorAll('.msg.user').length"), json!(2), "{}", tab.text(&mut b));
                 tab
             } else {
                 assert!(tab.text(&mut b).contains("Use whatever you would normally use."));
