@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every check the project has: formatting, lints, the whole test suite (with the local
-# model, mdBook, headless Chromium and strace installed first), the statistics
+# model, mdBook, headless Chromium, strace and PostgreSQL installed first), the statistics
 # checked against scipy/statsmodels (in a test-only virtual environment under target/), and the
 # bootstrap coverage simulation in release mode, and a short fuzzing run of every parser.
 set -euo pipefail
@@ -19,17 +19,27 @@ if [ ! -x target/tools/bin/mdbook ]; then
   cargo install --locked --quiet mdbook --version 0.5.4 --no-default-features --features search --root target/tools
 fi
 # Debian packages the tests use: headless Chromium for the web UI's browser tests, strace to
-# watch that the offline commands make no network calls.
+# watch that the offline commands make no network calls, PostgreSQL for the study store (the
+# tests start their own server on a temporary folder and a loopback port; Debian's own cluster
+# is not created).
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v strace >/dev/null 2>&1 || missing+=(strace)
+command -v initdb >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing ${missing[*]} for the tests ..." >&2
+    mkdir -p /etc/postgresql-common
+    grep -qs '^create_main_cluster' /etc/postgresql-common/createcluster.conf ||
+      echo 'create_main_cluster = false' >> /etc/postgresql-common/createcluster.conf
     apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
     echo "${missing[*]} not installed and this is not root: the tests needing them will say so (they fail under CI)" >&2
   fi
+fi
+# PostgreSQL refuses to run as root: as root, the tests run it as this user.
+if [ "$(id -u)" = 0 ] && ! id benchcards-pg >/dev/null 2>&1; then
+  useradd --system --user-group --no-create-home --shell /usr/sbin/nologin benchcards-pg
 fi
 cargo test --workspace --locked
 

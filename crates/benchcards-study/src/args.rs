@@ -9,9 +9,11 @@ use std::path::PathBuf;
 pub struct ServeArgs {
     /// The plan whose `study:` section is served.
     pub plan: PathBuf,
-    /// The study's store (default: PLAN-ID.study.sqlite beside the plan).
+    /// The study's store: a SQLite file (default: PLAN-ID.study.sqlite beside the plan), or a
+    /// PostgreSQL database several servers share, `postgres://USER@HOST:PORT/DB` (the password
+    /// in PGPASSWORD).
     #[arg(long)]
-    pub database: Option<PathBuf>,
+    pub database: Option<String>,
     #[arg(long, default_value_t = 8090)]
     pub port: u16,
     /// Listen on another address than 127.0.0.1 (warned: put a TLS reverse proxy in front).
@@ -31,23 +33,43 @@ pub struct ServeArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct RegisterArgs {
     pub plan: PathBuf,
-    /// The study's store (default: PLAN-ID.study.sqlite beside the plan).
+    /// The study's store: a SQLite file (default: PLAN-ID.study.sqlite beside the plan), or a
+    /// PostgreSQL database several servers share, `postgres://USER@HOST:PORT/DB` (the password
+    /// in PGPASSWORD).
     #[arg(long)]
-    pub database: Option<PathBuf>,
+    pub database: Option<String>,
 }
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ExportArgs {
     pub plan: PathBuf,
-    /// The study's store (default: PLAN-ID.study.sqlite beside the plan).
+    /// The study's store: a SQLite file (default: PLAN-ID.study.sqlite beside the plan), or a
+    /// PostgreSQL database several servers share, `postgres://USER@HOST:PORT/DB` (the password
+    /// in PGPASSWORD).
     #[arg(long)]
-    pub database: Option<PathBuf>,
+    pub database: Option<String>,
     /// The `human_study` CSV to write (one row per participant × scenario).
     #[arg(short, long, default_value = "study.csv")]
     pub output: PathBuf,
     /// Also write the chats as conversation logs (JSONL, for `measure` and `augment`).
     #[arg(long)]
     pub logs: Option<PathBuf>,
+}
+
+/// `--database`, refused when it writes a password on the command line.
+fn database(given: &Option<String>) -> Result<Option<&str>, String> {
+    match given.as_deref() {
+        Some(url) if crate::store::postgres::has_password(url) => Err(
+            "--database holds a password: give it in the environment variable PGPASSWORD instead (a command line is visible to every user of the machine)"
+                .into(),
+        ),
+        other => Ok(other),
+    }
+}
+
+/// A runtime for the study commands (the store and the server are asynchronous).
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())
 }
 
 /// Serves the study until the process ends.
@@ -58,21 +80,20 @@ pub fn serve(a: &ServeArgs) -> Result<String, String> {
             a.admin_token_env, a.admin_token_env
         )
     })?;
-    let mut study = Study::load(&a.plan, a.database.as_deref())?;
-    if let Some(warning) = study.may_serve()? {
-        eprintln!("warning: {warning}");
-    }
-    eprintln!("connecting the arms' models (the embedded model takes some seconds to load) ...");
-    study.connect()?;
-    let host = a.host.unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
-    if !host.is_loopback() {
-        eprintln!(
-            "warning: listening on {host}: anyone who can reach this machine can take part; serve it behind a TLS reverse proxy with --secure-cookies"
-        );
-    }
-    let store = study.store.path().display().to_string();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
-    rt.block_on(async {
+    runtime()?.block_on(async {
+        let mut study = Study::load(&a.plan, database(&a.database)?).await?;
+        if let Some(warning) = study.may_serve().await? {
+            eprintln!("warning: {warning}");
+        }
+        eprintln!("connecting the arms' models (the embedded model takes some seconds to load) ...");
+        study.connect()?;
+        let host = a.host.unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
+        if !host.is_loopback() {
+            eprintln!(
+                "warning: listening on {host}: anyone who can reach this machine can take part; serve it behind a TLS reverse proxy with --secure-cookies"
+            );
+        }
+        let store = study.store.location();
         let listener = tokio::net::TcpListener::bind((host, a.port))
             .await
             .map_err(|e| format!("cannot serve on {host}:{}: {e}; another program may hold that port: pick another with --port", a.port))?;
@@ -91,12 +112,15 @@ pub fn serve(a: &ServeArgs) -> Result<String, String> {
 
 /// Registers the design and says what was recorded.
 pub fn register(a: &RegisterArgs) -> Result<String, String> {
-    let study = Study::load(&a.plan, a.database.as_deref())?;
-    let r = study.register()?;
+    let (study, r) = runtime()?.block_on(async {
+        let study = Study::load(&a.plan, database(&a.database)?).await?;
+        let r = study.register().await?;
+        Ok::<_, String>((study, r))
+    })?;
     Ok(format!(
         "registered study `{}` in {}: design hash {}, allocation seed {}, blocks of {}, arms {} (control: {}), {} scenario(s), {} per participant, target {} participants\npower: {}\nanalysis: {}\n",
         r.plan_id,
-        study.store.path().display(),
+        study.store.location(),
         r.design_hash,
         r.seed,
         r.block_size,
@@ -112,12 +136,20 @@ pub fn register(a: &RegisterArgs) -> Result<String, String> {
 
 /// Writes the export; returns what was written.
 pub fn export(a: &ExportArgs) -> Result<String, String> {
-    let study = Study::load(&a.plan, a.database.as_deref())?;
-    benchcards_core::document::write_atomic(&a.output, &study.export_csv()?)?;
-    let mut said = format!("wrote {} ({} answer(s))", a.output.display(), study.store.answers()?.len());
-    if let Some(logs) = &a.logs {
-        benchcards_core::document::write_atomic(logs, &study.export_logs()?)?;
-        said.push_str(&format!(" and {}", logs.display()));
+    let (study, csv, logs, answers) = runtime()?.block_on(async {
+        let study = Study::load(&a.plan, database(&a.database)?).await?;
+        let logs = match &a.logs {
+            Some(_) => Some(study.export_logs().await?),
+            None => None,
+        };
+        let (csv, answers) = (study.export_csv().await?, study.store.answers().await?.len());
+        Ok::<_, String>((study, csv, logs, answers))
+    })?;
+    benchcards_core::document::write_atomic(&a.output, &csv)?;
+    let mut said = format!("wrote {} ({answers} answer(s))", a.output.display());
+    if let (Some(path), Some(text)) = (&a.logs, &logs) {
+        benchcards_core::document::write_atomic(path, text)?;
+        said.push_str(&format!(" and {}", path.display()));
     }
     let phi = study.design.contains_phi;
     if phi {

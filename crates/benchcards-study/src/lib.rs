@@ -24,7 +24,7 @@ use benchcards_eval::dataset::Dataset;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use store::StudyStore;
+use store::{Location, StudyStore};
 
 /// A study: its plan and design, the scenarios, its store, and (once `connect`ed, to serve)
 /// one client per arm with a model.
@@ -46,10 +46,16 @@ pub fn default_store(plan_path: &Path, plan: &Plan) -> PathBuf {
     plan_path.parent().unwrap_or(Path::new(".")).join(format!("{}.study.sqlite", plan.id))
 }
 
+/// Where a study's data lives: `--database` (a file, or a `postgres://` URL), else the default
+/// file beside the plan.
+pub fn location(plan_path: &Path, plan: &Plan, database: Option<&str>) -> Location {
+    database.map_or_else(|| Location::File(default_store(plan_path, plan)), Location::parse)
+}
+
 impl Study {
     /// Reads the plan, its study section and dataset, checks the scenarios exist, builds the
     /// arms' clients and opens the store.
-    pub fn load(plan_path: &Path, database: Option<&Path>) -> Result<Study, String> {
+    pub async fn load(plan_path: &Path, database: Option<&str>) -> Result<Study, String> {
         let (plan, _) = benchcards_core::load_plan(plan_path)
             .map_err(|e| format!("{} does not load as a plan: `benchcards check {}` shows why", e.path, e.path))?;
         let design = plan.study.as_deref().cloned().ok_or_else(|| {
@@ -91,7 +97,7 @@ impl Study {
             design.allocation.block_size as usize,
             design.allocation.seed,
         );
-        let store = StudyStore::open(&database.map_or_else(|| default_store(plan_path, &plan), Path::to_path_buf))?;
+        let store = StudyStore::open(&location(plan_path, &plan, database)).await?;
         let mut study = Study { plan, design, dataset, scenarios, allocator, clients: HashMap::new(), store, design_hash: String::new() };
         study.design_hash = study.design_hash();
         Ok(study)

@@ -31,17 +31,18 @@ pub struct Registration {
 }
 
 impl Study {
-    pub fn registration(&self) -> Result<Option<Registration>, String> {
+    pub async fn registration(&self) -> Result<Option<Registration>, String> {
         self.store
-            .meta("registration")?
+            .meta("registration")
+            .await?
             .map(|t| serde_json::from_str(&t).map_err(|e| format!("the stored registration does not read: {e}")))
             .transpose()
     }
 
     /// Records the design; refused once a participant exists and the plan changed since.
-    pub fn register(&self) -> Result<Registration, String> {
-        let enrolled = self.store.participants()?.len();
-        if let Some(r) = self.registration()?
+    pub async fn register(&self) -> Result<Registration, String> {
+        let enrolled = self.store.participants().await?.len();
+        if let Some(r) = self.registration().await?
             && enrolled > 0
         {
             return Err(format!(
@@ -68,15 +69,15 @@ impl Study {
                 control.as_deref().unwrap_or("ARM")
             ),
         };
-        self.store.set_meta("registration", &serde_json::to_string(&r).map_err(|e| e.to_string())?)?;
+        self.store.set_meta("registration", &serde_json::to_string(&r).map_err(|e| e.to_string())?).await?;
         Ok(r)
     }
 
     /// Whether the server may start: refused when the plan changed after registration and a
     /// participant exists; a warning (returned) when the study was never registered.
-    pub fn may_serve(&self) -> Result<Option<String>, String> {
-        match self.registration()? {
-            Some(r) if r.design_hash != self.design_hash && !self.store.participants()?.is_empty() => Err(format!(
+    pub async fn may_serve(&self) -> Result<Option<String>, String> {
+        match self.registration().await? {
+            Some(r) if r.design_hash != self.design_hash && !self.store.participants().await?.is_empty() => Err(format!(
                 "the study's design changed since it was registered (design hash {}, now {}: the study section, the arms' models, the graders or the scenarios) and participants have taken part: serve the registered design, or start a new study with another --database",
                 r.design_hash, self.design_hash
             )),
@@ -98,7 +99,7 @@ impl Study {
     }
 
     /// The `human_study` CSV (`participant,item,arm,response`, then the answer's parts and times).
-    pub fn export_csv(&self) -> Result<String, String> {
+    pub async fn export_csv(&self) -> Result<String, String> {
         let mut w = csv::Writer::from_writer(Vec::new());
         let e = |e: csv::Error| e.to_string();
         w.write_record([
@@ -114,7 +115,7 @@ impl Study {
             "submitted",
         ])
         .map_err(e)?;
-        for a in self.store.answers()? {
+        for a in self.store.answers().await? {
             w.write_record([
                 a.participant.as_str(),
                 &a.scenario,
@@ -134,13 +135,13 @@ impl Study {
 
     /// The chats as conversation logs (the JSONL `measure` and `augment` read): one per
     /// participant and scenario, the item attached, with the arm's system prompt first.
-    pub fn export_logs(&self) -> Result<String, String> {
+    pub async fn export_logs(&self) -> Result<String, String> {
         let mut out = serde_json::json!({"logs": {"contains_phi": self.design.contains_phi, "note": format!("participants' chats in study {}", self.plan.id)}}).to_string();
         out.push('\n');
-        for p in self.store.participants()? {
+        for p in self.store.participants().await? {
             let prompt = self.design.arms.iter().find(|a| a.id == p.arm).and_then(|a| a.system_prompt.clone());
             for s in &p.scenarios {
-                let turns = self.store.turns(&p.id, s)?;
+                let turns = self.store.turns(&p.id, s).await?;
                 if turns.is_empty() {
                     continue;
                 }
@@ -177,9 +178,9 @@ fn rate_cell(x: usize, n: usize) -> String {
 
 /// The researcher's dashboard (HTML, escaped): enrolment against the target, times, checks,
 /// failures, and each arm's estimate with its interval and n.
-pub(crate) fn dashboard(study: &Study) -> Result<String, String> {
-    let participants = study.store.participants()?;
-    let answers = study.store.answers()?;
+pub(crate) async fn dashboard(study: &Study) -> Result<String, String> {
+    let participants = study.store.participants().await?;
+    let answers = study.store.answers().await?;
     let d = &study.design;
     let completed: Vec<_> = participants.iter().filter(|p| p.completed.is_some()).collect();
     let mut minutes: Vec<f64> = completed.iter().filter_map(|p| p.completed.map(|c| (c - p.started) as f64 / 60.0)).collect();
@@ -191,11 +192,11 @@ pub(crate) fn dashboard(study: &Study) -> Result<String, String> {
         completed.len(),
         d.target_participants,
         participants.len() - completed.len(),
-        study.store.withdrawals()?,
+        study.store.withdrawals().await?,
         median.map_or("—".into(), |m| format!("{m:.1} min")),
         participants.iter().map(|p| p.comprehension_attempts).sum::<u32>(),
         participants.iter().map(|p| p.attention_failed).sum::<u32>(),
-        study.store.events("model_failure")?,
+        study.store.events("model_failure").await?,
     );
     // Each cell's share of the target: every participant sees `scenarios_per_participant` of the
     // scenarios, and arms and scenarios are balanced.

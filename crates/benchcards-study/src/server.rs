@@ -59,8 +59,8 @@ pub const LEVELS: [(&str, &str); 5] = [
 const STYLE: &str = ".chat{border:1px solid #c8c8c8;border-radius:4px;padding:.5rem .8rem;margin:1rem 0}.msg{white-space:pre-wrap;overflow-wrap:anywhere;margin:.4rem 0}.msg.user{background:#eef4fb;padding:.3rem .6rem}.notice{background:#fff4e5;border-left:4px solid #a15c00;padding:.5rem .8rem}.scenario{background:#f4f4f4;padding:.6rem .9rem;border-left:4px solid #555}form textarea,form input[type=text]{width:100%;max-width:36rem;box-sizing:border-box}fieldset{min-width:0;margin:.8rem 0}label{display:inline-block;margin:.15rem 0}button{font-size:1rem;padding:.4rem 1rem;margin:.5rem 0}";
 
 /// The study's router, behind the web UI's limits and security headers.
-pub fn router(study: Study, options: Options) -> Result<Router, String> {
-    let secret = study.store.secret()?;
+pub async fn router(study: Study, options: Options) -> Result<Router, String> {
+    let secret = study.store.secret().await?;
     let limits = options.limits.clone();
     let app = Arc::new(App { study, options, secret });
     let routes = Router::new()
@@ -76,16 +76,41 @@ pub fn router(study: Study, options: Options) -> Result<Router, String> {
         .route("/withdraw", get(withdraw_page).post(withdraw))
         .route("/admin", get(admin))
         .route("/admin/login", post(admin_login))
+        .route("/health", get(health))
         .fallback(|| async { page_status(StatusCode::NOT_FOUND, "Not found", "<p>No page here.</p>") })
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
         .with_state(app);
-    Ok(benchcards_web::guarded(routes, limits))
+    Ok(benchcards_web::guarded(routes, limits).layer(axum::middleware::from_fn(log_request)))
+}
+
+/// One JSON line on standard error per request: the time, method, route (the pattern, never the
+/// address as sent: no query string, no participant text), status and milliseconds.
+async fn log_request(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = req.method().to_string();
+    let route = req.extensions().get::<axum::extract::MatchedPath>().map_or("(none)", |m| m.as_str()).to_string();
+    let r = next.run(req).await;
+    let line = serde_json::json!({"time": now(), "method": method, "route": route, "status": r.status().as_u16(), "ms": started.elapsed().as_millis() as u64});
+    eprintln!("{line}");
+    r
+}
+
+/// For a load balancer: 200 when the store answers, else 503; nothing about anyone.
+async fn health(State(app): Shared) -> Response {
+    let (status, text) = match app.study.store.meta("schema").await {
+        Ok(Some(_)) => (StatusCode::OK, "{\"status\":\"ok\"}"),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "{\"status\":\"the study store does not answer\"}"),
+    };
+    let mut r = (status, text).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
 }
 
 /// Serves the study on a bound listener until the process ends.
 pub async fn serve_on(listener: tokio::net::TcpListener, study: Study, options: Options) -> std::io::Result<()> {
     let limits = options.limits.clone();
-    let app = router(study, options).map_err(std::io::Error::other)?;
+    let app = router(study, options).await.map_err(std::io::Error::other)?;
     benchcards_web::serve_router(listener, app, limits).await
 }
 
@@ -159,15 +184,15 @@ fn failure(e: String) -> Response {
 }
 
 /// The participant whose cookie this is, and the hash of their token.
-fn participant(app: &App, headers: &HeaderMap) -> Result<Option<(Participant, String)>, String> {
+async fn participant(app: &App, headers: &HeaderMap) -> Result<Option<(Participant, String)>, String> {
     let Some(token) = cookie(headers, COOKIE) else { return Ok(None) };
     let hash = sha256_hex(token);
-    Ok(app.study.store.by_token(&hash)?.map(|p| (p, hash)))
+    Ok(app.study.store.by_token(&hash).await?.map(|p| (p, hash)))
 }
 
 /// The participant of a POST whose CSRF token is right, or the response to send instead.
-fn poster(app: &App, headers: &HeaderMap, f: &[(String, String)]) -> Result<(Participant, String), Box<Response>> {
-    match participant(app, headers) {
+async fn poster(app: &App, headers: &HeaderMap, f: &[(String, String)]) -> Result<(Participant, String), Box<Response>> {
+    match participant(app, headers).await {
         Ok(Some((p, hash))) if same(field(f, "csrf"), &csrf_for(app, &hash)) => {
             if closed(app, &p) {
                 return Err(Box::new(Redirect::to("/study").into_response()));
@@ -186,7 +211,7 @@ fn closed(app: &App, p: &Participant) -> bool {
 const WITHDRAW_LINK: &str = "<p class=\"meta\"><a href=\"/withdraw\">Stop and withdraw my answers</a></p>";
 
 async fn entry(State(app): Shared, headers: HeaderMap, Query(q): Query<Vec<(String, String)>>) -> Response {
-    match participant(&app, &headers) {
+    match participant(&app, &headers).await {
         Ok(Some(_)) => return Redirect::to("/study").into_response(),
         Ok(None) => {}
         Err(e) => return failure(e),
@@ -228,7 +253,7 @@ async fn consent(State(app): Shared, headers: HeaderMap, Form(f): Fields) -> Res
         }
     }
     let Ok(token) = random_hex(32) else { return failure("no randomness".into()) };
-    if let Err(e) = app.study.store.enrol(&sha256_hex(&token), &recruitment, |j| app.study.allocate(j)) {
+    if let Err(e) = app.study.store.enrol(&sha256_hex(&token), &recruitment, |j| app.study.allocate(j)).await {
         return failure(e);
     }
     let mut r = Redirect::to("/study").into_response();
@@ -258,7 +283,7 @@ fn unhex(s: &str) -> String {
 }
 
 async fn current(State(app): Shared, headers: HeaderMap, Query(q): Query<Vec<(String, String)>>) -> Response {
-    let (p, hash) = match participant(&app, &headers) {
+    let (p, hash) = match participant(&app, &headers).await {
         Ok(Some(x)) => x,
         Ok(None) => return Redirect::to("/").into_response(),
         Err(e) => return failure(e),
@@ -291,7 +316,7 @@ async fn current(State(app): Shared, headers: HeaderMap, Query(q): Query<Vec<(St
         }
         Step::Comprehension => checks_form("A few questions about the instructions", "/study/comprehension", &d.comprehension, &csrf),
         Step::Attention => checks_form("Almost done", "/study/attention", &d.attention, &csrf),
-        Step::Scenario(i) => match scenario_page(&app, &p, i, &csrf, notice) {
+        Step::Scenario(i) => match scenario_page(&app, &p, i, &csrf, notice).await {
             Ok(b) => b,
             Err(e) => return failure(e),
         },
@@ -313,7 +338,7 @@ fn checks_form(title: &str, action: &str, checks: &[CheckQuestion], csrf: &str) 
     out
 }
 
-fn scenario_page(app: &App, p: &Participant, i: usize, csrf: &str, notice: Option<&str>) -> Result<String, String> {
+async fn scenario_page(app: &App, p: &Participant, i: usize, csrf: &str, notice: Option<&str>) -> Result<String, String> {
     let d = &app.study.design;
     let id = p.scenarios.get(i).ok_or("the participant's scenario is missing")?;
     let item = app.study.dataset.item(id).ok_or_else(|| format!("scenario {id} is not in the dataset"))?;
@@ -332,7 +357,7 @@ fn scenario_page(app: &App, p: &Participant, i: usize, csrf: &str, notice: Optio
     }
     if arm.is_some_and(|a| a.model.is_some()) {
         out.push_str("<section class=\"chat\" aria-label=\"Conversation with the assistant\"><h2>The assistant</h2>");
-        for t in app.study.store.turns(&p.id, id)? {
+        for t in app.study.store.turns(&p.id, id).await? {
             let who = if t.role == "user" { "You" } else { "Assistant" };
             out.push_str(&format!("<div class=\"msg {}\"><strong>{who}:</strong> {}</div>", escape_html(&t.role), escape_html(&t.text)));
         }
@@ -398,13 +423,13 @@ fn next_after_scenarios(app: &App) -> Step {
 }
 
 async fn instructions_read(State(app): Shared, headers: HeaderMap, Form(f): Fields) -> Response {
-    let (p, _) = match poster(&app, &headers, &f) {
+    let (p, _) = match poster(&app, &headers, &f).await {
         Ok(x) => x,
         Err(r) => return *r,
     };
     if p.step == Step::Instructions {
         let next = if app.study.design.comprehension.is_empty() { Step::Scenario(0) } else { Step::Comprehension };
-        if let Err(e) = app.study.store.set_step(&p.id, next) {
+        if let Err(e) = app.study.store.set_step(&p.id, next).await {
             return failure(e);
         }
     }
@@ -416,7 +441,7 @@ fn all_right(checks: &[CheckQuestion], f: &[(String, String)]) -> bool {
 }
 
 async fn comprehension(State(app): Shared, headers: HeaderMap, Form(f): Fields) -> Response {
-    let (p, _) = match poster(&app, &headers, &f) {
+    let (p, _) = match poster(&app, &headers, &f).await {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -425,12 +450,12 @@ async fn comprehension(State(app): Shared, headers: HeaderMap, Form(f): Fields) 
     }
     let store = &app.study.store;
     let result = if all_right(&app.study.design.comprehension, &f) {
-        store.set_step(&p.id, Step::Scenario(0)).map(|_| "/study")
+        store.set_step(&p.id, Step::Scenario(0)).await.map(|_| "/study")
     } else {
-        store
-            .count(&p.id, Counter::Comprehension)
-            .and_then(|_| store.set_step(&p.id, Step::Instructions))
-            .map(|_| "/study?notice=comprehension")
+        match store.count(&p.id, Counter::Comprehension).await {
+            Ok(()) => store.set_step(&p.id, Step::Instructions).await.map(|_| "/study?notice=comprehension"),
+            Err(e) => Err(e),
+        }
     };
     match result {
         Ok(to) => Redirect::to(to).into_response(),
@@ -439,7 +464,7 @@ async fn comprehension(State(app): Shared, headers: HeaderMap, Form(f): Fields) 
 }
 
 async fn attention(State(app): Shared, headers: HeaderMap, Form(f): Fields) -> Response {
-    let (p, _) = match poster(&app, &headers, &f) {
+    let (p, _) = match poster(&app, &headers, &f).await {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -449,16 +474,22 @@ async fn attention(State(app): Shared, headers: HeaderMap, Form(f): Fields) -> R
     let store = &app.study.store;
     let mut result = Ok(());
     if !all_right(&app.study.design.attention, &f) {
-        result = store.count(&p.id, Counter::Attention).and_then(|_| store.event(Some(&p.id), "attention_failed", ""));
+        result = match store.count(&p.id, Counter::Attention).await {
+            Ok(()) => store.event(Some(&p.id), "attention_failed", "").await,
+            Err(e) => Err(e),
+        };
     }
-    match result.and_then(|_| store.set_step(&p.id, Step::Done)) {
+    if result.is_ok() {
+        result = store.set_step(&p.id, Step::Done).await;
+    }
+    match result {
         Ok(()) => Redirect::to("/study").into_response(),
         Err(e) => failure(e),
     }
 }
 
 async fn message(State(app): Shared, headers: HeaderMap, Form(f): Fields) -> Response {
-    let (p, _) = match poster(&app, &headers, &f) {
+    let (p, _) = match poster(&app, &headers, &f).await {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -479,17 +510,17 @@ async fn message(State(app): Shared, headers: HeaderMap, Form(f): Fields) -> Res
         );
     }
     let store = &app.study.store;
-    let turns = match store.turns(&p.id, scenario) {
+    let turns = match store.turns(&p.id, scenario).await {
         Ok(t) => t,
         Err(e) => return failure(e),
     };
     let sent = turns.iter().filter(|t| t.role == "user").count();
-    match store.messages_since(&p.id, now() - 60) {
+    match store.messages_since(&p.id, now() - 60).await {
         Ok(recent) if sent < limits.messages_per_scenario as usize && recent < limits.requests_per_minute as usize => {}
         Ok(_) => return Redirect::to("/study?notice=limit").into_response(),
         Err(e) => return failure(e),
     }
-    if let Err(e) = store.add_turn(&p.id, scenario, "user", text) {
+    if let Err(e) = store.add_turn(&p.id, scenario, "user", text).await {
         return failure(e);
     }
     let arm = app.study.design.arms.iter().find(|a| a.id == p.arm);
@@ -511,7 +542,7 @@ async fn message(State(app): Shared, headers: HeaderMap, Form(f): Fields) -> Res
     for attempt in 0..3u64 {
         match client.complete(&messages, &sampling).await {
             Ok(c) => {
-                return match store.add_turn(&p.id, scenario, "assistant", &c.text) {
+                return match store.add_turn(&p.id, scenario, "assistant", &c.text).await {
                     Ok(_) => Redirect::to("/study#text").into_response(),
                     Err(e) => failure(e),
                 };
@@ -526,14 +557,14 @@ async fn message(State(app): Shared, headers: HeaderMap, Form(f): Fields) -> Res
             }
         }
     }
-    match store.event(Some(&p.id), "model_failure", &last) {
+    match store.event(Some(&p.id), "model_failure", &last).await {
         Ok(()) => Redirect::to("/study?notice=model").into_response(),
         Err(e) => failure(e),
     }
 }
 
 async fn answer(State(app): Shared, headers: HeaderMap, Form(f): Fields) -> Response {
-    let (p, _) = match poster(&app, &headers, &f) {
+    let (p, _) = match poster(&app, &headers, &f).await {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -562,14 +593,14 @@ async fn answer(State(app): Shared, headers: HeaderMap, Form(f): Fields) -> Resp
         started: p.started,
         submitted: now(),
     };
-    match app.study.store.answer(&a, next) {
+    match app.study.store.answer(&a, next).await {
         Ok(()) => Redirect::to("/study").into_response(),
         Err(e) => failure(e),
     }
 }
 
 async fn withdraw_page(State(app): Shared, headers: HeaderMap) -> Response {
-    match participant(&app, &headers) {
+    match participant(&app, &headers).await {
         Ok(Some((_, hash))) => page(
             "Withdraw",
             &format!(
@@ -583,7 +614,7 @@ async fn withdraw_page(State(app): Shared, headers: HeaderMap) -> Response {
 }
 
 async fn withdraw(State(app): Shared, headers: HeaderMap, Form(f): Fields) -> Response {
-    let (p, hash) = match participant(&app, &headers) {
+    let (p, hash) = match participant(&app, &headers).await {
         Ok(Some(x)) => x,
         Ok(None) => return forbidden(),
         Err(e) => return failure(e),
@@ -591,7 +622,7 @@ async fn withdraw(State(app): Shared, headers: HeaderMap, Form(f): Fields) -> Re
     if !same(field(&f, "csrf"), &csrf_for(&app, &hash)) {
         return forbidden();
     }
-    if let Err(e) = app.study.store.withdraw(&p.id) {
+    if let Err(e) = app.study.store.withdraw(&p.id).await {
         return failure(e);
     }
     let mut r = page("Withdrawn", "<h1>Your answers are deleted</h1><p>Thank you for your time. You may close this page.</p>");
@@ -621,7 +652,7 @@ async fn admin(State(app): Shared, headers: HeaderMap) -> Response {
     if !is_admin(&app, &headers) {
         return login_form(StatusCode::UNAUTHORIZED, "Sign in with the token the server was started with.");
     }
-    match crate::records::dashboard(&app.study) {
+    match crate::records::dashboard(&app.study).await {
         Ok(body) => page("Dashboard", &body),
         Err(e) => failure(e),
     }

@@ -193,7 +193,7 @@ async fn two_participants_take_the_whole_study_in_a_browser_and_the_export_is_wh
     let dir = tempfile::tempdir().unwrap();
     let plan = dir.path().join("plan.yaml");
     std::fs::write(&plan, PLAN).unwrap();
-    let mut study = Study::load(&plan, None).unwrap();
+    let mut study = Study::load(&plan, None).await.unwrap();
     study.connect().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -258,7 +258,7 @@ async fn two_participants_take_the_whole_study_in_a_browser_and_the_export_is_wh
     .await
     .unwrap();
     assert_eq!(entered.iter().filter(|e| e.0).count(), 1, "one participant per arm: {entered:?}");
-    let csv = Study::load(&plan, None).unwrap().export_csv().unwrap();
+    let csv = Study::load(&plan, None).await.unwrap().export_csv().await.unwrap();
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     let rows: Vec<Vec<String>> = reader.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect();
     let mut got: Vec<(bool, String, String, String)> =

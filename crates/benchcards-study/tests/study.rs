@@ -2,6 +2,8 @@
 //! with a cookie-keeping client, the export read back, and the guards (CSRF, the admin token,
 //! withdrawal, a restart, hostile text, a changed registered plan).
 
+mod pg;
+
 use benchcards_study::Study;
 use benchcards_study::server::{Options, serve_on};
 use std::path::{Path, PathBuf};
@@ -45,9 +47,14 @@ fn write_plan(dir: &Path, text: &str) -> PathBuf {
     path
 }
 
-/// A server for the plan on 127.0.0.1, and its base URL.
+/// A server for the plan on 127.0.0.1 (its store the default SQLite file), and its base URL.
 async fn start(plan: &Path) -> (String, tokio::task::JoinHandle<std::io::Result<()>>) {
-    let mut study = Study::load(plan, None).unwrap();
+    start_on(plan, None).await
+}
+
+/// A server for the plan on 127.0.0.1 with the store `db` (a PostgreSQL URL), and its base URL.
+async fn start_on(plan: &Path, db: Option<&str>) -> (String, tokio::task::JoinHandle<std::io::Result<()>>) {
+    let mut study = Study::load(plan, db).await.unwrap();
     study.connect().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -110,9 +117,21 @@ const SECOND: [(&str, &str); 3] = [("c0", "migraine"), ("disposition", "routine_
 
 #[tokio::test]
 async fn participants_go_through_the_study_resume_after_a_restart_and_the_export_is_what_they_entered() {
+    end_to_end(None).await;
+}
+
+#[tokio::test]
+async fn the_same_study_runs_on_postgresql() {
+    let Some(server) = pg::server() else { return };
+    let db = server.database("end_to_end").await;
+    end_to_end(Some(&db)).await;
+}
+
+/// Participants through the whole study, a restart on the same store, the export and its import.
+async fn end_to_end(db: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let plan = write_plan(dir.path(), &plan_text(MOCK));
-    let (base, server) = start(&plan).await;
+    let (base, server) = start_on(&plan, db).await;
     // Participants enrol until both arms are taken; each answers both scenarios.
     let mut arms = std::collections::BTreeSet::new();
     let mut people = Vec::new();
@@ -133,7 +152,7 @@ async fn participants_go_through_the_study_resume_after_a_restart_and_the_export
     // resumes where they were, with every answer kept.
     server.abort();
     let _ = server.await;
-    let (base, _server) = start(&plan).await;
+    let (base, _server) = start_on(&plan, db).await;
     let page = get(c, &format!("{base}/study")).await;
     assert!(page.contains("Scenario 2 of 2"), "resumed: {page}");
     assert!(!page.contains("<b>and</b>"), "the participant's own text is escaped");
@@ -148,8 +167,8 @@ async fn participants_go_through_the_study_resume_after_a_restart_and_the_export
         assert!(page.contains("DONE42"));
     }
     // The export holds what they entered, one row per participant × scenario.
-    let study = Study::load(&plan, None).unwrap();
-    let csv = study.export_csv().unwrap();
+    let study = Study::load(&plan, db).await.unwrap();
+    let csv = study.export_csv().await.unwrap();
     let mut rows = csv::Reader::from_reader(csv.as_bytes());
     let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 2 * people.len(), "{csv}");
@@ -159,7 +178,7 @@ async fn participants_go_through_the_study_resume_after_a_restart_and_the_export
         assert_eq!((conditions, confidence), entered, "{csv}");
         assert!(r[3].ends_with(&format!("Disposition: {disposition}")), "{csv}");
     }
-    let participants = study.store.participants().unwrap();
+    let participants = study.store.participants().await.unwrap();
     assert_eq!(participants.iter().map(|p| p.attention_failed).sum::<u32>(), 1);
     assert_eq!(participants.iter().map(|p| p.comprehension_attempts).sum::<u32>(), people.len() as u32);
     assert!(
@@ -167,7 +186,7 @@ async fn participants_go_through_the_study_resume_after_a_restart_and_the_export
         "kept as a keyed hash"
     );
     // The chats export as conversation logs `measure` reads, item attached.
-    let logs = study.export_logs().unwrap();
+    let logs = study.export_logs().await.unwrap();
     let convs = benchcards_eval::logs::read_jsonl(&logs);
     assert!(convs.conversations.iter().all(|c| c.item.is_some() && c.messages[0].role == "system"), "{logs}");
     // `run` imports the export as `human_study` rows, one per answer, labelled by arm.
@@ -206,9 +225,9 @@ async fn forms_without_the_right_csrf_token_are_refused_and_store_nothing() {
     fields.extend(FIRST.iter().map(|(k, v)| (*k, v.to_string())));
     let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     assert_eq!(post(&c, &format!("{base}/study/answer"), &fields).await.0, 403);
-    let study = Study::load(&plan, None).unwrap();
-    assert!(study.store.answers().unwrap().is_empty());
-    assert_eq!(study.store.participants().unwrap().len(), 2);
+    let study = Study::load(&plan, None).await.unwrap();
+    assert!(study.store.answers().await.unwrap().is_empty());
+    assert_eq!(study.store.participants().await.unwrap().len(), 2);
     assert!(page.contains("Scenario 1 of 2"));
 }
 
@@ -263,15 +282,25 @@ async fn past_the_time_limit_the_study_closes_for_the_participant_and_keeps_thei
     let form: Vec<(&str, &str)> = [("csrf", token.as_str())].into_iter().chain(SECOND).collect();
     let (_, after) = post(&c, &format!("{base}/study/answer"), &form).await;
     assert!(after.contains("The study has closed for you"), "{after}");
-    let answers = Study::load(&plan, None).unwrap().store.answers().unwrap();
+    let answers = Study::load(&plan, None).await.unwrap().store.answers().await.unwrap();
     assert_eq!(answers.iter().map(|a| a.disposition.as_deref()).collect::<Vec<_>>(), [Some("self_care")]);
 }
 
 #[tokio::test]
 async fn withdrawal_deletes_the_participants_rows_and_keeps_a_count() {
+    withdrawal(None).await;
+}
+
+#[tokio::test]
+async fn withdrawal_deletes_the_participants_rows_on_postgresql() {
+    let Some(server) = pg::server() else { return };
+    withdrawal(Some(&server.database("withdrawal").await)).await;
+}
+
+async fn withdrawal(db: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let plan = write_plan(dir.path(), &plan_text(MOCK));
-    let (base, _server) = start(&plan).await;
+    let (base, _server) = start_on(&plan, db).await;
     let (stay, leave) = (browser(), browser());
     for c in [&stay, &leave] {
         let page = enrol(c, &base, "x").await;
@@ -281,10 +310,10 @@ async fn withdrawal_deletes_the_participants_rows_and_keeps_a_count() {
     let (status, page) = post(&leave, &format!("{base}/withdraw"), &[("csrf", &csrf(&page))]).await;
     assert_eq!(status, 200);
     assert!(page.contains("Your answers are deleted"));
-    let study = Study::load(&plan, None).unwrap();
-    assert_eq!(study.store.participants().unwrap().len(), 1);
-    assert_eq!(study.store.answers().unwrap().len(), 1);
-    assert_eq!(study.store.withdrawals().unwrap(), 1);
+    let study = Study::load(&plan, db).await.unwrap();
+    assert_eq!(study.store.participants().await.unwrap().len(), 1);
+    assert_eq!(study.store.answers().await.unwrap().len(), 1);
+    assert_eq!(study.store.withdrawals().await.unwrap(), 1);
     // The cookie is gone: the withdrawn browser starts again at consent.
     assert!(get(&leave, &format!("{base}/study")).await.contains("You agree to take part."));
 }
@@ -317,27 +346,37 @@ async fn hostile_text_from_a_model_is_shown_as_text() {
 
 #[tokio::test]
 async fn a_registered_study_refuses_a_changed_plan_once_someone_took_part() {
+    registration(None).await;
+}
+
+#[tokio::test]
+async fn a_registered_study_on_postgresql_refuses_a_changed_plan() {
+    let Some(server) = pg::server() else { return };
+    registration(Some(&server.database("registration").await)).await;
+}
+
+async fn registration(db: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let plan = write_plan(dir.path(), &plan_text(MOCK));
-    let study = Study::load(&plan, None).unwrap();
-    assert!(study.may_serve().unwrap().is_some_and(|w| w.contains("not registered")));
-    let r = study.register().unwrap();
+    let study = Study::load(&plan, db).await.unwrap();
+    assert!(study.may_serve().await.unwrap().is_some_and(|w| w.contains("not registered")));
+    let r = study.register().await.unwrap();
     assert_eq!((r.arms.len(), r.control_arm.as_deref(), r.target_participants), (2, Some("control"), 4));
-    assert_eq!(study.may_serve().unwrap(), None);
+    assert_eq!(study.may_serve().await.unwrap(), None);
     drop(study);
-    let (base, server) = start(&plan).await;
+    let (base, server) = start_on(&plan, db).await;
     enrol(&browser(), &base, "x").await;
     server.abort();
     // The same design serves again, also with other conditions for the model's run; a changed
     // design does not, and cannot be registered anew.
-    assert_eq!(Study::load(&plan, None).unwrap().may_serve().unwrap(), None);
+    assert_eq!(Study::load(&plan, db).await.unwrap().may_serve().await.unwrap(), None);
     write_plan(dir.path(), &plan_text(MOCK).replace("[{ id: vignette }]", "[{ id: vignette }, { id: patient_query }]"));
-    assert_eq!(Study::load(&plan, None).unwrap().may_serve().unwrap(), None);
+    assert_eq!(Study::load(&plan, db).await.unwrap().may_serve().await.unwrap(), None);
     write_plan(dir.path(), &plan_text(MOCK).replace("target_participants: 4", "target_participants: 8"));
-    let changed = Study::load(&plan, None).unwrap();
-    let err = changed.may_serve().unwrap_err();
+    let changed = Study::load(&plan, db).await.unwrap();
+    let err = changed.may_serve().await.unwrap_err();
     assert!(err.contains("changed since it was registered") && err.contains(&r.design_hash), "{err}");
-    assert!(changed.register().is_err());
+    assert!(changed.register().await.is_err());
 }
 
 /// A participant of the model arm, on their first scenario.
@@ -364,12 +403,12 @@ async fn a_failing_model_is_retried_then_the_participant_is_told_and_the_failure
     assert_eq!(status, 200);
     assert!(page.contains("could not answer just now") && page.contains("/study/answer"), "{page}");
     assert_eq!(mock.requests(), 3, "three attempts");
-    let study = Study::load(&plan, None).unwrap();
-    assert_eq!(study.store.events("model_failure").unwrap(), 1);
+    let study = Study::load(&plan, None).await.unwrap();
+    assert_eq!(study.store.events("model_failure").await.unwrap(), 1);
     // The participant's message is kept, and they can still answer.
-    let participants = study.store.participants().unwrap();
+    let participants = study.store.participants().await.unwrap();
     let p = participants.last().unwrap();
-    assert_eq!(study.store.turns(&p.id, &p.scenarios[0]).unwrap().len(), 1);
+    assert_eq!(study.store.turns(&p.id, &p.scenarios[0]).await.unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -389,4 +428,66 @@ async fn messages_are_limited_in_length_and_number() {
     let (_, page) = post(&c, &url, &[("csrf", &token), ("text", "one more")]).await;
     assert!(page.contains("as many messages as this scenario allows"), "{page}");
     assert_eq!(page.matches("<strong>You:</strong>").count(), 2, "the third message was not stored");
+}
+
+/// A simulated participant: one message to the assistant per scenario, then a fixed answer.
+struct Scripted;
+
+impl benchcards_study::participant::Person for Scripted {
+    fn message(&mut self, s: &benchcards_study::participant::Scenario) -> Option<String> {
+        s.chat.is_empty().then(|| "What could this be?".to_string())
+    }
+    fn answer(&mut self, _: &benchcards_study::participant::Scenario) -> benchcards_study::participant::Answers {
+        benchcards_study::participant::Answers {
+            conditions: vec!["common cold".into()],
+            disposition: Some("self_care".into()),
+            confidence: Some(3),
+            sources: None,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_hundred_participants_on_two_servers_sharing_postgresql_lose_nothing_and_stay_balanced() {
+    let Some(server) = pg::server() else { return };
+    let db = server.database("two_servers").await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = plan_text(MOCK)
+        .replace("scenarios: [sx-001, sx-002]", "scenarios: [sx-001, sx-002, sx-003, sx-004]")
+        .replace("    consent:", "    allocation: { block_size: 4, seed: 11 }\n    consent:");
+    let plan = write_plan(dir.path(), &text);
+    let (a, _one) = start_on(&plan, Some(&db)).await;
+    let (b, _two) = start_on(&plan, Some(&db)).await;
+    let design = benchcards_core::load_plan(&plan).unwrap().0.study.unwrap();
+    // 300 people, 50 at a time, each sent to one server or the other as a load balancer would.
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(50));
+    let people: Vec<_> = (0..300)
+        .map(|i| {
+            let entry = format!("{}/?PROLIFIC_PID=p{i}", if i % 2 == 0 { &a } else { &b });
+            let (design, gate) = (design.clone(), gate.clone());
+            tokio::spawn(async move {
+                let _turn = gate.acquire().await.unwrap();
+                benchcards_study::participant::take_part(&entry, &design, &mut Scripted).await
+            })
+        })
+        .collect();
+    for p in people {
+        assert_eq!(p.await.unwrap().unwrap(), "DONE42");
+    }
+    let study = Study::load(&plan, Some(&db)).await.unwrap();
+    let participants = study.store.participants().await.unwrap();
+    let answers = study.store.answers().await.unwrap();
+    // Everyone enrolled once, with numbers 0..300; every answer is there.
+    let mut numbers: Vec<u64> = participants.iter().map(|p| p.enrolment).collect();
+    numbers.sort();
+    assert_eq!(numbers, (0..300).collect::<Vec<u64>>());
+    assert_eq!(answers.len(), 600, "two answers each, none lost");
+    assert!(participants.iter().all(|p| p.completed.is_some()));
+    // Within each scenario the arms differ by at most the block size.
+    for s in &study.scenarios {
+        let per_arm = |arm: &str| answers.iter().filter(|x| &x.scenario == s && x.arm == arm).count() as i64;
+        let (m, c) = (per_arm("with_model"), per_arm("control"));
+        assert!((m - c).abs() <= 4, "{s}: {m} with the model, {c} without");
+        assert_eq!(m + c, 150, "{s}");
+    }
 }

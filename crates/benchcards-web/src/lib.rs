@@ -126,10 +126,30 @@ pub fn guarded(app: Router, limits: Limits) -> Router {
 }
 
 /// Serves a router on a bound listener with the site's connection bounds (connections idle past
-/// `idle` close; at most `max_connections` open).
+/// `idle` close; at most `max_connections` open) until SIGTERM or Ctrl-C, then stops accepting
+/// and finishes the requests in flight before returning.
 pub async fn serve_router(listener: tokio::net::TcpListener, app: Router, limits: Limits) -> std::io::Result<()> {
     let open = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
-    axum::serve(idle::IdleListener { listener, idle: limits.idle, headers_within: limits.headers_within, open }, app).await
+    axum::serve(idle::IdleListener { listener, idle: limits.idle, headers_within: limits.headers_within, open }, app)
+        .with_graceful_shutdown(stop_signal())
+        .await
+}
+
+/// SIGTERM (a service manager stopping the server) or Ctrl-C.
+async fn stop_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = term => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    eprintln!("stopping: no new connections; finishing the requests in flight");
 }
 
 /// The router of the whole site, with the request limits.
