@@ -38,47 +38,130 @@ pub trait Person {
     fn answer(&mut self, scenario: &Scenario) -> Answers;
 }
 
-/// Takes part from `entry` (the link the recruitment platform gives, e.g.
-/// `http://HOST/?PROLIFIC_PID=…`) to the end; returns the completion code.
-pub async fn take_part(entry: &str, design: &StudyDesign, person: &mut impl Person) -> Result<String, String> {
-    let base = entry.split_once("/?").map_or(entry.trim_end_matches('/'), |(b, _)| b).to_string();
-    let client = reqwest::Client::builder().cookie_store(true).build().map_err(|e| e.to_string())?;
-    let mut page = send(client.get(entry)).await?;
-    csrf(&page)?;
-    page = send(client.post(format!("{base}/consent")).form(&hidden(&page))).await?;
+/// What taking part took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Taken {
+    /// The completion code shown at the end.
+    pub code: String,
+    /// Each page's time, from the request to the whole page.
+    pub latencies: Vec<std::time::Duration>,
+    /// Answers the server acknowledged (a page followed them).
+    pub answered: usize,
+    /// Times a server did not answer and the participant went on at another.
+    pub failovers: usize,
+}
+
+/// One participant's browser: its cookies, the servers it may reach (as behind a load balancer:
+/// when one does not answer, the next), and what it measured.
+struct Browser {
+    client: reqwest::Client,
+    servers: Vec<String>,
+    at: usize,
+    taken: Taken,
+}
+
+enum Sent {
+    Page(String),
+    /// The server did not answer: go on at the next one.
+    Gone,
+}
+
+impl Browser {
+    fn base(&self) -> &str {
+        &self.servers[self.at % self.servers.len()]
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Result<Sent, String> {
+        let started = std::time::Instant::now();
+        let r = match request.send().await {
+            Ok(r) => r,
+            Err(e) if e.is_connect() || e.is_request() || e.is_timeout() => return Ok(Sent::Gone),
+            Err(e) => return Err(e.to_string()),
+        };
+        let status = r.status();
+        let Ok(text) = r.text().await else { return Ok(Sent::Gone) };
+        if !status.is_success() {
+            return Err(format!("{status}: {}", text_of(&text)));
+        }
+        self.taken.latencies.push(started.elapsed());
+        Ok(Sent::Page(text))
+    }
+
+    /// A server did not answer: the next one, unless every server failed in a row.
+    fn fail_over(&mut self, in_a_row: &mut usize) -> Result<(), String> {
+        *in_a_row += 1;
+        if *in_a_row > self.servers.len() {
+            return Err(format!("no server answered: {}", self.servers.join(", ")));
+        }
+        self.at += 1;
+        self.taken.failovers += 1;
+        Ok(())
+    }
+}
+
+/// Takes part from the recruitment platform's link (the first server, `/?` and `query`, e.g.
+/// `PROLIFIC_PID=…`) to the completion code. When a server does not answer, the participant
+/// goes on at the next one, where the study resumes them.
+pub async fn take_part(servers: &[String], query: &str, design: &StudyDesign, person: &mut impl Person) -> Result<Taken, String> {
+    let client =
+        reqwest::Client::builder().cookie_store(true).timeout(std::time::Duration::from_secs(120)).build().map_err(|e| e.to_string())?;
+    let servers = servers.iter().map(|s| s.trim_end_matches('/').to_string()).collect();
+    let mut b = Browser { client, servers, at: 0, taken: Taken { code: String::new(), latencies: Vec::new(), answered: 0, failovers: 0 } };
+    let mut in_a_row = 0;
+    // Enter and consent; a server lost here means starting again at the next.
+    let mut page = loop {
+        let entry = b.send(b.client.get(format!("{}/?{query}", b.base()))).await?;
+        let Sent::Page(consent) = entry else {
+            b.fail_over(&mut in_a_row)?;
+            continue;
+        };
+        // Enrolled already (the consent was committed, its answer lost): the study resumes.
+        if !consent.contains("action=\"/consent\"") {
+            break consent;
+        }
+        match b.send(b.client.post(format!("{}/consent", b.base())).form(&hidden(&consent))).await? {
+            Sent::Page(p) => break p,
+            Sent::Gone => b.fail_over(&mut in_a_row)?,
+        }
+    };
     // Each page leads to the next; a study with S scenarios and M messages each takes about
     // 4 + S × (M + 1) pages, far below this bound.
     for _ in 0..10_000 {
         let token = csrf(&page).ok();
         let title = between(&page, "<h1>", "</h1>").unwrap_or_default();
-        let post = |path: &str, form: Vec<(String, String)>| {
-            let mut form = form;
-            form.push(("csrf".into(), token.clone().unwrap_or_default()));
-            client.post(format!("{base}{path}")).form(&form)
-        };
-        page = match title.as_str() {
-            "Thank you" => return between(&page, "<strong>", "</strong>").map(|c| unescape(&c)).ok_or_else(|| "no completion code".into()),
-            "Instructions" => send(post("/study/instructions", Vec::new())).await?,
-            "A few questions about the instructions" => send(post("/study/comprehension", checks(&design.comprehension))).await?,
-            "Almost done" => send(post("/study/attention", checks(&design.attention))).await?,
+        let (path, mut form, answering) = match title.as_str() {
+            "Thank you" => {
+                b.taken.code = between(&page, "<strong>", "</strong>").map(|c| unescape(&c)).ok_or("no completion code")?;
+                return Ok(b.taken);
+            }
+            "Instructions" => ("/study/instructions", Vec::new(), false),
+            "A few questions about the instructions" => ("/study/comprehension", checks(&design.comprehension), false),
+            "Almost done" => ("/study/attention", checks(&design.attention), false),
             t if t.starts_with("Scenario ") => {
                 let s = scenario(&page, t)?;
                 match person.message(&s).filter(|_| s.with_model) {
-                    Some(text) => send(post("/study/message", vec![("text".into(), text)])).await?,
-                    None => send(post("/study/answer", answer_form(&person.answer(&s)))).await?,
+                    Some(text) => ("/study/message", vec![("text".to_string(), text)], false),
+                    None => ("/study/answer", answer_form(&person.answer(&s)), true),
                 }
             }
             other => return Err(format!("the study showed a page titled `{other}`: {}", text_of(&page))),
         };
+        form.push(("csrf".into(), token.unwrap_or_default()));
+        let mut sent = b.send(b.client.post(format!("{}{path}", b.base())).form(&form)).await?;
+        let acknowledged = matches!(sent, Sent::Page(_));
+        // Lost in flight (perhaps committed, perhaps not): the next server says where the
+        // participant is now.
+        while let Sent::Gone = sent {
+            b.fail_over(&mut in_a_row)?;
+            sent = b.send(b.client.get(format!("{}/study", b.base()))).await?;
+        }
+        if let Sent::Page(p) = sent {
+            in_a_row = 0;
+            b.taken.answered += usize::from(answering && acknowledged && !p.contains("Please answer every question"));
+            page = p;
+        }
     }
     Err("the study did not end".into())
-}
-
-async fn send(request: reqwest::RequestBuilder) -> Result<String, String> {
-    let r = request.send().await.map_err(|e| e.to_string())?;
-    let status = r.status();
-    let text = r.text().await.map_err(|e| e.to_string())?;
-    if status.is_success() { Ok(text) } else { Err(format!("{status}: {}", text_of(&text))) }
 }
 
 fn csrf(page: &str) -> Result<String, String> {

@@ -463,16 +463,17 @@ async fn three_hundred_participants_on_two_servers_sharing_postgresql_lose_nothi
     let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(50));
     let people: Vec<_> = (0..300)
         .map(|i| {
-            let entry = format!("{}/?PROLIFIC_PID=p{i}", if i % 2 == 0 { &a } else { &b });
+            let servers = if i % 2 == 0 { [a.clone(), b.clone()] } else { [b.clone(), a.clone()] };
             let (design, gate) = (design.clone(), gate.clone());
             tokio::spawn(async move {
                 let _turn = gate.acquire().await.unwrap();
-                benchcards_study::participant::take_part(&entry, &design, &mut Scripted).await
+                benchcards_study::participant::take_part(&servers, &format!("PROLIFIC_PID=p{i}"), &design, &mut Scripted).await
             })
         })
         .collect();
     for p in people {
-        assert_eq!(p.await.unwrap().unwrap(), "DONE42");
+        let taken = p.await.unwrap().unwrap();
+        assert_eq!((taken.code.as_str(), taken.answered, taken.failovers), ("DONE42", 2, 0));
     }
     let study = Study::load(&plan, Some(&db)).await.unwrap();
     let participants = study.store.participants().await.unwrap();

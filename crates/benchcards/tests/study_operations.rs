@@ -69,8 +69,7 @@ async fn the_server_answers_health_checks_logs_no_text_and_stops_after_the_reque
     assert_eq!(health.text().await.unwrap(), "{\"status\":\"ok\"}");
     // A participant sends a message; the model takes 1.5 s; the server is told to stop meanwhile.
     let design = benchcards_core::load_plan(&dir.path().join("plan.yaml")).unwrap().0.study.unwrap();
-    let entry = format!("{base}/?PROLIFIC_PID=recruit-4711");
-    let taking_part = tokio::spawn(async move { take_part(&entry, &design, &mut Talker).await });
+    let taking_part = tokio::spawn(async move { take_part(&[base], "PROLIFIC_PID=recruit-4711", &design, &mut Talker).await });
     while model.requests() == 0 {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -86,8 +86,8 @@ async fn the_stage_4_walk_through_runs_from_the_plan_to_the_report() {
     for i in 0..8 {
         people += 1;
         let mut p = Scripted::default();
-        let code = take_part(&format!("{base}/?PROLIFIC_PID=person-{i}"), &design, &mut p).await.unwrap();
-        assert_eq!(code, "COMPLETE");
+        let taken = take_part(std::slice::from_ref(&base), &format!("PROLIFIC_PID=person-{i}"), &design, &mut p).await.unwrap();
+        assert_eq!(taken.code, "COMPLETE");
         assert_eq!(p.seen.len(), 2, "two scenarios each");
         let with_model = p.seen[0].with_model;
         if with_model {
