@@ -2,8 +2,11 @@
 //! each with the function that runs it; the binary only dispatches.
 
 use crate::Study;
+use crate::participant::{Simulated, take_part};
 use crate::server::Options;
+use benchcards_core::PatientBehaviour;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
@@ -28,6 +31,25 @@ pub struct ServeArgs {
     /// Mark cookies Secure (set it when a TLS reverse proxy serves the study).
     #[arg(long)]
     pub secure_cookies: bool,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct PilotArgs {
+    /// The plan whose `study:` section is piloted.
+    pub plan: PathBuf,
+    /// Simulated participants to take part.
+    #[arg(long, default_value_t = 20)]
+    pub participants: usize,
+    /// How many take part at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Messages each simulated participant sends the arm's model per scenario, at most.
+    #[arg(long, default_value_t = 3)]
+    pub turns: usize,
+    /// The pilot's own store (default: PLAN-ID.pilot.sqlite beside the plan); never the
+    /// study's.
+    #[arg(long)]
+    pub database: Option<String>,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -82,6 +104,12 @@ pub fn serve(a: &ServeArgs) -> Result<String, String> {
     })?;
     runtime()?.block_on(async {
         let mut study = Study::load(&a.plan, database(&a.database)?).await?;
+        if study.is_pilot().await? {
+            return Err(format!(
+                "{} holds a pilot's simulated participants: serve the study on its own store (leave out --database, or name another)",
+                study.store.location()
+            ));
+        }
         if let Some(warning) = study.may_serve().await? {
             eprintln!("warning: {warning}");
         }
@@ -103,11 +131,81 @@ pub fn serve(a: &ServeArgs) -> Result<String, String> {
             a.admin_token_env
         );
         let limits = benchcards_web::Limits { port: Some(bound.port()), allowed_hosts: a.allowed_hosts.clone(), ..Default::default() };
-        crate::server::serve_on(listener, study, Options { admin_token: token, secure_cookies: a.secure_cookies, limits })
+        crate::server::serve_on(listener, study, Options { admin_token: token, secure_cookies: a.secure_cookies, limits, log_requests: true })
             .await
             .map_err(|e| e.to_string())
     })?;
     Ok(String::new())
+}
+
+/// Runs a pilot: the study served on 127.0.0.1 from the pilot's own store, simulated
+/// participants taking part over HTTP as people would (the runner's simulated patient asking the
+/// arm's model, with the plan's `patient_model` or the first arm's model playing the patient),
+/// then each arm's estimates, labelled a proxy.
+pub fn pilot(a: &PilotArgs) -> Result<String, String> {
+    let (plan, _) = benchcards_core::load_plan(&a.plan)
+        .map_err(|e| format!("{} does not load as a plan: `benchcards check {}` shows why", e.path, e.path))?;
+    let store = a
+        .database
+        .clone()
+        .unwrap_or_else(|| crate::default_store(&a.plan, &plan).with_extension("").with_extension("pilot.sqlite").display().to_string());
+    let store = database(&Some(store))?.map(str::to_string).unwrap_or_default();
+    runtime()?.block_on(async {
+        let mut study = Study::load(&a.plan, Some(&store)).await?;
+        if !study.is_pilot().await? && !study.store.participants().await?.is_empty() {
+            return Err(format!("{store} holds a study's participants: a pilot writes only into a store of its own"));
+        }
+        study.store.set_meta(crate::records::PILOT, "simulated participants").await?;
+        study.connect()?;
+        let patient = plan
+            .patient_model
+            .clone()
+            .or_else(|| study.design.arms.iter().find_map(|x| x.model.clone()))
+            .ok_or("the study has no arm with a model and the plan no `patient_model` to play the participants")?;
+        let spec = plan.models.iter().find(|m| m.id == patient).ok_or_else(|| format!("`{patient}` is not among the plan's models"))?;
+        let client = Arc::new(benchcards_eval::client::Client::from_spec(spec, Default::default())?);
+        let design = study.design.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+        let base = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+        let limits = benchcards_web::Limits { port: Some(listener.local_addr().map_err(|e| e.to_string())?.port()), ..Default::default() };
+        let options = Options { admin_token: crate::store::random_hex(24)?, secure_cookies: false, limits, log_requests: false };
+        let server = tokio::spawn(crate::server::serve_on(listener, study, options));
+        let gate = Arc::new(tokio::sync::Semaphore::new(a.concurrency.max(1)));
+        let behaviours = [PatientBehaviour::Truthful, PatientBehaviour::ImperfectRecall, PatientBehaviour::Misreporting];
+        let people: Vec<_> = (0..a.participants)
+            .map(|i| {
+                let (gate, design, base) = (gate.clone(), design.clone(), base.clone());
+                let mut person = Simulated { client: client.clone(), sampling: spec.sampling.clone(), behaviour: behaviours[i % 3], turns: a.turns };
+                tokio::spawn(async move {
+                    let _turn = gate.acquire().await.map_err(|e| e.to_string())?;
+                    take_part(&[base], &format!("PILOT={i}"), &design, &mut person).await
+                })
+            })
+            .collect();
+        let mut failed = Vec::new();
+        for p in people {
+            if let Err(e) = p.await.map_err(|e| e.to_string()).and_then(|r| r) {
+                failed.push(e);
+            }
+        }
+        server.abort();
+        let study = Study::load(&a.plan, Some(&store)).await?;
+        let answers = study.store.answers().await?;
+        let mut said = format!(
+            "pilot: {} of {} simulated participants finished, {} answers, in {store}. A PROXY: simulated participants (the runner's simulated patient, truthful / imperfect recall / misreporting in turn), not people.\n",
+            a.participants - failed.len(),
+            a.participants,
+            answers.len()
+        );
+        for e in crate::records::estimates(&study, &answers) {
+            said.push_str(&format!("{}: named a relevant condition {}; chose the right level of care {}\n", e.arm, e.named, e.level));
+        }
+        if let Some(first) = failed.first() {
+            said.push_str(&format!("{} could not finish; the first: {first}\n", failed.len()));
+        }
+        said.push_str(&format!("`benchcards study export {} --database {store}` writes their answers with arms named simulated_ARM", a.plan.display()));
+        Ok(said)
+    })
 }
 
 /// Registers the design and says what was recorded.
@@ -136,20 +234,24 @@ pub fn register(a: &RegisterArgs) -> Result<String, String> {
 
 /// Writes the export; returns what was written.
 pub fn export(a: &ExportArgs) -> Result<String, String> {
-    let (study, csv, logs, answers) = runtime()?.block_on(async {
+    let (study, csv, logs, answers, pilot) = runtime()?.block_on(async {
         let study = Study::load(&a.plan, database(&a.database)?).await?;
         let logs = match &a.logs {
             Some(_) => Some(study.export_logs().await?),
             None => None,
         };
-        let (csv, answers) = (study.export_csv().await?, study.store.answers().await?.len());
-        Ok::<_, String>((study, csv, logs, answers))
+        let (csv, answers, pilot) = (study.export_csv().await?, study.store.answers().await?.len(), study.is_pilot().await?);
+        Ok::<_, String>((study, csv, logs, answers, pilot))
     })?;
     benchcards_core::document::write_atomic(&a.output, &csv)?;
     let mut said = format!("wrote {} ({answers} answer(s))", a.output.display());
     if let (Some(path), Some(text)) = (&a.logs, &logs) {
         benchcards_core::document::write_atomic(path, text)?;
         said.push_str(&format!(" and {}", path.display()));
+    }
+    if pilot {
+        said.push_str("\nA PILOT: simulated participants, not people (arms named simulated_ARM); a proxy, never a `human_study`");
+        return Ok(said);
     }
     let phi = study.design.contains_phi;
     if phi {

@@ -4,7 +4,10 @@
 //! answer; the checks are answered from the design, as someone who read the instructions would.
 //! Nothing here reaches into the store: what it meets is what a participant meets.
 
-use benchcards_core::StudyDesign;
+use benchcards_core::{PatientBehaviour, Sampling, StudyDesign};
+use benchcards_eval::client::Client;
+use benchcards_eval::conditions::{Message, PATIENT_DECISION, PATIENT_OPENING, patient_system};
+use std::sync::Arc;
 
 /// A scenario as its page shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,11 +34,61 @@ pub struct Answers {
     pub sources: Option<String>,
 }
 
-/// The person taking part.
-pub trait Person {
+/// The person taking part (a script, or a simulated patient asking a model).
+pub trait Person: Send {
     /// The next message to the assistant, or `None` to answer the questions.
-    fn message(&mut self, scenario: &Scenario) -> Option<String>;
-    fn answer(&mut self, scenario: &Scenario) -> Answers;
+    fn message(&mut self, scenario: &Scenario) -> impl Future<Output = Option<String>> + Send;
+    fn answer(&mut self, scenario: &Scenario) -> impl Future<Output = Answers> + Send;
+}
+
+/// A simulated participant for a pilot: the runner's simulated patient (its instructions, with a
+/// behaviour as its persona) reads the scenario as its own, asks the arm's model up to `turns`
+/// times, then decides as the runner's `patient_decision` does: what it thinks it has, and where
+/// it will go for care. A proxy: it estimates nothing about real people.
+pub struct Simulated {
+    pub client: Arc<Client>,
+    pub sampling: Sampling,
+    pub behaviour: PatientBehaviour,
+    pub turns: usize,
+}
+
+impl Simulated {
+    /// The patient's view: its instructions, then the chat with the roles turned round.
+    fn view(&self, s: &Scenario) -> Vec<Message> {
+        let mut m = vec![Message::new("system", patient_system(&s.vignette, self.behaviour))];
+        m.extend(s.chat.iter().map(|(role, text)| Message::new(if role == "user" { "assistant" } else { "user" }, text.as_str())));
+        m
+    }
+
+    async fn ask(&self, messages: &[Message]) -> Option<String> {
+        self.client.complete(messages, &self.sampling).await.ok().map(|c| c.text.trim().to_string()).filter(|t| !t.is_empty())
+    }
+}
+
+impl Person for Simulated {
+    async fn message(&mut self, s: &Scenario) -> Option<String> {
+        if s.chat.iter().filter(|(role, _)| role == "user").count() >= self.turns {
+            return None;
+        }
+        let mut m = self.view(s);
+        if s.chat.is_empty() {
+            m.push(Message::new("user", PATIENT_OPENING));
+        }
+        self.ask(&m).await
+    }
+
+    async fn answer(&mut self, s: &Scenario) -> Answers {
+        let mut m = self.view(s);
+        m.push(Message::new("user", PATIENT_DECISION));
+        let decision = self.ask(&m).await.unwrap_or_else(|| "I don't know".into());
+        let said: String = decision.chars().take(200).collect();
+        Answers {
+            conditions: vec![said],
+            disposition: benchcards_eval::grade::read_disposition(&decision).map(str::to_string),
+            confidence: Some(3),
+            sources: (!s.with_model).then(|| "my own judgement".into()),
+        }
+    }
 }
 
 /// What taking part took.
@@ -139,9 +192,10 @@ pub async fn take_part(servers: &[String], query: &str, design: &StudyDesign, pe
             "Almost done" => ("/study/attention", checks(&design.attention), false),
             t if t.starts_with("Scenario ") => {
                 let s = scenario(&page, t)?;
-                match person.message(&s).filter(|_| s.with_model) {
+                let message = if s.with_model { person.message(&s).await } else { None };
+                match message {
                     Some(text) => ("/study/message", vec![("text".to_string(), text)], false),
-                    None => ("/study/answer", answer_form(&person.answer(&s)), true),
+                    None => ("/study/answer", answer_form(&person.answer(&s).await), true),
                 }
             }
             other => return Err(format!("the study showed a page titled `{other}`: {}", text_of(&page))),
@@ -157,7 +211,10 @@ pub async fn take_part(servers: &[String], query: &str, design: &StudyDesign, pe
         }
         if let Sent::Page(p) = sent {
             in_a_row = 0;
-            b.taken.answered += usize::from(answering && acknowledged && !p.contains("Please answer every question"));
+            if answering && p.contains("Please answer every question") {
+                return Err("the participant left a required answer empty".into());
+            }
+            b.taken.answered += usize::from(answering && acknowledged);
             page = p;
         }
     }

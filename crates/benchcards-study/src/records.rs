@@ -30,7 +30,21 @@ pub struct Registration {
     pub analysis: String,
 }
 
+/// The store's mark of a pilot (`study pilot`): its participants are simulated.
+pub const PILOT: &str = "pilot";
+
 impl Study {
+    /// Whether the store holds a pilot's simulated participants.
+    pub async fn is_pilot(&self) -> Result<bool, String> {
+        Ok(self.store.meta(PILOT).await?.is_some())
+    }
+
+    /// An arm as exported: a pilot's arms are `simulated_ARM`, so a pilot's rows can never be
+    /// imported as people's.
+    async fn exported_arm(&self, arm: &str) -> Result<String, String> {
+        Ok(if self.is_pilot().await? { format!("simulated_{arm}") } else { arm.to_string() })
+    }
+
     pub async fn registration(&self) -> Result<Option<Registration>, String> {
         self.store
             .meta("registration")
@@ -119,7 +133,7 @@ impl Study {
             w.write_record([
                 a.participant.as_str(),
                 &a.scenario,
-                &a.arm,
+                &self.exported_arm(&a.arm).await?,
                 &Self::response_text(&a),
                 &a.conditions.join("; "),
                 a.disposition.as_deref().unwrap_or(""),
@@ -148,7 +162,8 @@ impl Study {
                 let mut messages: Vec<serde_json::Value> =
                     prompt.iter().map(|sp| serde_json::json!({"role": "system", "content": sp})).collect();
                 messages.extend(turns.iter().map(|t| serde_json::json!({"role": t.role, "content": t.text})));
-                let line = serde_json::json!({"id": format!("{}-{s}", p.id), "item": s, "messages": messages, "metadata": {"arm": p.arm}});
+                let arm = self.exported_arm(&p.arm).await?;
+                let line = serde_json::json!({"id": format!("{}-{s}", p.id), "item": s, "messages": messages, "metadata": {"arm": arm}});
                 out.push_str(&line.to_string());
                 out.push('\n');
             }
@@ -174,6 +189,33 @@ fn rate_cell(x: usize, n: usize) -> String {
     }
     let [lo, hi] = benchcards_stats::proportion::wilson(x as f64, n as f64, 0.95);
     format!("{:.1}% (95% CI {:.1}–{:.1}%, n = {n})", 100.0 * x as f64 / n as f64, 100.0 * lo, 100.0 * hi)
+}
+
+/// One arm's current estimates, each a rate with its Wilson 95% interval and n (per answer).
+pub struct Estimate {
+    pub arm: String,
+    /// Named a relevant condition.
+    pub named: String,
+    /// Chose the gold level of care.
+    pub level: String,
+}
+
+/// Each arm's estimates from `answers`.
+pub fn estimates(study: &Study, answers: &[Answer]) -> Vec<Estimate> {
+    study
+        .design
+        .arms
+        .iter()
+        .map(|arm| {
+            let grades: Vec<(bool, Option<bool>)> = answers.iter().filter(|a| a.arm == arm.id).filter_map(|a| graded(study, a)).collect();
+            let levels: Vec<bool> = grades.iter().filter_map(|g| g.1).collect();
+            Estimate {
+                arm: arm.id.clone(),
+                named: rate_cell(grades.iter().filter(|g| g.0).count(), grades.len()),
+                level: rate_cell(levels.iter().filter(|l| **l).count(), levels.len()),
+            }
+        })
+        .collect()
 }
 
 /// The researcher's dashboard (HTML, escaped): enrolment against the target, times, checks,
@@ -227,16 +269,8 @@ pub(crate) async fn dashboard(study: &Study) -> Result<String, String> {
         out.push_str("</tr>");
     }
     out.push_str("</tbody></table>\n<h2>Current estimates</h2>\n<p>Per answer (a participant's scenarios are not independent: <code>benchcards study analyze</code> on the export gives intervals with participants as clusters).</p>\n<table><thead><tr><th>Arm</th><th>Named a relevant condition</th><th>Chose the right level of care</th></tr></thead><tbody>");
-    for arm in &d.arms {
-        let grades: Vec<(bool, Option<bool>)> = answers.iter().filter(|a| a.arm == arm.id).filter_map(|a| graded(study, a)).collect();
-        let named = grades.iter().filter(|g| g.0).count();
-        let levels: Vec<bool> = grades.iter().filter_map(|g| g.1).collect();
-        out.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape_html(&arm.id),
-            rate_cell(named, grades.len()),
-            rate_cell(levels.iter().filter(|l| **l).count(), levels.len())
-        ));
+    for e in estimates(study, &answers) {
+        out.push_str(&format!("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", escape_html(&e.arm), e.named, e.level));
     }
     out.push_str("</tbody></table>\n<p>Levels of care, in order: ");
     out.push_str(&LEVELS.iter().map(|(id, _)| format!("<code>{id}</code>")).collect::<Vec<_>>().join(" · "));

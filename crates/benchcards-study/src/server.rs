@@ -32,6 +32,8 @@ pub struct Options {
     pub secure_cookies: bool,
     /// The web UI's request limits.
     pub limits: benchcards_web::Limits,
+    /// One JSON line per request on standard error (a pilot runs without).
+    pub log_requests: bool,
 }
 
 struct App {
@@ -61,7 +63,7 @@ const STYLE: &str = ".chat{border:1px solid #c8c8c8;border-radius:4px;padding:.5
 /// The study's router, behind the web UI's limits and security headers.
 pub async fn router(study: Study, options: Options) -> Result<Router, String> {
     let secret = study.store.secret().await?;
-    let limits = options.limits.clone();
+    let (limits, log) = (options.limits.clone(), options.log_requests);
     let app = Arc::new(App { study, options, secret });
     let routes = Router::new()
         .route("/", get(entry))
@@ -80,7 +82,8 @@ pub async fn router(study: Study, options: Options) -> Result<Router, String> {
         .fallback(|| async { page_status(StatusCode::NOT_FOUND, "Not found", "<p>No page here.</p>") })
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
         .with_state(app);
-    Ok(benchcards_web::guarded(routes, limits).layer(axum::middleware::from_fn(log_request)))
+    let routes = benchcards_web::guarded(routes, limits);
+    Ok(if log { routes.layer(axum::middleware::from_fn(log_request)) } else { routes })
 }
 
 /// One JSON line on standard error per request: the time, method, route (the pattern, never the

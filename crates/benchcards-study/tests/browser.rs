@@ -201,6 +201,7 @@ async fn two_participants_take_the_whole_study_in_a_browser_and_the_export_is_wh
         admin_token: "a-researcher-token-of-some-length".into(),
         secure_cookies: false,
         limits: benchcards_web::Limits::default(),
+        log_requests: false,
     };
     tokio::spawn(serve_on(listener, study, options));
     let entered = tokio::task::spawn_blocking(move || {

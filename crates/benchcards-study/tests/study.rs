@@ -58,7 +58,8 @@ async fn start_on(plan: &Path, db: Option<&str>) -> (String, tokio::task::JoinHa
     study.connect().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let options = Options { admin_token: TOKEN.into(), secure_cookies: false, limits: benchcards_web::Limits::default() };
+    let options =
+        Options { admin_token: TOKEN.into(), secure_cookies: false, limits: benchcards_web::Limits::default(), log_requests: false };
     (base, tokio::spawn(serve_on(listener, study, options)))
 }
 
@@ -434,10 +435,10 @@ async fn messages_are_limited_in_length_and_number() {
 struct Scripted;
 
 impl benchcards_study::participant::Person for Scripted {
-    fn message(&mut self, s: &benchcards_study::participant::Scenario) -> Option<String> {
+    async fn message(&mut self, s: &benchcards_study::participant::Scenario) -> Option<String> {
         s.chat.is_empty().then(|| "What could this be?".to_string())
     }
-    fn answer(&mut self, _: &benchcards_study::participant::Scenario) -> benchcards_study::participant::Answers {
+    async fn answer(&mut self, _: &benchcards_study::participant::Scenario) -> benchcards_study::participant::Answers {
         benchcards_study::participant::Answers {
             conditions: vec!["common cold".into()],
             disposition: Some("self_care".into()),

@@ -116,6 +116,8 @@ pub enum StudyCommand {
     Serve(study_args::ServeArgs),
     /// Write the study's answers as the `human_study` CSV, and its chats as conversation logs.
     Export(study_args::ExportArgs),
+    /// Pilot the study with simulated participants through its real pages, in a store of its own.
+    Pilot(study_args::PilotArgs),
 }
 
 #[derive(Args)]

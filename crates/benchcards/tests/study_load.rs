@@ -55,10 +55,10 @@ fn plan_text(model_url: &str) -> String {
 struct Simulated;
 
 impl Person for Simulated {
-    fn message(&mut self, s: &Scenario) -> Option<String> {
+    async fn message(&mut self, s: &Scenario) -> Option<String> {
         s.chat.is_empty().then(|| "What could this be, and what should I do?".to_string())
     }
-    fn answer(&mut self, _: &Scenario) -> Answers {
+    async fn answer(&mut self, _: &Scenario) -> Answers {
         Answers { conditions: vec!["common cold".into()], disposition: Some("self_care".into()), confidence: Some(3), sources: None }
     }
 }

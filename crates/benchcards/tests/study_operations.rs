@@ -13,10 +13,10 @@ const SECRET: &str = "a rash I have told nobody about";
 struct Talker;
 
 impl Person for Talker {
-    fn message(&mut self, _: &Scenario) -> Option<String> {
+    async fn message(&mut self, _: &Scenario) -> Option<String> {
         Some(SECRET.into())
     }
-    fn answer(&mut self, _: &Scenario) -> Answers {
+    async fn answer(&mut self, _: &Scenario) -> Answers {
         Answers::default()
     }
 }
@@ -99,4 +99,59 @@ async fn the_server_answers_health_checks_logs_no_text_and_stops_after_the_reque
     assert!(requests.iter().any(|r| r["route"] == "/study/message" && r["status"] == 303 && r["ms"].as_u64() >= Some(1500)), "{said}");
     assert!(requests.iter().any(|r| r["route"] == "/health" && r["status"] == 200), "{said}");
     assert!(!said.contains("rash") && !said.contains("recruit-4711"), "no participant text or recruitment id in the logs: {said}");
+}
+
+#[test]
+fn a_pilot_runs_simulated_participants_through_the_pages_into_a_store_of_its_own_labelled_a_proxy() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = "plan:
+  version: 1
+  id: pilot-demo
+  card: bean-scenarios
+  deployment: patient-symptom-chatbot
+  dataset: symptoms-uk
+  models: [{ id: m, provider: mock }]
+  conditions: [{ id: vignette }]
+  graders: [{ kind: conditions, mode: bean, threshold: 80 }, { kind: disposition }]
+  study:
+    arms:
+      - { id: with_model, model: m }
+      - { id: control, instructions: Use whatever you would normally use. }
+    scenarios: [sx-001, sx-002, sx-003, sx-004]
+    scenarios_per_participant: 2
+    consent: You agree to take part.
+    instructions: Imagine you are the person described.
+    comprehension: [{ question: Whose symptoms are they?, options: [Mine, The person described], answer: 1 }]
+    target_participants: 40
+    completion: { code: DONE }
+";
+    std::fs::write(dir.path().join("plan.yaml"), plan).unwrap();
+    let bc = |args: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("benchcards").unwrap().current_dir(dir.path()).args(args).output().unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let (ok, said) = bc(&["study", "pilot", "plan.yaml", "--participants", "6"]);
+    assert!(ok, "{said}");
+    assert!(said.contains("pilot: 6 of 6 simulated participants finished, 12 answers") && said.contains("A PROXY"), "{said}");
+    assert!(said.contains("with_model: named a relevant condition") && said.contains("95% CI"), "every rate with its interval: {said}");
+    assert!(!said.contains("\"route\""), "a pilot logs no requests: {said}");
+    assert!(dir.path().join("pilot-demo.pilot.sqlite").exists() && !dir.path().join("pilot-demo.study.sqlite").exists());
+    // Exported, its arms say they are simulated; it is never served to people.
+    let (ok, said) = bc(&["study", "export", "plan.yaml", "--database", "pilot-demo.pilot.sqlite", "-o", "pilot.csv"]);
+    assert!(ok && said.contains("A PILOT"), "{said}");
+    let csv = std::fs::read_to_string(dir.path().join("pilot.csv")).unwrap();
+    let arms: std::collections::BTreeSet<String> =
+        csv::Reader::from_reader(csv.as_bytes()).records().map(|r| r.unwrap()[2].to_string()).collect();
+    assert_eq!(arms.into_iter().collect::<Vec<_>>(), ["simulated_control", "simulated_with_model"], "{csv}");
+    let serve = assert_cmd::Command::cargo_bin("benchcards")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["study", "serve", "plan.yaml", "--database", "pilot-demo.pilot.sqlite", "--port", "0"])
+        .env("BENCHCARDS_STUDY_ADMIN_TOKEN", "an-operations-test-token")
+        .output()
+        .unwrap();
+    assert!(!serve.status.success() && String::from_utf8_lossy(&serve.stderr).contains("holds a pilot's simulated participants"));
+    // A second pilot adds to the first.
+    let (ok, said) = bc(&["study", "pilot", "plan.yaml", "--participants", "1"]);
+    assert!(ok && said.contains("1 of 1 simulated participants finished, 14 answers"), "{said}");
 }

@@ -30,13 +30,13 @@ struct Scripted {
 }
 
 impl Person for Scripted {
-    fn message(&mut self, s: &Scenario) -> Option<String> {
+    async fn message(&mut self, s: &Scenario) -> Option<String> {
         (s.chat.is_empty()).then(|| {
             self.asked += 1;
             "I feel unwell, what could it be and what should I do?".to_string()
         })
     }
-    fn answer(&mut self, s: &Scenario) -> Answers {
+    async fn answer(&mut self, s: &Scenario) -> Answers {
         self.seen.push(s.clone());
         let conditions: &[&str] = if s.with_model { &["common cold", "tension-type headache"] } else { &["migraine"] };
         Answers {

@@ -110,6 +110,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Study { command: StudyCommand::Register(a) } => said(study::register(&a)),
         Command::Study { command: StudyCommand::Serve(a) } => said(study::serve(&a)),
         Command::Study { command: StudyCommand::Export(a) } => said(study::export(&a)),
+        Command::Study { command: StudyCommand::Pilot(a) } => said(study::pilot(&a)),
         Command::Measure(a) => stage2::measure(&a),
         Command::Augment(a) => stage2::augment(&a),
         Command::Report(a) => report::report(&a),
