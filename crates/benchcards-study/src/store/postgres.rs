@@ -69,8 +69,8 @@ impl ToSql for V {
 fn read(row: &Row) -> Vec<V> {
     (0..row.len())
         .map(|i| match *row.columns()[i].type_() {
-            Type::INT8 => V::I(row.get(i)),
-            Type::INT4 => V::I(row.get::<_, Option<i32>>(i).map(i64::from)),
+            Type::INT8 => V::I(row.try_get(i).unwrap_or(None)),
+            Type::INT4 => V::I(row.try_get::<_, Option<i32>>(i).unwrap_or(None).map(i64::from)),
             _ => V::T(row.try_get(i).unwrap_or(None)),
         })
         .collect()
@@ -121,7 +121,7 @@ impl Postgres {
     pub(super) async fn enrol(&self, build: impl Fn(i64) -> (Participant, Vec<V>)) -> Result<Participant> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db)?;
-        let next: i64 = tx.query_one(NEXT_ENROLMENT, &[]).await.map_err(db)?.get(0);
+        let next: i64 = tx.query_one(NEXT_ENROLMENT, &[]).await.map_err(db)?.try_get(0).map_err(db)?;
         let (p, values) = build(next);
         tx.execute(INSERT_PARTICIPANT, &params(&values)).await.map_err(db)?;
         tx.commit().await.map_err(db)?;
