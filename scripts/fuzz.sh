@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers with libFuzzer through cargo fuzz: card, profile and plan documents
-# (YAML and Markdown front matter), dataset JSONL, conversation logs (JSONL and CSV) and the
-# results form (CSV and JSONL). The targets are in fuzz/fuzz_targets, their seeds in fuzz/seeds;
-# what the fuzzer learns goes to target/fuzz/corpus, crashes to target/fuzz/artifacts.
+# (YAML and Markdown front matter), dataset JSONL, conversation logs (JSONL and CSV), the
+# results form (CSV and JSONL) and `dataset import`'s readers of other benchmarks' files. The
+# targets are in fuzz/fuzz_targets, their seeds in fuzz/seeds; what the fuzzer learns goes to
+# target/fuzz/corpus, crashes to target/fuzz/artifacts.
 #
 #   bash scripts/fuzz.sh 15            # every target for 15 s (the test command's smoke run)
 #   bash scripts/fuzz.sh 600 dataset   # one target for 10 minutes
@@ -11,7 +12,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-15}"
 shift || true
 targets=("$@")
-if [ ${#targets[@]} -eq 0 ]; then targets=(documents dataset logs results); fi
+if [ ${#targets[@]} -eq 0 ]; then targets=(documents dataset logs results imports); fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install --locked --quiet cargo-fuzz
 fi

@@ -8,6 +8,7 @@ pub mod dataset;
 pub mod derive;
 pub mod grade;
 pub mod human;
+pub mod import;
 pub mod logs;
 pub mod measure;
 pub mod responses;

@@ -345,6 +345,11 @@ pub enum Command {
         #[command(subcommand)]
         command: StudyCommand,
     },
+    /// Datasets as other benchmarks publish them, read into benchcards' own form.
+    Dataset {
+        #[command(subcommand)]
+        command: benchcards_eval::import::DatasetCommand,
+    },
     /// The whole flow offline on built-in defaults: stage 1 on the bundled registry, stage 2 on
     /// the bundled logs, stage 3 with the embedded local model on a few bundled vignettes, a
     /// decomposition and a report

@@ -2,7 +2,7 @@
 //! decomposed. Says so plainly, and checks nothing, when the data is absent.
 
 use assert_cmd::Command;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 fn data_dir() -> Option<PathBuf> {
@@ -19,16 +19,21 @@ fn data_dir() -> Option<PathBuf> {
 fn gpt4_mcq_vignette_to_multiturn_matches_the_published_check() {
     let Some(dir) = data_dir() else { return };
     let tmp = tempfile::tempdir().unwrap();
-    // The cases become a benchcards dataset (in a temporary folder, never in the project).
-    let mut cases = csv::Reader::from_path(dir.join("cases.csv")).unwrap();
-    let mut lines = Vec::new();
-    for r in cases.records() {
-        let r = r.unwrap();
-        let options: Vec<&str> = (4..8).map(|i| &r[i]).collect();
-        lines.push(json!({"id": &r[0], "vignette": &r[3], "stratum": &r[2], "gold": {"answer": &r[8], "options": options}}).to_string());
-    }
+    // The cases become a benchcards dataset through `dataset import --from craftmd` (in a
+    // temporary folder, never in the project): all 1,904, each with its four choices.
     let dataset = tmp.path().join("craftmd.jsonl");
-    std::fs::write(&dataset, lines.join("\n")).unwrap();
+    let out = Command::cargo_bin("benchcards")
+        .unwrap()
+        .args(["dataset", "import"])
+        .arg(dir.join("cases.csv"))
+        .args(["--from", "craftmd", "-o"])
+        .arg(&dataset)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let ds = benchcards_eval::dataset::parse_dataset(&std::fs::read_to_string(&dataset).unwrap()).unwrap();
+    assert_eq!(ds.items.len(), 1904);
+    assert!(ds.items.iter().all(|i| i.gold.options.len() == 4 && i.gold.answer.is_some()));
     let mut responses = csv::Reader::from_path(dir.join("responses.csv")).unwrap();
     let mut w = csv::Writer::from_path(tmp.path().join("responses.csv")).unwrap();
     w.write_record(["unit", "item", "condition", "replicate", "response"]).unwrap();

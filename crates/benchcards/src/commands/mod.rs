@@ -128,10 +128,12 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Runs { command: RunsCommand::Compare(a) } => eval::runs_compare(&a),
         Command::Runs { command: RunsCommand::Export(a) } => eval::runs_export(&a),
         Command::Demo(a) => demo::demo(&a),
+        Command::Dataset { command: benchcards_eval::import::DatasetCommand::Import(a) } => {
+            said(Ok(benchcards_eval::import::run(&a).map_err(shown)?))
+        }
     }
 }
 
-/// Runs the web UI until interrupted.
 /// A study command's outcome, said on standard error.
 fn said(r: std::result::Result<String, String>) -> Result<ExitCode> {
     eprintln!("{}", r.map_err(|e| miette!("{e}"))?.trim_end());

@@ -1,0 +1,127 @@
+//! `benchcards dataset import`: each source format's fixture (written for these tests, in the
+//! shape each benchmark publishes) read into a dataset with its ids and gold answers kept, bad
+//! input refused at its line and field with nothing written, and an imported multiple-choice
+//! set run as a plan against the mock server, as written and with its options removed.
+
+use assert_cmd::Command;
+use benchcards_eval::dataset::{Dataset, parse_dataset};
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import").join(name)
+}
+
+/// Imports `file` from `format`; the dataset, or the command's standard error.
+fn import(dir: &Path, file: &Path, format: &str, extra: &[&str]) -> Result<Dataset, String> {
+    let out_path = dir.join(format!("{format}.jsonl"));
+    let _ = std::fs::remove_file(&out_path);
+    let out = Command::cargo_bin("benchcards")
+        .unwrap()
+        .args(["dataset", "import"])
+        .arg(file)
+        .args(["--from", format, "-o"])
+        .arg(&out_path)
+        .args(extra)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    if !out.status.success() {
+        assert!(!out_path.exists(), "nothing is written when the file has a problem");
+        return Err(err);
+    }
+    parse_dataset(&std::fs::read_to_string(&out_path).unwrap()).map_err(|d| format!("{d:?}"))
+}
+
+/// (id, options, answer) of each item.
+fn mcq(ds: &Dataset) -> Vec<(String, usize, String)> {
+    ds.items.iter().map(|i| (i.id.clone(), i.gold.options.len(), i.gold.answer.clone().unwrap_or_default())).collect()
+}
+
+#[test]
+fn each_multiple_choice_format_keeps_its_ids_options_and_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let medqa = import(d, &fixture("medqa.jsonl"), "medqa", &[]).unwrap();
+    assert_eq!(
+        mcq(&medqa),
+        [("line-1".into(), 4, "Patellar tendinopathy".into()), ("line-2".into(), 4, "Emergency assessment for stroke".into())]
+    );
+    assert_eq!(medqa.items[1].stratum.as_deref(), Some("step2&3"));
+    let medmcqa = import(d, &fixture("medmcqa.jsonl"), "medmcqa", &[]).unwrap();
+    assert_eq!(mcq(&medmcqa), [("mm-1".into(), 4, "Vitamin A".into()), ("mm-2".into(), 4, "Streptococcus pneumoniae".into())]);
+    let headqa = import(d, &fixture("headqa.jsonl"), "headqa", &[]).unwrap();
+    assert_eq!(mcq(&headqa), [("101".into(), 4, "Naloxone".into())]);
+    let mediq = import(d, &fixture("mediq.jsonl"), "mediq", &[]).unwrap();
+    assert_eq!(mcq(&mediq), [("7".into(), 4, "Meningococcal meningitis".into())]);
+    let item = &mediq.items[0];
+    assert!(item.vignette.starts_with("A 25-year-old woman") && item.vignette.ends_with("What is the most likely diagnosis?"));
+    assert_eq!(item.gold.key_facts.len(), 4, "the atomic facts become key facts for `withheld`");
+    let craftmd = import(d, &fixture("craftmd-cases.csv"), "craftmd", &[]).unwrap();
+    assert_eq!(mcq(&craftmd), [("c-1".into(), 4, "Psoriasis".into()), ("c-2".into(), 4, "Migraine with aura".into())]);
+    assert_eq!(craftmd.items[1].stratum.as_deref(), Some("Neurology"));
+}
+
+#[test]
+fn a_generic_file_is_read_through_its_column_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let maps = ["--map", "id=qid", "--map", "vignette=text", "--map", "condition=dx", "--map", "disposition=level"];
+    let ds = import(dir.path(), &fixture("generic.csv"), "generic", &maps).unwrap();
+    let got: Vec<(String, Vec<String>, Option<String>)> =
+        ds.items.iter().map(|i| (i.id.clone(), i.gold.names(), i.gold.disposition.clone())).collect();
+    assert_eq!(
+        got,
+        [
+            ("g-1".into(), vec!["common cold".to_string()], Some("self_care".into())),
+            ("g-2".into(), vec!["heart attack".to_string()], Some("ambulance".into()))
+        ]
+    );
+    // An unmapped column is named, with the flag that maps it; a field that is none is refused.
+    let err = import(dir.path(), &fixture("generic.csv"), "generic", &["--map", "vignette=text"]).unwrap_err();
+    assert!(err.contains("`id`") && err.contains("--map FIELD=id"), "{err}");
+    let err =
+        import(dir.path(), &fixture("generic.csv"), "generic", &["--map", "id=qid", "--map", "vignette=text", "--map", "diagnosis=dx"])
+            .unwrap_err();
+    assert!(err.contains("`diagnosis`, which is no item field"), "{err}");
+}
+
+#[test]
+fn what_does_not_map_is_shown_at_its_line_and_field_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.jsonl");
+    let good = std::fs::read_to_string(fixture("medqa.jsonl")).unwrap();
+    let second = good.lines().nth(1).unwrap().replace("\"answer\": \"Emergency assessment for stroke\"", "\"answer_idx\": \"F\"");
+    std::fs::write(&bad, format!("{}\n{second}\n{{not json\n", good.lines().next().unwrap())).unwrap();
+    let err = import(dir.path(), &bad, "medqa", &[]).unwrap_err();
+    let column = second.find("\"answer_idx\"").unwrap() + 1;
+    assert!(err.contains(&format!("bad.jsonl:2:{column}")) && err.contains("the answer `F` is none of the options"), "{err}");
+    assert!(err.contains("bad.jsonl:3:") && err.contains("not JSON"), "{err}");
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, std::fs::read_to_string(fixture("craftmd-cases.csv")).unwrap().replace(",Psoriasis\n", ",Eczema\n")).unwrap();
+    let err = import(dir.path(), &bad, "craftmd", &[]).unwrap_err();
+    assert!(err.contains("bad.csv:2:") && err.contains("case `c-1`: the answer `Eczema` is none of its choices"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_imported_multiple_choice_set_runs_as_written_and_without_its_options() {
+    let dir = tempfile::tempdir().unwrap();
+    import(dir.path(), &fixture("medmcqa.jsonl"), "medmcqa", &[]).unwrap();
+    let server = benchcards_mock::start(benchcards_mock::MockConfig::default(), 0).await.unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap();
+    let plan = format!(
+        "plan:\n  version: 1\n  id: imported\n  card: {}\n  deployment: {}\n  dataset: medmcqa.jsonl\n  models:\n    - {{id: m, provider: openai, model: x, base_urls: [\"{}\"]}}\n  conditions: [{{id: vignette}}, {{id: options_removed}}]\n  graders: [{{kind: mcq}}]\n",
+        root.join("registry/bean-scenarios.yaml").display(),
+        root.join("examples/deployments/patient-symptom-chatbot.yaml").display(),
+        server.base_url()
+    );
+    std::fs::write(dir.path().join("plan.yaml"), plan).unwrap();
+    let d = dir.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::cargo_bin("benchcards").unwrap().current_dir(&d).args(["run", "plan.yaml"]).output().unwrap()
+    })
+    .await
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("4 done") && err.contains("0 failed"), "two items under two conditions: {err}");
+    assert_eq!(server.requests(), 4);
+}
