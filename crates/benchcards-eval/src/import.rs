@@ -10,6 +10,7 @@
 //! | `medmcqa` | MedMCQA JSONL: `id`, `question`, `opa`..`opd`, `cop` (0–3) | options, answer; `stratum` = `subject_name` |
 //! | `headqa` | HEAD-QA JSONL: `qid`, `qtext`, `answers` [{`aid`, `atext`}], `ra` (the right `aid`) | options, answer; `stratum` = `category` |
 //! | `mediq` | MediQ JSONL: `id`, `context` (text or sentences), `question`, `options`, `answer` or `answer_idx`, `facts` / `atomic_facts` | vignette = context + question; key facts |
+//! | `agentclinic` | AgentClinic OSCE JSONL: `OSCE_Examination` with `Patient_Actor`, `Physical_Examination_Findings`, `Test_Results`, `Correct_Diagnosis` | vignette = the patient's facts then the findings; key facts = the symptoms; the diagnosis as the accepted condition |
 //! | `generic` | any CSV or JSONL, `--map field=column` for `id`, `vignette`, `answer`, `options` (columns joined with `+`), `stratum`, `condition`, `disposition` | as mapped |
 
 use crate::dataset::{AcceptedCondition, Dataset, Gold, Item, parse_dataset, to_jsonl};
@@ -26,6 +27,7 @@ pub enum Source {
     Medmcqa,
     Headqa,
     Mediq,
+    Agentclinic,
     Generic,
 }
 
@@ -33,8 +35,8 @@ pub enum Source {
 #[cfg(feature = "clap")]
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum DatasetCommand {
-    /// Read a benchmark's file as published (MedQA, MedMCQA, HEAD-QA, MediQ, CRAFT-MD, or any
-    /// CSV/JSONL with --map) into a benchcards dataset.
+    /// Read a benchmark's file as published (MedQA, MedMCQA, HEAD-QA, MediQ, AgentClinic,
+    /// CRAFT-MD, or any CSV/JSONL with --map) into a benchcards dataset.
     Import(ImportArgs),
 }
 
@@ -190,6 +192,24 @@ fn lettered(o: &Value) -> Result<(Vec<String>, String), (String, String)> {
     Ok((options, answer))
 }
 
+/// Every text in a nested JSON value with its path (`Symptoms / Primary_Symptom`), in order;
+/// underscores read as spaces.
+fn leaves(v: &Value, path: &str) -> Vec<(String, String)> {
+    let name = |k: &str| k.replace('_', " ");
+    match v {
+        Value::String(s) if !s.trim().is_empty() => vec![(name(path), s.trim().to_string())],
+        Value::Number(n) => vec![(name(path), n.to_string())],
+        Value::Array(a) => {
+            let texts: Vec<String> = a.iter().flat_map(|x| leaves(x, "")).map(|(_, t)| t).collect();
+            if texts.is_empty() { Vec::new() } else { vec![(name(path), texts.join("; "))] }
+        }
+        Value::Object(m) => {
+            m.iter().flat_map(|(k, x)| leaves(x, &if path.is_empty() { k.clone() } else { format!("{path} / {k}") })).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// One item of a JSON-lines source, or the field that does not map.
 fn json_item(o: &Value, source: Source, line: usize) -> Result<Item, (String, String)> {
     let need = |key: &str| text_field(o, key).ok_or_else(|| (key.to_string(), format!("`{key}` is missing or not text")));
@@ -241,6 +261,27 @@ fn json_item(o: &Value, source: Source, line: usize) -> Result<Item, (String, St
             let mut item = mcq_item(text_field(o, "id").unwrap_or(fallback_id), vignette, None, options, answer);
             item.gold.key_facts = key_facts;
             Ok(item)
+        }
+        Source::Agentclinic => {
+            let osce = o.get("OSCE_Examination").ok_or(("OSCE_Examination".to_string(), "`OSCE_Examination` is missing".to_string()))?;
+            let diagnosis = text_field(osce, "Correct_Diagnosis")
+                .ok_or(("Correct_Diagnosis".to_string(), "`Correct_Diagnosis` is missing or not text".to_string()))?;
+            let actor = osce.get("Patient_Actor").ok_or(("Patient_Actor".to_string(), "`Patient_Actor` is missing".to_string()))?;
+            let symptoms = actor.get("Symptoms");
+            let key_facts: Vec<String> = symptoms.map(|v| leaves(v, "")).unwrap_or_default().into_iter().map(|(_, t)| t).collect();
+            let mut facts = leaves(actor, "");
+            facts.extend(
+                ["Physical_Examination_Findings", "Test_Results"].iter().filter_map(|k| osce.get(*k).map(|v| leaves(v, k))).flatten(),
+            );
+            let vignette = facts.iter().map(|(path, text)| format!("{path}: {text}")).collect::<Vec<_>>().join("\n");
+            Ok(Item {
+                id: text_field(o, "id").unwrap_or(fallback_id),
+                vignette,
+                patient_queries: Vec::new(),
+                stratum: None,
+                gold: Gold { conditions: vec![AcceptedCondition { name: diagnosis, synonyms: Vec::new() }], key_facts, ..Gold::default() },
+                conversations: Vec::new(),
+            })
         }
         Source::Craftmd | Source::Generic => Err(("".into(), "not a JSON-lines format".into())),
     }

@@ -1,7 +1,7 @@
 //! `benchcards dataset import`: each source format's fixture (written for these tests, in the
 //! shape each benchmark publishes) read into a dataset with its ids and gold answers kept, bad
-//! input refused at its line and field with nothing written, and an imported multiple-choice
-//! set run as a plan against the mock server, as written and with its options removed.
+//! input refused at its line and field with nothing written, and each imported fixture run as a
+//! plan against the mock server, as written and with one assumption relaxed.
 
 use assert_cmd::Command;
 use benchcards_eval::dataset::{Dataset, parse_dataset};
@@ -38,7 +38,7 @@ fn mcq(ds: &Dataset) -> Vec<(String, usize, String)> {
 }
 
 #[test]
-fn each_multiple_choice_format_keeps_its_ids_options_and_answers() {
+fn each_format_keeps_its_ids_and_gold_answers() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let medqa = import(d, &fixture("medqa.jsonl"), "medqa", &[]).unwrap();
@@ -56,6 +56,13 @@ fn each_multiple_choice_format_keeps_its_ids_options_and_answers() {
     let item = &mediq.items[0];
     assert!(item.vignette.starts_with("A 25-year-old woman") && item.vignette.ends_with("What is the most likely diagnosis?"));
     assert_eq!(item.gold.key_facts.len(), 4, "the atomic facts become key facts for `withheld`");
+    let osce = import(d, &fixture("agentclinic.jsonl"), "agentclinic", &[]).unwrap();
+    let case = &osce.items[0];
+    assert_eq!((case.id.as_str(), case.gold.names()), ("line-1", vec!["Community-acquired pneumonia".to_string()]));
+    assert_eq!(case.gold.key_facts, ["Productive cough", "Fever; Shortness of breath on stairs; Pain on the right side when breathing in"]);
+    assert!(case.vignette.starts_with("Demographics: 58-year-old man\n"), "{}", case.vignette);
+    assert!(case.vignette.contains("Physical Examination Findings / Chest: Crackles at the right base"), "{}", case.vignette);
+    assert!(!case.vignette.contains("pneumonia"), "the diagnosis is never in the vignette: {}", case.vignette);
     let craftmd = import(d, &fixture("craftmd-cases.csv"), "craftmd", &[]).unwrap();
     assert_eq!(mcq(&craftmd), [("c-1".into(), 4, "Psoriasis".into()), ("c-2".into(), 4, "Migraine with aura".into())]);
     assert_eq!(craftmd.items[1].stratum.as_deref(), Some("Neurology"));
@@ -102,26 +109,40 @@ fn what_does_not_map_is_shown_at_its_line_and_field_and_nothing_is_written() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_imported_multiple_choice_set_runs_as_written_and_without_its_options() {
-    let dir = tempfile::tempdir().unwrap();
-    import(dir.path(), &fixture("medmcqa.jsonl"), "medmcqa", &[]).unwrap();
+async fn every_imported_format_runs_as_a_plan_as_written_and_with_one_assumption_relaxed() {
     let server = benchcards_mock::start(benchcards_mock::MockConfig::default(), 0).await.unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap();
-    let plan = format!(
-        "plan:\n  version: 1\n  id: imported\n  card: {}\n  deployment: {}\n  dataset: medmcqa.jsonl\n  models:\n    - {{id: m, provider: openai, model: x, base_urls: [\"{}\"]}}\n  conditions: [{{id: vignette}}, {{id: options_removed}}]\n  graders: [{{kind: mcq}}]\n",
-        root.join("registry/bean-scenarios.yaml").display(),
-        root.join("examples/deployments/patient-symptom-chatbot.yaml").display(),
-        server.base_url()
-    );
-    std::fs::write(dir.path().join("plan.yaml"), plan).unwrap();
-    let d = dir.path().to_path_buf();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::cargo_bin("benchcards").unwrap().current_dir(&d).args(["run", "plan.yaml"]).output().unwrap()
-    })
-    .await
-    .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{err}");
-    assert!(err.contains("4 done") && err.contains("0 failed"), "two items under two conditions: {err}");
-    assert_eq!(server.requests(), 4);
+    let generic = ["--map", "id=qid", "--map", "vignette=text", "--map", "condition=dx", "--map", "disposition=level"];
+    let cases: [(&str, &str, &str, &str, &[&str]); 7] = [
+        ("medqa", "medqa.jsonl", "options_removed", "mcq", &[]),
+        ("medmcqa", "medmcqa.jsonl", "options_removed", "mcq", &[]),
+        ("headqa", "headqa.jsonl", "options_removed", "mcq", &[]),
+        ("mediq", "mediq.jsonl", "withheld", "mcq", &[]),
+        ("agentclinic", "agentclinic.jsonl", "withheld", "conditions", &[]),
+        ("craftmd", "craftmd-cases.csv", "options_removed", "mcq", &[]),
+        ("generic", "generic.csv", "lay_rewrite", "conditions", &generic),
+    ];
+    for (format, file, relaxed, grader, extra) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let items = import(dir.path(), &fixture(file), format, extra).unwrap().items.len();
+        let plan = format!(
+            "plan:\n  version: 1\n  id: imported\n  card: {}\n  deployment: {}\n  dataset: {format}.jsonl\n  models:\n    - {{id: m, provider: openai, model: x, base_urls: [\"{}\"]}}\n  conditions: [{{id: vignette}}, {{id: {relaxed}}}]\n  graders: [{{kind: {grader}}}]\n",
+            root.join("registry/bean-scenarios.yaml").display(),
+            root.join("examples/deployments/patient-symptom-chatbot.yaml").display(),
+            server.base_url()
+        );
+        std::fs::write(dir.path().join("plan.yaml"), plan).unwrap();
+        let d = dir.path().to_path_buf();
+        let out = tokio::task::spawn_blocking(move || {
+            Command::cargo_bin("benchcards").unwrap().current_dir(&d).args(["run", "plan.yaml"]).output().unwrap()
+        })
+        .await
+        .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{format}: {err}");
+        assert!(
+            err.contains(&format!("{} done", 2 * items)) && err.contains(", 0 failed"),
+            "{format}: {items} item(s) under two conditions: {err}"
+        );
+    }
 }
