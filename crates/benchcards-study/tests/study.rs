@@ -493,3 +493,19 @@ async fn three_hundred_participants_on_two_servers_sharing_postgresql_lose_nothi
         assert_eq!(m + c, 150, "{s}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pilot_never_writes_into_a_store_where_people_took_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path(), &plan_text(MOCK));
+    let (base, server) = start(&plan).await;
+    enrol(&browser(), &base, "someone").await;
+    server.abort();
+    let store = dir.path().join("test-study.study.sqlite").display().to_string();
+    let args = benchcards_study::args::PilotArgs { plan: plan.clone(), participants: 2, concurrency: 1, turns: 1, database: Some(store) };
+    let refused = tokio::task::spawn_blocking(move || benchcards_study::args::pilot(&args)).await.unwrap().unwrap_err();
+    assert!(refused.contains("holds a study's participants"), "{refused}");
+    let study = Study::load(&plan, None).await.unwrap();
+    assert!(!study.is_pilot().await.unwrap());
+    assert_eq!(study.store.participants().await.unwrap().len(), 1, "nothing was added");
+}
