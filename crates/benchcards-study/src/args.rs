@@ -145,11 +145,10 @@ pub fn serve(a: &ServeArgs) -> Result<String, String> {
 pub fn pilot(a: &PilotArgs) -> Result<String, String> {
     let (plan, _) = benchcards_core::load_plan(&a.plan)
         .map_err(|e| format!("{} does not load as a plan: `benchcards check {}` shows why", e.path, e.path))?;
-    let store = a
-        .database
-        .clone()
-        .unwrap_or_else(|| crate::default_store(&a.plan, &plan).with_extension("").with_extension("pilot.sqlite").display().to_string());
-    let store = database(&Some(store))?.map(str::to_string).unwrap_or_default();
+    let store = match database(&a.database)? {
+        Some(given) => given.to_string(),
+        None => crate::default_store(&a.plan, &plan).with_extension("").with_extension("pilot.sqlite").display().to_string(),
+    };
     runtime()?.block_on(async {
         let mut study = Study::load(&a.plan, Some(&store)).await?;
         if !study.is_pilot().await? && !study.store.participants().await?.is_empty() {

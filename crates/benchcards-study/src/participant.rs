@@ -158,6 +158,9 @@ impl Browser {
 pub async fn take_part(servers: &[String], query: &str, design: &StudyDesign, person: &mut impl Person) -> Result<Taken, String> {
     let client =
         reqwest::Client::builder().cookie_store(true).timeout(std::time::Duration::from_secs(120)).build().map_err(|e| e.to_string())?;
+    if servers.is_empty() {
+        return Err("no server to take part at".into());
+    }
     let servers = servers.iter().map(|s| s.trim_end_matches('/').to_string()).collect();
     let mut b = Browser { client, servers, at: 0, taken: Taken { code: String::new(), latencies: Vec::new(), answered: 0, failovers: 0 } };
     let mut in_a_row = 0;
