@@ -88,6 +88,11 @@ impl Browser {
 
     /// Sends a command (to a page's session, when given) and returns its result.
     fn send(&mut self, session: Option<&str>, method: &str, params: Value) -> Value {
+        self.call(session, method, params).unwrap_or_else(|reply| panic!("{method}: {reply}"))
+    }
+
+    /// Sends a command; its result, or the reply holding its error.
+    fn call(&mut self, session: Option<&str>, method: &str, params: Value) -> Result<Value, Value> {
         self.next += 1;
         let mut msg = json!({"id": self.next, "method": method, "params": params});
         if let Some(s) = session {
@@ -100,8 +105,7 @@ impl Browser {
             buf.pop();
             let reply: Value = serde_json::from_slice(&buf).unwrap();
             if reply["id"] == json!(self.next) {
-                assert!(reply.get("error").is_none(), "{method}: {reply}");
-                return reply["result"].clone();
+                return if reply.get("error").is_some() { Err(reply) } else { Ok(reply["result"].clone()) };
             }
         }
     }
@@ -137,9 +141,12 @@ impl Tab {
         b.send(Some(&self.session), "Runtime.evaluate", json!({"expression": js, "returnByValue": true}))["result"]["value"].clone()
     }
 
+    /// Waits until `condition` holds; an evaluation cut off by the page navigating is "not yet".
     fn wait(&self, b: &mut Browser, condition: &str) {
+        let js = format!("(() => {{ try {{ return !!({condition}); }} catch (e) {{ return false; }} }})()");
         for _ in 0..200 {
-            if self.eval(b, &format!("(() => {{ try {{ return !!({condition}); }} catch (e) {{ return false; }} }})()")) == json!(true) {
+            let held = b.call(Some(&self.session), "Runtime.evaluate", json!({"expression": js, "returnByValue": true}));
+            if held.is_ok_and(|r| r["result"]["value"] == json!(true)) {
                 return;
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
