@@ -15,6 +15,7 @@ import numpy as np
 from scipy import stats
 from statsmodels.stats.meta_analysis import combine_effects
 from statsmodels.stats.contingency_tables import Table2x2, mcnemar
+from statsmodels.stats.inter_rater import cohens_kappa
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import (confint_proportions_2indep, proportion_confint,
@@ -206,5 +207,16 @@ for a, b in [([2, 4, 4, 4, 5, 5, 7, 9], [12.5, 3.0, 7.25, 40.0, 8.0]), ([0.3, 0.
     r = stats.ttest_ind(a, b, equal_var=False)
     lo, hi = r.confidence_interval(0.95)
     case("welch", [a, b, 0.95], [np.mean(a) - np.mean(b), lo, hi])
+
+# Cohen's kappa with its asymptotic standard error and Wald interval; the 2×2 tables include
+# the meta-eval fixture's (crates/benchcards/tests/meta_eval.rs).
+for table in [[[20, 5], [10, 15]], [[7, 2], [1, 2]], [[45, 15], [25, 15]], [[3, 1], [0, 4]],
+              [[22, 5, 1], [4, 16, 3], [0, 2, 11]], [[10, 0, 3, 1], [2, 8, 1, 0], [1, 1, 9, 2], [0, 2, 1, 12]]]:
+    for conf in (0.95, 0.9):
+        r = cohens_kappa(np.array(table))
+        half = stats.norm.isf((1 - conf) / 2) * r.std_kappa
+        if conf == 0.95:
+            assert abs(r.kappa_low - (r.kappa - half)) < 1e-12
+        case("cohens_kappa", [conf, table], [r.kappa, r.std_kappa, r.kappa - half, r.kappa + half])
 
 print(json.dumps({"cases": cases}, indent=1))

@@ -94,15 +94,9 @@ pub fn draft(t: &Taxonomy, cmp: &Comparison, paths: PlanPaths) -> Plan {
     if conditions.iter().any(|c| c.id == "patient_decision") {
         notes.push("patient_decision scores a simulated patient's conclusion: a proxy, not a measurement of decision mediation (stage 4 studies below).".into());
     }
-    let mut graders = vec![GraderSpec {
-        kind: GraderKind::Conditions,
-        mode: Some(GraderMode::Bean),
-        threshold: Some(80),
-        rubric: None,
-        judge_model: None,
-    }];
+    let mut graders = vec![GraderSpec { mode: Some(GraderMode::Bean), threshold: Some(80), ..GraderSpec::new(GraderKind::Conditions) }];
     if dim("response_format").and_then(|d| d.benchmark.as_deref()) == Some("multiple_choice") {
-        graders.push(GraderSpec { kind: GraderKind::Mcq, mode: None, threshold: None, rubric: None, judge_model: None });
+        graders.push(GraderSpec::new(GraderKind::Mcq));
     }
     let studies = studies(t, cmp);
     let study = studies.iter().any(|s| s.group == "decision_mediation").then(|| {
@@ -132,6 +126,7 @@ pub fn draft(t: &Taxonomy, cmp: &Comparison, paths: PlanPaths) -> Plan {
             sampling: Sampling { temperature: Some(0.0), top_p: None, max_tokens: Some(256), seed: Some(1) },
             pricing: None,
             demo: false,
+            under_test: true,
         }],
         conditions,
         graders,

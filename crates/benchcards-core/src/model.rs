@@ -446,6 +446,9 @@ pub struct ModelSpec {
     /// performs; reports label its figures as such. The embedded local model always is one.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub demo: bool,
+    /// `false` for a model that only judges or plays the patient: it answers no item.
+    #[serde(default = "yes", skip_serializing_if = "is_yes")]
+    pub under_test: bool,
 }
 
 impl ModelSpec {
@@ -552,6 +555,20 @@ pub enum GraderKind {
     Mcq,
     /// An LLM judge with a rubric.
     Judge,
+    /// The item's own rubric (HealthBench-style): one judge call per criterion, met or not;
+    /// score = points met ÷ positive points, clipped to 0–1, and the same per tag.
+    Rubric,
+}
+
+/// How a panel of judges' verdicts on one criterion are combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Combine {
+    /// Met when more than half of the judges say so (a tie is not met).
+    #[default]
+    Majority,
+    /// Each criterion counts the share of judges who say it is met.
+    Mean,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -579,9 +596,20 @@ pub struct GraderSpec {
     /// Model id (from `models`) that judges.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub judge_model: Option<String>,
+    /// `rubric`: a panel of judges (model ids from `models`), instead of `judge_model`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub judges: Vec<String>,
+    /// `rubric` with a panel: how the judges' verdicts on a criterion are combined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub combine: Option<Combine>,
 }
 
 impl GraderSpec {
+    /// A grader of `kind` with nothing else set.
+    pub fn new(kind: GraderKind) -> Self {
+        GraderSpec { kind, mode: None, threshold: None, rubric: None, judge_model: None, judges: Vec::new(), combine: None }
+    }
+
     /// The grader's name in run stores and results: its kind, with its mode and threshold
     /// (`conditions:bean@80`) or its judge (`judge:MODEL`).
     pub fn name(&self) -> String {
@@ -593,6 +621,20 @@ impl GraderSpec {
             GraderKind::Disposition => "disposition".into(),
             GraderKind::Mcq => "mcq".into(),
             GraderKind::Judge => format!("judge:{}", self.judge_model.as_deref().unwrap_or("?")),
+            GraderKind::Rubric => match self.panel().as_slice() {
+                [one] => format!("rubric:{one}"),
+                panel => format!("rubric:{}:{}", panel.join("+"), if self.combine == Some(Combine::Mean) { "mean" } else { "majority" }),
+            },
+        }
+    }
+
+    /// The models that judge for this grader: `judge_model`, then a rubric's `judges` (none
+    /// for the graders that read the response themselves).
+    pub fn panel(&self) -> Vec<&str> {
+        match self.kind {
+            GraderKind::Judge => self.judge_model.iter().map(String::as_str).collect(),
+            GraderKind::Rubric => self.judge_model.iter().chain(&self.judges).map(String::as_str).collect(),
+            _ => Vec::new(),
         }
     }
 }

@@ -441,9 +441,21 @@ pub fn validate_plan(plan: &Plan, root: &Node, t: &Taxonomy, base: Option<&Path>
     }
     let model_ids: Vec<&str> = plan.models.iter().map(|m| m.id.as_str()).collect();
     cx.duplicates(&["models"], &model_ids);
+    let helpers: Vec<&str> = plan.graders.iter().flat_map(|g| g.panel()).chain(plan.patient_model.as_deref()).collect();
+    if !plan.models.is_empty() && !plan.models.iter().any(|m| m.under_test) {
+        cx.error(&["models"], "every model has `under_test: false`, so no model answers the items").suggestion =
+            Some("remove `under_test: false` from the model to evaluate".into());
+    }
     for (i, m) in plan.models.iter().enumerate() {
         let idx = i.to_string();
         let base = ["models", idx.as_str()];
+        if !m.under_test && !helpers.contains(&m.id.as_str()) {
+            cx.warning(
+                &[&base[..], &["under_test"]].concat(),
+                format!("model `{}` answers no item and neither judges nor plays the patient", m.id),
+            )
+            .suggestion = Some("name it as a grader's `judge_model`/`judges` or as `patient_model`, or remove it".into());
+        }
         match m.provider {
             Provider::Openai => {
                 if m.model.is_none() {
@@ -569,6 +581,37 @@ pub fn validate_plan(plan: &Plan, root: &Node, t: &Taxonomy, base: Option<&Path>
                 }
                 Some(_) => {}
             }
+        }
+        if g.kind == GraderKind::Rubric {
+            let panel = g.panel();
+            if panel.is_empty() {
+                cx.error(
+                    &[&base[..], &["kind"]].concat(),
+                    "the rubric grader needs `judge_model` or a panel `judges` (model ids from `models`)",
+                )
+                .expected = Some("e.g. `{kind: rubric, judges: [judge-a, judge-b, judge-c], combine: majority}`".into());
+            }
+            for (j, id) in g
+                .judge_model
+                .iter()
+                .map(|m| (vec!["judge_model".to_string()], m))
+                .chain(g.judges.iter().enumerate().map(|(k, m)| (vec!["judges".to_string(), k.to_string()], m)))
+            {
+                if !model_ids.contains(&id.as_str()) {
+                    let path: Vec<&str> = base.iter().copied().chain(j.iter().map(String::as_str)).collect();
+                    let d = cx.error(&path, format!("`{id}` is not a model of this plan"));
+                    d.suggestion = nearest(id, model_ids.iter().copied()).map(|s| format!("did you mean `{s}`?"));
+                }
+            }
+            if panel.len() % 2 == 0 && panel.len() > 1 && g.combine != Some(Combine::Mean) {
+                cx.warning(
+                    &[&base[..], &["judges"]].concat(),
+                    format!("a majority of {} judges can tie, and a tie counts as not met", panel.len()),
+                )
+                .suggestion = Some("use an odd number of judges, or `combine: mean`".into());
+            }
+        } else if !g.judges.is_empty() || g.combine.is_some() {
+            cx.warning(&[&base[..], &["judges"]].concat(), "`judges` and `combine` apply only to the `rubric` grader");
         }
     }
     if plan.epochs == 0 {

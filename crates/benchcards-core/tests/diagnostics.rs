@@ -310,6 +310,38 @@ fn factorial_cells_compose_only_what_composes() {
 }
 
 #[test]
+fn a_rubric_needs_judges_of_the_plan_and_a_helper_model_answers_nothing() {
+    let plan = |models: &str, graders: &str| {
+        format!(
+            "plan:\n  version: 1\n  id: p\n  card: c.yaml\n  deployment: d.yaml\n  dataset: x.jsonl\n  models:\n{models}  conditions: [{{ id: vignette }}]\n  graders:\n{graders}"
+        )
+    };
+    let models = "    - { id: m, provider: mock }\n    - { id: j1, provider: mock, under_test: false }\n    - { id: j2, provider: mock, under_test: false }\n    - { id: j3, provider: mock, under_test: false }\n";
+    let good = load(&plan(models, "    - { kind: rubric, judges: [j1, j2, j3] }\n"));
+    assert!(!good.diagnostics.has_errors() && good.diagnostics.0.is_empty(), "{:?}", good.diagnostics);
+    let d = only_error(&plan(models, "    - { kind: rubric }\n"));
+    assert!(d.message.contains("needs `judge_model` or a panel `judges`"), "{}", d.message);
+    let d = only_error(&plan(models, "    - { kind: rubric, judges: [j1, j4, j3] }\n"));
+    assert_eq!((at(&d), d.message.as_str()), ((14, 36), "`j4` is not a model of this plan"));
+    // An even majority can tie; panels belong to rubrics; a helper model must help.
+    let warnings = |text: &str| load(text).diagnostics.0.iter().map(|d| d.message.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        warnings(&plan(models, "    - { kind: rubric, judges: [j1, j2] }\n    - { kind: rubric, judge_model: j3 }\n")),
+        ["a majority of 2 judges can tie, and a tie counts as not met"]
+    );
+    assert!(
+        warnings(&plan(models, "    - { kind: rubric, judges: [j1, j2], combine: mean }\n    - { kind: rubric, judge_model: j3 }\n"))
+            .is_empty()
+    );
+    let w = warnings(&plan(models, "    - { kind: conditions, judges: [j1] }\n    - { kind: rubric, judges: [j2, j3, j1] }\n"));
+    assert_eq!(w, ["`judges` and `combine` apply only to the `rubric` grader"]);
+    let w = warnings(&plan(models, "    - { kind: rubric, judges: [j2, j3, m] }\n"));
+    assert_eq!(w, ["model `j1` answers no item and neither judges nor plays the patient"]);
+    let d = only_error(&plan("    - { id: j1, provider: mock, under_test: false }\n", "    - { kind: rubric, judge_model: j1 }\n"));
+    assert!(d.message.contains("no model answers the items"), "{}", d.message);
+}
+
+#[test]
 fn hostile_inputs_never_panic() {
     let samples = [
         "benchcard: [",

@@ -166,7 +166,12 @@ pub fn units(spec: &ConditionSpec, item: &Item) -> Result<Vec<Unit>, ConditionEr
         if spec.has("framed") {
             messages.push(Message::new("system", spec.system_prompt.clone().unwrap_or_default()));
         }
-        messages.push(Message::new("user", content));
+        // An item that is a conversation so far is posed as it is (its own last question).
+        if item.messages.is_empty() {
+            messages.push(Message::new("user", content));
+        } else {
+            messages.extend(item.messages.iter().cloned());
+        }
         vec![Unit { unit: item.id.clone(), item: item.id.clone(), flow: Flow::Single(messages) }]
     };
     let conversation = |then: After| {
@@ -218,7 +223,7 @@ mod tests {
             patient_queries: vec!["my chest hurts".into(), "pain when i breathe".into()],
             stratum: None,
             gold: Gold { key_facts: vec!["chest pain when breathing in".into(), "flew back from Australia".into()], ..Default::default() },
-            conversations: vec![],
+            ..Item::default()
         }
     }
 
@@ -257,6 +262,17 @@ mod tests {
         assert!(units(&spec("human_study"), &item()).unwrap().is_empty(), "imported, not posed");
         let p = patient_system(&item().vignette, PatientBehaviour::Misreporting);
         assert!(p.contains("Description:\nYou are 40.") && p.contains("inaccurately"));
+    }
+
+    #[test]
+    fn a_conversation_so_far_is_posed_as_it_is() {
+        let messages =
+            vec![Message::new("user", "my heart flutters"), Message::new("assistant", "When?"), Message::new("user", "at night")];
+        let it = Item { messages: messages.clone(), ..item() };
+        let flow = |id: &str| units(&spec(id), &it).unwrap().remove(0).flow;
+        assert_eq!(flow("vignette"), Flow::Single(messages.clone()), "no task appended: the last turn is the question");
+        let Flow::Single(framed) = flow("framed") else { panic!() };
+        assert_eq!((framed[0].role.as_str(), &framed[1..]), ("system", &messages[..]));
     }
 
     #[test]

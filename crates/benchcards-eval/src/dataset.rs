@@ -1,6 +1,7 @@
 //! Datasets (SPEC §4): JSONL, one item per line, with an optional first-line header
 //! `{"dataset": {...}}` carrying file-level facts such as `contains_phi`.
 
+use crate::conditions::Message;
 use benchcards_core::document::{MAX_ITEMS, MAX_LINE_BYTES, MAX_MESSAGES};
 use benchcards_core::{Diagnostic, Diagnostics, Pos};
 use serde::{Deserialize, Serialize};
@@ -64,6 +65,9 @@ pub struct Gold {
     pub answer: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<String>,
+    /// A model answer written as the reference (HealthBench's ideal completion), shown to judges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ideal: Option<String>,
 }
 
 impl Gold {
@@ -73,7 +77,18 @@ impl Gold {
     }
 }
 
+/// One criterion of an item's own rubric: met or not, worth `points` (negative for what a
+/// response must not do), with tags such as `axis:accuracy`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Criterion {
+    pub criterion: String,
+    pub points: f64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Item {
     pub id: String,
@@ -87,6 +102,38 @@ pub struct Item {
     /// Whole real conversations attached by `augment` (OpenAI chat messages).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conversations: Vec<serde_json::Value>,
+    /// The conversation so far, ending with the user's turn (HealthBench): posed as it is in
+    /// place of the vignette, which then holds the user's words for a simulated patient.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<Message>,
+    /// The item's own rubric, graded by `kind: rubric`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rubric: Vec<Criterion>,
+    /// The item's tags (e.g. `theme:emergency_referrals`): `rubric` scores per tag.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+impl Item {
+    /// Why the item's messages or rubric cannot be used, if they cannot.
+    fn problem(&self) -> Option<String> {
+        if let Some(m) = self.messages.iter().find(|m| !matches!(m.role.as_str(), "system" | "developer" | "user" | "assistant")) {
+            return Some(format!("item `{}`: message role `{}` is none of system, developer, user, assistant", self.id, m.role));
+        }
+        if self.messages.last().is_some_and(|m| m.role != "user") {
+            return Some(format!("item `{}`: its messages must end with the user's turn, which the model answers", self.id));
+        }
+        if self.messages.len() > MAX_MESSAGES {
+            return Some(format!("item `{}` has more than {MAX_MESSAGES} messages", self.id));
+        }
+        if let Some(c) = self.rubric.iter().find(|c| !c.points.is_finite()) {
+            return Some(format!("item `{}`: criterion `{}` has points {}", self.id, c.criterion, c.points));
+        }
+        if !self.rubric.is_empty() && !self.rubric.iter().any(|c| c.points > 0.0) {
+            return Some(format!("item `{}`: its rubric has no criterion worth positive points, so no score can be computed", self.id));
+        }
+        None
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -159,6 +206,11 @@ pub fn parse_dataset(text: &str) -> Result<Dataset, Diagnostics> {
             continue;
         }
         match serde_json::from_value::<Item>(value) {
+            Ok(item) if item.problem().is_some() => {
+                diags.push(Diagnostic::error(at(1), item.problem().unwrap_or_default()).expected(
+                    "`messages` of roles system, user, assistant ending with the user's turn; a rubric with at least one criterion of positive points",
+                ));
+            }
             Ok(item) if item.conversations.iter().any(|c| c["messages"].as_array().is_some_and(|m| m.len() > MAX_MESSAGES)) => diags.push(
                 Diagnostic::error(at(1), format!("item `{}` has a conversation of more than {MAX_MESSAGES} messages", item.id))
                     .suggest(Some("attach a shorter excerpt of the conversation".into())),

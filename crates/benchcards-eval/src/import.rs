@@ -11,9 +11,11 @@
 //! | `headqa` | HEAD-QA JSONL: `qid`, `qtext`, `answers` [{`aid`, `atext`}], `ra` (the right `aid`) | options, answer; `stratum` = `category` |
 //! | `mediq` | MediQ JSONL: `id`, `context` (text or sentences), `question`, `options`, `answer` or `answer_idx`, `facts` / `atomic_facts` | vignette = context + question; key facts |
 //! | `agentclinic` | AgentClinic OSCE JSONL: `OSCE_Examination` with `Patient_Actor`, `Physical_Examination_Findings`, `Test_Results`, `Correct_Diagnosis` | vignette = the patient's facts then the findings; key facts = the symptoms; the diagnosis as the accepted condition |
+//! | `healthbench` | HealthBench JSONL: `prompt_id`, `prompt` [{`role`, `content`}], `rubrics` [{`criterion`, `points`, `tags`}], `example_tags`, `ideal_completions_data` | `messages` = the prompt (posed as it is), vignette = the user's turns, `rubric`, `tags`, `stratum` = the `theme:` tag, `gold.ideal` |
 //! | `generic` | any CSV or JSONL, `--map field=column` for `id`, `vignette`, `answer`, `options` (columns joined with `+`), `stratum`, `condition`, `disposition` | as mapped |
 
-use crate::dataset::{AcceptedCondition, Dataset, Gold, Item, parse_dataset, to_jsonl};
+use crate::conditions::Message;
+use crate::dataset::{AcceptedCondition, Criterion, Dataset, Gold, Item, parse_dataset, to_jsonl};
 use benchcards_core::results::read_tabular;
 use benchcards_core::{Diagnostic, Diagnostics, Pos};
 use serde_json::Value;
@@ -28,6 +30,7 @@ pub enum Source {
     Headqa,
     Mediq,
     Agentclinic,
+    Healthbench,
     Generic,
 }
 
@@ -36,7 +39,7 @@ pub enum Source {
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum DatasetCommand {
     /// Read a benchmark's file as published (MedQA, MedMCQA, HEAD-QA, MediQ, AgentClinic,
-    /// CRAFT-MD, or any CSV/JSONL with --map) into a benchcards dataset.
+    /// HealthBench, CRAFT-MD, or any CSV/JSONL with --map) into a benchcards dataset.
     Import(ImportArgs),
 }
 
@@ -72,11 +75,15 @@ pub fn run(a: &ImportArgs) -> Result<String, benchcards_core::results::FileProbl
     benchcards_core::document::write_atomic(&a.output, &to_jsonl(&ds))
         .map_err(|e| problems(None, Diagnostics(vec![Diagnostic::error(at(1, 1), e)])))?;
     let with_options = ds.items.iter().filter(|i| !i.gold.options.is_empty()).count();
-    Ok(format!(
-        "wrote {} ({} items; {with_options} multiple choice, graded by `mcq`: add `options_removed` to pose them without their options)",
-        a.output.display(),
-        ds.items.len()
-    ))
+    let with_rubric = ds.items.iter().filter(|i| !i.rubric.is_empty()).count();
+    let mut said = format!("wrote {} ({} items", a.output.display(), ds.items.len());
+    if with_options > 0 {
+        said += &format!("; {with_options} multiple choice, graded by `mcq`: add `options_removed` to pose them without their options");
+    }
+    if with_rubric > 0 {
+        said += &format!("; {with_rubric} with a rubric of their own, graded by `kind: rubric` with a judge or a panel of judges");
+    }
+    Ok(said + ")")
 }
 
 fn at(line: usize, column: usize) -> Pos {
@@ -120,7 +127,7 @@ fn mcq_item(id: String, vignette: String, stratum: Option<String>, options: Vec<
         patient_queries: Vec::new(),
         stratum,
         gold: Gold { answer: Some(answer), options, ..Gold::default() },
-        conversations: Vec::new(),
+        ..Item::default()
     }
 }
 
@@ -280,7 +287,42 @@ fn json_item(o: &Value, source: Source, line: usize) -> Result<Item, (String, St
                 patient_queries: Vec::new(),
                 stratum: None,
                 gold: Gold { conditions: vec![AcceptedCondition { name: diagnosis, synonyms: Vec::new() }], key_facts, ..Gold::default() },
-                conversations: Vec::new(),
+                ..Item::default()
+            })
+        }
+        Source::Healthbench => {
+            let bad = |field: &str, why: &str| (field.to_string(), why.to_string());
+            let messages: Vec<Message> = o
+                .get("prompt")
+                .and_then(|p| serde_json::from_value(p.clone()).ok())
+                .filter(|m: &Vec<Message>| !m.is_empty())
+                .ok_or(bad("prompt", "`prompt` must be a list of {role, content} messages"))?;
+            let rubric: Vec<Criterion> = o
+                .get("rubrics")
+                .and_then(|r| serde_json::from_value(r.clone()).ok())
+                .filter(|r: &Vec<Criterion>| !r.is_empty())
+                .ok_or(bad("rubrics", "`rubrics` must be a list of {criterion, points, tags}"))?;
+            let tags: Vec<String> = match o.get("example_tags") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(t) => serde_json::from_value(t.clone()).map_err(|_| bad("example_tags", "`example_tags` must be a list of texts"))?,
+            };
+            let ideal = o.get("ideal_completions_data").and_then(|d| text_field(d, "ideal_completion"));
+            if !rubric.iter().any(|c| c.points > 0.0) {
+                return Err(bad("rubrics", "no criterion is worth positive points, so no score can be computed"));
+            }
+            if messages.last().is_some_and(|m| m.role != "user") {
+                return Err(bad("prompt", "the prompt must end with the user's turn, which the model answers"));
+            }
+            let vignette = messages.iter().filter(|m| m.role == "user").map(|m| m.content.trim()).collect::<Vec<_>>().join("\n\n");
+            Ok(Item {
+                id: text_field(o, "prompt_id").unwrap_or(fallback_id),
+                vignette,
+                stratum: tags.iter().find(|t| t.starts_with("theme:")).cloned(),
+                gold: Gold { ideal, ..Gold::default() },
+                messages,
+                rubric,
+                tags,
+                ..Item::default()
             })
         }
         Source::Craftmd | Source::Generic => Err(("".into(), "not a JSON-lines format".into())),
@@ -371,7 +413,7 @@ fn generic(text: &str, map: &[(String, String)], jsonl: bool) -> Result<Vec<Item
             patient_queries: Vec::new(),
             stratum: one(&stratum, row),
             gold: Gold { conditions, disposition: one(&disposition, row), answer, options: opts, ..Gold::default() },
-            conversations: Vec::new(),
+            ..Item::default()
         });
     }
     if diags.has_errors() { Err(diags) } else { Ok(items) }

@@ -11,6 +11,7 @@ pub mod human;
 pub mod import;
 pub mod logs;
 pub mod measure;
+pub mod metaeval;
 pub mod responses;
 pub mod results;
 pub mod runner;

@@ -22,6 +22,48 @@ pub struct ResponseColumns {
     pub condition: String,
 }
 
+/// `benchcards grade`: a file of responses graded by one grader, or (`--meta-eval`) a rubric's
+/// judges checked against people's labels.
+#[cfg(feature = "clap")]
+#[derive(Debug, Clone, clap::Args)]
+pub struct GradeArgs {
+    /// CSV or JSONL with a unit, the dataset item it answers, and the response text.
+    #[arg(required_unless_present = "meta_eval")]
+    pub responses: Option<std::path::PathBuf>,
+    #[arg(long, required_unless_present = "meta_eval")]
+    pub dataset: Option<std::path::PathBuf>,
+    #[arg(long, value_enum, required_unless_present = "meta_eval")]
+    pub grader: Option<GraderKind>,
+    #[arg(long, value_enum, default_value = "bean")]
+    pub mode: benchcards_core::GraderMode,
+    /// Fuzzy-match threshold, 0–100 (conditions grader, bean mode).
+    #[arg(long, default_value_t = 80)]
+    pub threshold: u8,
+    #[command(flatten)]
+    pub columns: ResponseColumns,
+    /// With --grader judge: the plan whose `kind: judge` grader (rubric, judge_model) and
+    /// models to use; with --meta-eval, the plan whose first `kind: rubric` grader's judges are
+    /// checked.
+    #[arg(long)]
+    pub plan: Option<std::path::PathBuf>,
+    /// The run store whose cache keeps the judges' replies.
+    #[arg(long, default_value = "benchcards-runs.sqlite")]
+    pub store: std::path::PathBuf,
+    /// With --grader judge: send a dataset marked `contains_phi` to a judge that is not on
+    /// this machine.
+    #[arg(long)]
+    pub allow_phi_to_remote: bool,
+    /// Where to write the graded rows (CSV, the results form plus grader columns), or the
+    /// meta-evaluation's tables.
+    #[arg(short, long)]
+    pub output: Option<std::path::PathBuf>,
+    /// Check the plan's rubric judges against people's labels: JSONL of conversations
+    /// (`prompt`), replies (`completion`), a criterion each and people's verdicts (`labels`);
+    /// prints each judge's agreement and Cohen's kappa with their intervals.
+    #[arg(long, value_name = "LABELS", requires = "plan", conflicts_with_all = ["responses", "dataset", "grader"])]
+    pub meta_eval: Option<std::path::PathBuf>,
+}
+
 /// The output's columns.
 pub const HEADER: [&str; 12] =
     ["unit", "item", "condition", "replicate", "pair", "stratum", "score", "grader", "matched", "within_one", "under_triage", "detail"];

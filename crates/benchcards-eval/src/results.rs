@@ -14,7 +14,7 @@ use benchcards_stats::data::ResultRow;
 pub fn results(store: &Store, run: &str, plan: &Plan, dataset: &Dataset, t: &Taxonomy, grader: &str) -> rusqlite::Result<Vec<ResultRow>> {
     let grades: std::collections::HashMap<String, f64> =
         store.grades(run)?.into_iter().filter(|(_, g, _, _)| g == grader).map(|(k, _, s, _)| (k, s)).collect();
-    let multi_model = plan.models.len() > 1;
+    let multi_model = plan.models.iter().filter(|m| m.under_test).count() > 1;
     let mut out = Vec::new();
     for s in store.samples(run)?.into_iter().filter(|s| s.status == "done") {
         let Some(score) = grades.get(&s.key) else { continue };

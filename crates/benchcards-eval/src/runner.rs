@@ -66,7 +66,7 @@ pub fn expand(plan: &Plan, dataset: &Dataset) -> Result<(Vec<Work>, Vec<String>)
                 empty += 1;
             }
             for u in us {
-                for (m, spec) in plan.models.iter().enumerate() {
+                for (m, spec) in plan.models.iter().enumerate().filter(|(_, s)| s.under_test) {
                     let patient = plan.patient_model.as_ref().and_then(|p| plan.models.iter().position(|x| &x.id == p)).unwrap_or(m);
                     for epoch in 0..plan.epochs {
                         work.push(Work {
@@ -566,14 +566,18 @@ pub struct Verdicts {
     pub store_error: Option<String>,
 }
 
-/// Asks the judge model for each `(key, messages)` and reads its verdict, through the same
-/// cache, retries and concurrency as a run (request failures are recorded under `run`).
+/// How a judge's reply is read: a score, or why it cannot be read.
+pub type Reader = fn(&str) -> Result<crate::grade::Grade, String>;
+
+/// Asks the judge model for each `(key, messages)` and reads its verdict with `read`, through
+/// the same cache, retries and concurrency as a run (request failures are recorded under `run`).
 pub async fn judge(
     store: Arc<Mutex<Store>>,
     run: &str,
     spec: &ModelSpec,
     client: Arc<Client>,
     requests: Vec<(String, Vec<Message>)>,
+    read: Reader,
     opts: &Options,
 ) -> Verdicts {
     let sh = Shared::new(store, run, opts);
@@ -582,7 +586,7 @@ pub async fn judge(
         let (sh, client, spec) = (sh.clone(), client.clone(), spec.clone());
         tasks.spawn(async move {
             match request(&client, &spec, &messages, 0, &key, &sh).await {
-                Ok((c, ..)) => (key, crate::grade::read_judgement(&c.text), c.prompt_tokens, c.completion_tokens),
+                Ok((c, ..)) => (key, read(&c.text), c.prompt_tokens, c.completion_tokens),
                 Err((e, _)) => (key, Err(e.reason), 0, 0),
             }
         });
@@ -601,9 +605,10 @@ pub async fn judge(
     out
 }
 
-/// Grades a run's completed samples with the plan's LLM-judge graders. Samples that already
-/// hold the judge's grade are skipped, so a resumed run judges only what is left; an unreadable
-/// verdict is recorded as a failure under `judge:KEY`, never as a score.
+/// Grades a run's completed samples with the plan's LLM-judge and rubric graders. Samples that
+/// already hold the grader's grade are skipped, so a resumed run judges only what is left; an
+/// unreadable verdict is recorded as a failure under `judge:KEY` or `rubric:KEY`, never as a
+/// score.
 pub async fn judge_run(
     store: Arc<Mutex<Store>>,
     run: &str,
@@ -612,47 +617,119 @@ pub async fn judge_run(
     clients: &[Arc<Client>],
     opts: &Options,
 ) -> rusqlite::Result<JudgeSummary> {
+    use benchcards_core::GraderKind;
     let mut summary = JudgeSummary::default();
-    for g in plan.graders.iter().filter(|g| g.kind == benchcards_core::GraderKind::Judge) {
-        let (Some(rubric), Some(m)) = (&g.rubric, plan.models.iter().position(|m| Some(&m.id) == g.judge_model.as_ref())) else {
-            continue;
-        };
+    for g in plan.graders.iter().filter(|g| matches!(g.kind, GraderKind::Judge | GraderKind::Rubric)) {
         let name = g.name();
-        let requests: Vec<(String, Vec<Message>)> = {
+        let pending: Vec<(crate::store::SampleRow, &crate::dataset::Item)> = {
             let st = store.lock().expect("store lock");
             let graded: std::collections::HashSet<String> =
                 st.grades(run)?.into_iter().filter(|(_, gr, _, _)| *gr == name).map(|(k, ..)| k).collect();
-            st.samples(run)?
-                .into_iter()
-                .filter(|s| s.status == "done" && !graded.contains(&s.key))
-                .filter_map(|s| {
-                    let item = dataset.item(&s.item)?;
-                    Some((format!("judge:{}", s.key), crate::grade::judge_messages(rubric, item, s.response.as_deref().unwrap_or(""))))
-                })
-                .collect()
+            let samples = st.samples(run)?.into_iter().filter(|s| s.status == "done" && !graded.contains(&s.key));
+            // An item without a rubric of its own is not graded by `rubric`.
+            let items = samples.filter_map(|s| dataset.item(&s.item).map(|i| (s, i)));
+            items.filter(|(_, i)| g.kind != GraderKind::Rubric || !i.rubric.is_empty()).collect()
         };
-        let v = judge(store.clone(), run, &plan.models[m], clients[m].clone(), requests, opts).await;
-        summary.requests_sent += v.requests_sent;
-        summary.cost_usd += plan.models[m].cost(v.prompt_tokens, v.completion_tokens);
-        if let Some(e) = v.store_error {
-            summary.store_error.get_or_insert(e);
+        let response = |s: &crate::store::SampleRow| s.response.clone().unwrap_or_default();
+        // Every judge of the grader is asked every request; verdicts are kept by request key.
+        let mut verdicts = std::collections::HashMap::new();
+        for id in g.panel() {
+            let Some(m) = plan.models.iter().position(|m| m.id == id) else { continue };
+            let (requests, read): (Vec<(String, Vec<Message>)>, Reader) = match g.kind {
+                GraderKind::Rubric => (
+                    pending
+                        .iter()
+                        .flat_map(|(s, item)| {
+                            item.rubric.iter().enumerate().map(move |(c, criterion)| {
+                                (format!("rubric:{}#{c}@{id}", s.key), crate::grade::criterion_messages(item, &response(s), criterion))
+                            })
+                        })
+                        .collect(),
+                    crate::grade::read_criterion,
+                ),
+                _ => (
+                    pending
+                        .iter()
+                        .map(|(s, item)| {
+                            let rubric = g.rubric.as_deref().unwrap_or("");
+                            (format!("judge:{}", s.key), crate::grade::judge_messages(rubric, item, &response(s)))
+                        })
+                        .collect(),
+                    crate::grade::read_judgement,
+                ),
+            };
+            let v = judge(store.clone(), run, &plan.models[m], clients[m].clone(), requests, read, opts).await;
+            summary.requests_sent += v.requests_sent;
+            summary.cost_usd += plan.models[m].cost(v.prompt_tokens, v.completion_tokens);
+            if let Some(e) = v.store_error {
+                summary.store_error.get_or_insert(e);
+            }
+            verdicts.extend(v.verdicts);
         }
         let st = store.lock().expect("store lock");
         st.transaction(|st| {
-            for (key, verdict) in v.verdicts {
-                match verdict {
-                    Ok(grade) => {
-                        st.put_grade(run, key.strip_prefix("judge:").unwrap_or(&key), &name, grade.score, &grade.detail)?;
+            for (s, item) in &pending {
+                let graded = match g.kind {
+                    GraderKind::Rubric => rubric_verdicts(g, item, &s.key, &mut verdicts),
+                    _ => verdicts.remove(&format!("judge:{}", s.key)).map(|v| v.map(|grade| vec![(String::new(), grade)])),
+                };
+                match graded {
+                    Some(Ok(grades)) => {
+                        for (tag, grade) in grades {
+                            let grader = if tag.is_empty() { name.clone() } else { format!("{name}#{tag}") };
+                            st.put_grade(run, &s.key, &grader, grade.score, &grade.detail)?;
+                        }
                         summary.graded += 1;
                     }
-                    Err(reason) => {
-                        st.put_failure(run, &key, 0, &reason)?;
+                    Some(Err(reason)) => {
+                        let kind = if g.kind == GraderKind::Rubric { "rubric" } else { "judge" };
+                        st.put_failure(run, &format!("{kind}:{}", s.key), 0, &reason)?;
                         summary.failed += 1;
                     }
+                    None => {}
                 }
             }
             Ok(())
         })?;
     }
     Ok(summary)
+}
+
+/// A sample's rubric grades from its judges' verdicts on every criterion (taken out of
+/// `verdicts`): the whole score and each tag's, or the first verdict that could not be read.
+/// None when a criterion has no verdict at all (its judge is not in the plan).
+fn rubric_verdicts(
+    g: &benchcards_core::GraderSpec,
+    item: &crate::dataset::Item,
+    key: &str,
+    verdicts: &mut std::collections::HashMap<String, Result<crate::grade::Grade, String>>,
+) -> Option<Result<Vec<(String, crate::grade::Grade)>, String>> {
+    let mut met = Vec::new();
+    let mut lines = Vec::new();
+    for (c, criterion) in item.rubric.iter().enumerate() {
+        let mut scores = Vec::new();
+        for id in g.panel() {
+            match verdicts.remove(&format!("rubric:{key}#{c}@{id}"))? {
+                Ok(v) => scores.push(v.score),
+                Err(e) => return Some(Err(format!("criterion {} (`{}`), judge `{id}`: {e}", c + 1, criterion.criterion))),
+            }
+        }
+        let m = crate::grade::combine(&scores, g.combine.unwrap_or_default());
+        lines.push(format!(
+            "{} {:+} {}",
+            if m >= 1.0 {
+                "met"
+            } else if m > 0.0 {
+                "partly"
+            } else {
+                "not met"
+            },
+            criterion.points,
+            criterion.criterion
+        ));
+        met.push(m);
+    }
+    let detail = lines.join("\n");
+    let scores = crate::grade::rubric_scores(item, &met);
+    Some(Ok(scores.into_iter().map(|(tag, score)| (tag, crate::grade::Grade { score, matched: None, detail: detail.clone() })).collect()))
 }

@@ -156,8 +156,8 @@ impl Prepared {
     pub fn check_patient_data(&self, allow: bool) -> Result<(), SessionError> {
         check_patient_data(&self.dataset, &self.plan.models, allow)?;
         let participants = self.plan.human_study.as_ref().is_some_and(|h| h.contains_phi) && !allow;
-        let judges = self.plan.graders.iter().filter(|g| g.kind == GraderKind::Judge).filter_map(|g| g.judge_model.as_ref());
-        let judges = judges.filter_map(|id| self.plan.models.iter().find(|m| &m.id == id));
+        let judges = self.plan.graders.iter().flat_map(|g| g.panel());
+        let judges = judges.filter_map(|id| self.plan.models.iter().find(|m| m.id == id));
         refuse_remote(participants, "the human study holds participants' own words (contains_phi)", judges)
     }
 }
@@ -247,7 +247,7 @@ impl Prepared {
         let (plan, mut rows) = (&self.plan, Vec::new());
         for cond in &plan.conditions {
             let label = cond.name();
-            for (m, spec) in plan.models.iter().enumerate() {
+            for (m, spec) in plan.models.iter().enumerate().filter(|(_, s)| s.under_test) {
                 let ws: Vec<_> = work.iter().filter(|w| w.label == label && w.model == m).collect();
                 let requests: i64 = ws.iter().map(|w| w.estimate().0).sum();
                 let prompt_tokens: i64 = ws.iter().map(|w| w.estimate().1).sum();
@@ -265,21 +265,36 @@ impl Prepared {
                 });
             }
         }
-        // Each judge asks its model once per sample: the case, the reference and the answer.
-        for g in plan.graders.iter().filter(|g| g.kind == GraderKind::Judge) {
-            let Some(spec) = plan.models.iter().find(|m| Some(&m.id) == g.judge_model.as_ref()) else { continue };
-            let prompt_tokens: i64 = work
-                .iter()
-                .filter_map(|w| {
-                    let messages = crate::grade::judge_messages(g.rubric.as_deref().unwrap_or(""), self.dataset.item(&w.item)?, "");
-                    Some(crate::client::estimate_tokens(&messages) + max_tokens(&plan.models[w.model]))
-                })
-                .sum();
-            let requests = work.len() as i64;
-            let completion_tokens = requests * max_tokens(spec);
-            let cost_usd = spec.known_cost(prompt_tokens, completion_tokens);
-            let label = format!("judge ({})", g.name());
-            rows.push(EstimateRow { label, model: spec.id.clone(), samples: None, requests, prompt_tokens, completion_tokens, cost_usd });
+        // Each judge is asked once per sample (the case, the reference and the answer); a
+        // rubric's judges once per criterion of the sample's item.
+        for g in &plan.graders {
+            for spec in g.panel().into_iter().filter_map(|id| plan.models.iter().find(|m| m.id == id)) {
+                let (mut requests, mut prompt_tokens) = (0, 0);
+                for w in work {
+                    let Some(item) = self.dataset.item(&w.item) else { continue };
+                    let asks = match g.kind {
+                        GraderKind::Rubric => item.rubric.iter().map(|c| crate::grade::criterion_messages(item, "", c)).collect(),
+                        _ => vec![crate::grade::judge_messages(g.rubric.as_deref().unwrap_or(""), item, "")],
+                    };
+                    for messages in asks {
+                        requests += 1;
+                        prompt_tokens += crate::client::estimate_tokens(&messages) + max_tokens(&plan.models[w.model]);
+                    }
+                }
+                let completion_tokens = requests * max_tokens(spec);
+                let cost_usd = spec.known_cost(prompt_tokens, completion_tokens);
+                let kind = if g.kind == GraderKind::Rubric { "rubric" } else { "judge" };
+                let label = format!("{kind} ({})", g.name());
+                rows.push(EstimateRow {
+                    label,
+                    model: spec.id.clone(),
+                    samples: None,
+                    requests,
+                    prompt_tokens,
+                    completion_tokens,
+                    cost_usd,
+                });
+            }
         }
         let total =
             rows.iter().fold(EstimateRow { label: "total".into(), samples: Some(0), ..EstimateRow::default() }, |t, r| EstimateRow {
@@ -453,12 +468,13 @@ pub fn judge_requests(
     model: &ModelSpec,
     requests: Vec<(String, Vec<crate::conditions::Message>)>,
     store_path: &Path,
+    read: runner::Reader,
 ) -> Result<runner::Verdicts, SessionError> {
     let client = Client::from_spec(model, Limits::default()).map_err(SessionError::new)?;
     let store = Arc::new(Mutex::new(open_store(store_path)?));
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(store_error)?;
     let opts = Options { concurrency: 16, max_attempts: 5, progress: Progress::Quiet };
-    Ok(rt.block_on(runner::judge(store, "grade", model, Arc::new(client), requests, &opts)))
+    Ok(rt.block_on(runner::judge(store, "grade", model, Arc::new(client), requests, read, &opts)))
 }
 
 #[cfg(test)]

@@ -28,6 +28,10 @@ pub struct MockConfig {
     /// Fixed reply text, where `{n}` stands for the request's number (so replies can differ);
     /// `None` echoes the last user message prefixed with "echo: ".
     pub reply: Option<String>,
+    /// Replies chosen by the request: the first `(needle, reply)` whose needle the last user
+    /// message contains gives the reply (before `reply`), so one server can stand for a judge
+    /// that answers each question its own way.
+    pub replies: Vec<(String, String)>,
     /// Every n-th request (1-based) meets `fault` (0: never).
     pub fail_every: u64,
     pub fault: Fault,
@@ -35,7 +39,13 @@ pub struct MockConfig {
 
 impl Default for MockConfig {
     fn default() -> Self {
-        MockConfig { latency: Duration::ZERO, reply: None, fail_every: 0, fault: Fault::Status { code: 500, retry_after: None } }
+        MockConfig {
+            latency: Duration::ZERO,
+            reply: None,
+            replies: Vec::new(),
+            fail_every: 0,
+            fault: Fault::Status { code: 500, retry_after: None },
+        }
     }
 }
 
@@ -277,7 +287,8 @@ async fn chat(
     }
     let messages = body.get("messages").and_then(Value::as_array).cloned().unwrap_or_default();
     let last_user = messages.iter().rev().find(|m| m["role"] == "user").and_then(|m| m["content"].as_str()).unwrap_or("");
-    let text = c.reply.as_ref().map_or_else(|| format!("echo: {last_user}"), |r| r.replace("{n}", &n.to_string()));
+    let chosen = c.replies.iter().find(|(needle, _)| last_user.contains(needle.as_str())).map(|(_, r)| r).or(c.reply.as_ref());
+    let text = chosen.map_or_else(|| format!("echo: {last_user}"), |r| r.replace("{n}", &n.to_string()));
     let prompt_tokens: usize = messages.iter().filter_map(|m| m["content"].as_str()).map(|s| s.split_whitespace().count()).sum();
     let completion_tokens = text.split_whitespace().count();
     completion(&text, prompt_tokens, completion_tokens)

@@ -1,7 +1,8 @@
 //! benchcards-stats: proportions, tests, the bootstrap, standardisation, gap decomposition,
-//! gates, uptake, power and calibration — each output declaring the estimand it estimates.
+//! gates, uptake, power, calibration and agreement — each output declaring the estimand it estimates.
 //! Pure: takes numbers, returns numbers.
 
+pub mod agreement;
 pub mod bootstrap;
 pub mod data;
 pub mod decompose;

@@ -2,6 +2,7 @@
 //! (`scripts/stats_reference.py`, run by `scripts/test.sh` in a test-only virtual environment,
 //! which sets BENCHCARDS_STATS_REFERENCE to the JSON it wrote).
 
+use benchcards_stats::agreement::cohens_kappa;
 use benchcards_stats::bootstrap::expanded_alpha;
 use benchcards_stats::heterogeneity::dersimonian_laird;
 use benchcards_stats::proportion::*;
@@ -81,6 +82,11 @@ fn formulas_match_scipy_and_statsmodels() {
                 let (d, [lo, hi]) = welch(&nums(&a[0]), &nums(&a[1]), f(2)).unwrap();
                 vec![d, lo, hi]
             }
+            "cohens_kappa" => {
+                let table: Vec<Vec<f64>> = a[1].as_array().unwrap().iter().map(nums).collect();
+                let k = cohens_kappa(&table, f(0)).unwrap();
+                vec![k.kappa, k.se, k.ci[0], k.ci[1]]
+            }
             other => panic!("unknown reference kind {other}"),
         };
         assert_eq!(got.len(), expect.len(), "{kind} {a}");
@@ -91,9 +97,16 @@ fn formulas_match_scipy_and_statsmodels() {
         }
         *checked.entry(kind.to_string()).or_default() += 1;
     }
-    for kind in
-        ["fisher_exact", "independence_test", "holm", "power_paired_exact", "n_paired_exact", "power_noninferiority", "dersimonian_laird"]
-    {
+    for kind in [
+        "fisher_exact",
+        "independence_test",
+        "holm",
+        "power_paired_exact",
+        "n_paired_exact",
+        "power_noninferiority",
+        "dersimonian_laird",
+        "cohens_kappa",
+    ] {
         assert!(checked.contains_key(kind), "no reference case of {kind}");
     }
     println!("checked against scipy/statsmodels: {checked:?}");

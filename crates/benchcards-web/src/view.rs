@@ -111,6 +111,70 @@ pub fn samples_table(samples: &[SampleRow], plan: &Plan) -> Table {
     t
 }
 
+/// Each grader's mean score per condition and model, over units (a unit's epochs averaged
+/// first), with its 95% interval (Wilson when every unit scores 0 or 1, else Student-t) and n.
+/// A rubric's per-tag scores are graders of their own (`rubric:JUDGE#axis:accuracy`).
+pub fn scores_table(samples: &[SampleRow], grades: &[(String, String, f64, String)]) -> Table {
+    use benchcards_stats::proportion::{CONFIDENCE, wilson};
+    use std::collections::BTreeMap;
+    let by_key: std::collections::HashMap<&str, &SampleRow> = samples.iter().map(|s| (s.key.as_str(), s)).collect();
+    let mut units: BTreeMap<(&str, &str, &str), BTreeMap<&str, Vec<f64>>> = BTreeMap::new();
+    for (key, grader, score, _) in grades {
+        if let Some(s) = by_key.get(key.as_str()) {
+            units
+                .entry((s.label.as_str(), s.model.as_str(), grader.as_str()))
+                .or_default()
+                .entry(s.unit.as_str())
+                .or_default()
+                .push(*score);
+        }
+    }
+    let mut t = Table::new(&["Condition", "Model", "Grader", "Mean score", "95% CI", "n (units)"]).titled("Scores");
+    for ((label, model, grader), per_unit) in units {
+        let means: Vec<f64> = per_unit.values().map(|v| v.iter().sum::<f64>() / v.len() as f64).collect();
+        let n = means.len();
+        let mean = means.iter().sum::<f64>() / n as f64;
+        let ci = if means.iter().all(|m| *m == 0.0 || *m == 1.0) {
+            Some(wilson(mean * n as f64, n as f64, CONFIDENCE))
+        } else {
+            benchcards_stats::summary::mean_t(&means, CONFIDENCE).and_then(|m| m.ci)
+        };
+        let ci = ci.map_or_else(|| "needs two units".into(), |[lo, hi]| format!("{lo:.3} to {hi:.3}"));
+        t.row(vec![label.into(), model.into(), grader.into(), format!("{mean:.3}"), ci, n.to_string()]);
+    }
+    t
+}
+
+/// A meta-evaluation's tables: each judge's (and the panel's) agreement with people and Cohen's
+/// kappa, with their intervals and n; then the rows where the panel and the people differ.
+pub fn meta_eval_tables(m: &benchcards_eval::metaeval::MetaEval) -> Vec<Table> {
+    let range = |[lo, hi]: [f64; 2]| format!("{lo:.3} to {hi:.3}");
+    let ties = if m.ties > 0 { format!("; {} left out where people tied", m.ties) } else { String::new() };
+    let mut t = Table::new(&["Judge", "Agreement", "95% CI", "Cohen's kappa", "95% CI", "Judge: met", "People: met", "n (rows)"])
+        .titled(format!("`{}` against people's labels ({} rows{ties})", m.grader, m.rows));
+    for j in &m.judges {
+        let a = &j.agreement;
+        let (kappa, kappa_ci) =
+            a.kappa.map_or(("undefined".into(), "one category only".into()), |k| (format!("{:.3}", k.kappa), range(k.ci)));
+        t.row(vec![
+            j.judge.clone(),
+            format!("{:.3}", a.agreement.p),
+            range(a.agreement.ci),
+            kappa,
+            kappa_ci,
+            j.judge_met.to_string(),
+            j.people_met.to_string(),
+            a.agreement.n.to_string(),
+        ]);
+    }
+    let mut d = Table::new(&["Row", "Criterion", "People", "Panel"]).titled("Where the judges and the people differ");
+    for x in &m.disagreements {
+        let says = |b: bool| if b { "met" } else { "not met" }.to_string();
+        d.row(vec![x.id.clone(), x.criterion.clone(), says(x.people), says(x.panel)]);
+    }
+    if m.disagreements.is_empty() { vec![t] } else { vec![t, d] }
+}
+
 /// The dry run's table.
 pub fn estimate_table(e: &Estimate) -> Table {
     let mut t =

@@ -2,7 +2,6 @@
 
 use benchcards_core::results::{ResultColumns, StudyColumns};
 use benchcards_eval::logs::CsvColumns;
-use benchcards_eval::responses::ResponseColumns;
 use benchcards_stats::bootstrap::{BootstrapSpec, IntervalMethod, Scheme};
 use benchcards_stats::data::Weights;
 use benchcards_stats::proportion::CONFIDENCE;
@@ -339,7 +338,7 @@ pub enum Command {
         command: CardCommand,
     },
     /// Grade answers produced elsewhere (another harness, a human study) and write the results form.
-    Grade(GradeArgs),
+    Grade(benchcards_eval::responses::GradeArgs),
     /// Stage 4: power before a behavioural study, analysis after.
     Study {
         #[command(subcommand)]
@@ -612,37 +611,6 @@ pub struct ReportArgs {
     /// Leave the transcripts out (a report to share without the conversations' text).
     #[arg(long)]
     pub no_transcripts: bool,
-}
-
-#[derive(Args)]
-pub struct GradeArgs {
-    /// CSV or JSONL with a unit, the dataset item it answers, and the response text.
-    pub responses: PathBuf,
-    #[arg(long)]
-    pub dataset: PathBuf,
-    #[arg(long, value_enum)]
-    pub grader: benchcards_core::GraderKind,
-    #[arg(long, value_enum, default_value = "bean")]
-    pub mode: benchcards_core::GraderMode,
-    /// Fuzzy-match threshold, 0–100 (conditions grader, bean mode).
-    #[arg(long, default_value_t = 80)]
-    pub threshold: u8,
-    #[command(flatten)]
-    pub columns: ResponseColumns,
-    /// With --grader judge: the plan whose `kind: judge` grader (rubric, judge_model) and
-    /// models to use.
-    #[arg(long)]
-    pub plan: Option<PathBuf>,
-    /// With --grader judge: the run store whose cache keeps the judge's replies.
-    #[arg(long, default_value = "benchcards-runs.sqlite")]
-    pub store: PathBuf,
-    /// With --grader judge: send a dataset marked `contains_phi` to a judge that is not on
-    /// this machine.
-    #[arg(long)]
-    pub allow_phi_to_remote: bool,
-    /// Where to write the graded rows (CSV, the results form plus grader columns).
-    #[arg(short, long)]
-    pub output: Option<PathBuf>,
 }
 
 #[derive(Args)]

@@ -66,6 +66,15 @@ fn each_format_keeps_its_ids_and_gold_answers() {
     let craftmd = import(d, &fixture("craftmd-cases.csv"), "craftmd", &[]).unwrap();
     assert_eq!(mcq(&craftmd), [("c-1".into(), 4, "Psoriasis".into()), ("c-2".into(), 4, "Migraine with aura".into())]);
     assert_eq!(craftmd.items[1].stratum.as_deref(), Some("Neurology"));
+    let hb = import(d, &fixture("healthbench.jsonl"), "healthbench", &[]).unwrap();
+    let got: Vec<(&str, usize, usize, Option<&str>)> =
+        hb.items.iter().map(|i| (i.id.as_str(), i.messages.len(), i.rubric.len(), i.stratum.as_deref())).collect();
+    assert_eq!(got, [("hb-chest-1", 1, 4, Some("theme:emergency_referrals")), ("hb-palp-2", 3, 3, Some("theme:communication"))]);
+    let palp = &hb.items[1];
+    assert_eq!((palp.rubric[2].points, palp.rubric[2].tags[0].as_str()), (-3.0, "axis:communication_quality"));
+    assert!(palp.vignette.starts_with("my watch says") && palp.vignette.ends_with("when I lie down at night"), "the user's turns");
+    assert!(!palp.vignette.contains("upper end of normal"), "the assistant's turn is not the patient's: {}", palp.vignette);
+    assert!(hb.items[0].gold.ideal.as_deref().is_some_and(|i| i.starts_with("Please call an ambulance")) && palp.gold.ideal.is_none());
 }
 
 #[test]
@@ -105,7 +114,20 @@ fn what_does_not_map_is_shown_at_its_line_and_field_and_nothing_is_written() {
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, std::fs::read_to_string(fixture("craftmd-cases.csv")).unwrap().replace(",Psoriasis\n", ",Eczema\n")).unwrap();
     let err = import(dir.path(), &bad, "craftmd", &[]).unwrap_err();
-    assert!(err.contains("bad.csv:2:") && err.contains("case `c-1`: the answer `Eczema` is none of its choices"), "{err}");
+    assert!(err.contains("bad.csv:2:") && err.contains("case `c-1`: the answer `Eczema` is none of its choices"), "{err}"); // A rubric worth no positive points cannot be scored; a prompt must end with the user's turn.
+    let bad = dir.path().join("bad-hb.jsonl");
+    let good = std::fs::read_to_string(fixture("healthbench.jsonl")).unwrap();
+    let (first, second) = (good.lines().next().unwrap(), good.lines().nth(1).unwrap());
+    let second = second.replace("\"points\": 5", "\"points\": -5");
+    let first = first.replacen("\"role\": \"user\"", "\"role\": \"assistant\"", 1);
+    std::fs::write(&bad, format!("{first}\n{second}\n")).unwrap();
+    let err = import(dir.path(), &bad, "healthbench", &[]).unwrap_err();
+    let column = |line: &str, field: &str| line.find(&format!("\"{field}\"")).unwrap() + 1;
+    assert!(err.contains(&format!("bad-hb.jsonl:1:{}", column(&first, "prompt"))) && err.contains("end with the user's turn"), "{err}");
+    assert!(
+        err.contains(&format!("bad-hb.jsonl:2:{}", column(&second, "rubrics"))) && err.contains("no criterion is worth positive points"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -113,7 +135,7 @@ async fn every_imported_format_runs_as_a_plan_as_written_and_with_one_assumption
     let server = benchcards_mock::start(benchcards_mock::MockConfig::default(), 0).await.unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap();
     let generic = ["--map", "id=qid", "--map", "vignette=text", "--map", "condition=dx", "--map", "disposition=level"];
-    let cases: [(&str, &str, &str, &str, &[&str]); 7] = [
+    let cases: [(&str, &str, &str, &str, &[&str]); 8] = [
         ("medqa", "medqa.jsonl", "options_removed", "mcq", &[]),
         ("medmcqa", "medmcqa.jsonl", "options_removed", "mcq", &[]),
         ("headqa", "headqa.jsonl", "options_removed", "mcq", &[]),
@@ -121,6 +143,8 @@ async fn every_imported_format_runs_as_a_plan_as_written_and_with_one_assumption
         ("agentclinic", "agentclinic.jsonl", "withheld", "conditions", &[]),
         ("craftmd", "craftmd-cases.csv", "options_removed", "mcq", &[]),
         ("generic", "generic.csv", "lay_rewrite", "conditions", &generic),
+        // The conversation so far as written; the user's words held by a simulated patient.
+        ("healthbench", "healthbench.jsonl", "conversation", "conditions", &[]),
     ];
     for (format, file, relaxed, grader, extra) in cases {
         let dir = tempfile::tempdir().unwrap();

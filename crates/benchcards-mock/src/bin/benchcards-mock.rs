@@ -31,7 +31,13 @@ struct Args {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let a = Args::parse();
-    let config = MockConfig { latency: Duration::from_millis(a.latency_ms), reply: a.reply, fail_every: a.fail_every, fault: a.fault };
+    let config = MockConfig {
+        latency: Duration::from_millis(a.latency_ms),
+        reply: a.reply,
+        replies: Vec::new(),
+        fail_every: a.fail_every,
+        fault: a.fault,
+    };
     let server = start(config, a.port).await?;
     println!("mock server on {}", server.base_url());
     tokio::select! {

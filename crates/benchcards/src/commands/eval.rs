@@ -2,12 +2,12 @@
 //! these parse, call it and print.
 
 use super::{Shown, after_shown, fail, loaded, print_json, print_tables, read_table, shown_in, write_output};
-use crate::cli::{ExportFormat, GradeArgs, RunArgs, RunsCompareArgs, RunsExportArgs, RunsListArgs, RunsShowArgs, TableFormat};
+use crate::cli::{ExportFormat, RunArgs, RunsCompareArgs, RunsExportArgs, RunsListArgs, RunsShowArgs, TableFormat};
 use crate::diagnostics::{print_diagnostics, print_loaded};
 use benchcards_core::results::{csv_text, results_csv, results_jsonl};
 use benchcards_core::{GraderKind, GraderSpec, Plan, load_plan};
 use benchcards_eval::dataset::Dataset;
-use benchcards_eval::responses::{HEADER, csv_cell, grade_responses, plan_judge};
+use benchcards_eval::responses::{GradeArgs, HEADER, csv_cell, grade_responses, plan_judge};
 use benchcards_eval::results::graded_results;
 use benchcards_eval::session::{self, Prepared, SessionError, Settings};
 use benchcards_eval::store::{Store, find_run};
@@ -15,7 +15,7 @@ use benchcards_report::Table;
 use benchcards_report::decompose::paired_table;
 use benchcards_stats::data::ResultRow;
 use benchcards_stats::proportion::CONFIDENCE;
-use benchcards_web::view::{estimate_table, execution_lines, failures_table, samples_table};
+use benchcards_web::view::{estimate_table, execution_lines, failures_table, meta_eval_tables, samples_table, scores_table};
 use miette::{Report, Result, miette};
 use std::path::Path;
 use std::process::ExitCode;
@@ -56,8 +56,20 @@ pub(super) fn prepare(plan_path: &Path) -> Result<Prepared> {
 }
 
 pub fn grade(a: &GradeArgs) -> Result<ExitCode> {
-    let ds = load_dataset(&a.dataset)?;
-    let (spec, judge) = if a.grader == GraderKind::Judge {
+    let (Some(responses), Some(dataset), Some(kind), None) = (&a.responses, &a.dataset, a.grader, &a.meta_eval) else {
+        let (labels, plan) = a.meta_eval.as_deref().zip(a.plan.as_deref()).ok_or_else(|| miette!("--meta-eval needs --plan"))?;
+        let m = benchcards_eval::metaeval::run(labels, plan, &a.store).map_err(into_report)?;
+        write_output(a.output.as_deref(), &meta_eval_tables(&m).iter().map(Table::to_text).collect::<Vec<_>>().join("\n"))?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    if kind == GraderKind::Rubric {
+        return Err(miette!(
+            help = "run the responses' items in a plan with `benchcards run`: its rubric grader judges each criterion",
+            "--grader rubric grades within a run; a file of responses cannot be graded by the items' rubrics yet"
+        ));
+    }
+    let ds = load_dataset(dataset)?;
+    let (spec, judge) = if kind == GraderKind::Judge {
         let Some(plan) = &a.plan else {
             return Err(miette!(
                 help = "add a grader `{kind: judge, rubric: ..., judge_model: MODEL_ID}` to a plan, and pass it with --plan",
@@ -67,13 +79,14 @@ pub fn grade(a: &GradeArgs) -> Result<ExitCode> {
         let (g, m) = plan_judge(&loaded(plan, load_plan)?).map_err(|e| miette!("{}: {e}", plan.display()))?;
         (g, Some(m))
     } else {
-        (GraderSpec { kind: a.grader, mode: Some(a.mode), threshold: Some(a.threshold), rubric: None, judge_model: None }, None)
+        (GraderSpec { mode: Some(a.mode), threshold: Some(a.threshold), ..GraderSpec::new(kind) }, None)
     };
-    let (table, text) = read_table(&a.responses)?;
-    let mut graded = grade_responses(&table, &a.columns, &ds, &spec).map_err(|d| shown_in(&a.responses, &text, d))?;
+    let (table, text) = read_table(responses)?;
+    let mut graded = grade_responses(&table, &a.columns, &ds, &spec).map_err(|d| shown_in(responses, &text, d))?;
     if let Some(model) = &judge {
         session::check_patient_data(&ds, std::slice::from_ref(model), a.allow_phi_to_remote).map_err(into_report)?;
-        let v = session::judge_requests(model, std::mem::take(&mut graded.judge_requests), &a.store).map_err(into_report)?;
+        let requests = std::mem::take(&mut graded.judge_requests);
+        let v = session::judge_requests(model, requests, &a.store, benchcards_eval::grade::read_judgement).map_err(into_report)?;
         eprintln!(
             "judge `{}`: {} request(s) sent; {} prompt + {} completion tokens; cost {:.4} USD at the plan's prices",
             model.id,
@@ -171,7 +184,7 @@ pub fn runs_show(RunsShowArgs { run, store }: &RunsShowArgs) -> Result<ExitCode>
     let samples = store.samples(run).map_err(|e| miette!("{e}"))?;
     let plan = stored_plan(&store, run)?;
     let t = samples_table(&samples, &plan).titled(format!("Run `{run}`"));
-    println!("{}", t.to_text());
+    println!("{}\n{}", t.to_text(), scores_table(&samples, &store.grades(run).map_err(|e| miette!("{e}"))?).to_text());
     let failures = store.failures(run).map_err(|e| miette!("{e}"))?;
     if let Some(f) = failures_table(&failures) {
         println!("{}", f.to_text());
