@@ -117,6 +117,8 @@ pub fn draft(t: &Taxonomy, cmp: &Comparison, paths: PlanPaths) -> Plan {
         card: paths.card,
         deployment: paths.deployment,
         dataset: paths.dataset,
+        dataset_format: None,
+        dataset_map: Default::default(),
         models: vec![ModelSpec {
             id: "smollm2-135m".into(),
             provider: Provider::Local,

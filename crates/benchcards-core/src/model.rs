@@ -718,8 +718,17 @@ pub struct Plan {
     pub card: String,
     /// Path of the deployment profile.
     pub deployment: String,
-    /// Path of the dataset (JSONL).
+    /// Path of the dataset: benchcards' own JSONL, or another benchmark's file as published
+    /// with `dataset_format`.
     pub dataset: String,
+    /// The format of `dataset` when it is another benchmark's file as published, read as
+    /// `benchcards dataset import --from FORMAT` reads it, at every run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset_format: Option<DatasetFormat>,
+    /// With `dataset_format: generic`: which column holds each item field (`id: qid`), as
+    /// `dataset import --map`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub dataset_map: IndexMap<String, String>,
     pub models: Vec<ModelSpec>,
     pub conditions: Vec<ConditionSpec>,
     pub graders: Vec<GraderSpec>,
@@ -746,6 +755,21 @@ pub struct Plan {
     /// What the plan's author still has to decide or supply.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+}
+
+/// A benchmark's file as published, read into benchcards items (`dataset import --from`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "snake_case")]
+pub enum DatasetFormat {
+    Craftmd,
+    Medqa,
+    Medmcqa,
+    Headqa,
+    Mediq,
+    Agentclinic,
+    Healthbench,
+    Generic,
 }
 
 /// A stage-4 study skeleton: what a behavioural study or trial must settle, and what its power

@@ -17,22 +17,8 @@
 use crate::conditions::Message;
 use crate::dataset::{AcceptedCondition, Criterion, Dataset, Gold, Item, parse_dataset, to_jsonl};
 use benchcards_core::results::read_tabular;
-use benchcards_core::{Diagnostic, Diagnostics, Pos};
+use benchcards_core::{DatasetFormat, Diagnostic, Diagnostics, Pos};
 use serde_json::Value;
-
-/// The formats `dataset import` reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
-pub enum Source {
-    Craftmd,
-    Medqa,
-    Medmcqa,
-    Headqa,
-    Mediq,
-    Agentclinic,
-    Healthbench,
-    Generic,
-}
 
 /// `benchcards dataset …`.
 #[cfg(feature = "clap")]
@@ -49,7 +35,7 @@ pub struct ImportArgs {
     /// The benchmark's file (CSV for `craftmd`; JSON Lines for the others; either for `generic`).
     pub file: std::path::PathBuf,
     #[arg(long, value_enum)]
-    pub from: Source,
+    pub from: DatasetFormat,
     /// `generic`: FIELD=COLUMN for id, vignette, answer, options (columns joined with +),
     /// stratum, condition, disposition; a field not mapped is read from the column of its name.
     #[arg(long = "map", value_parser = field_column)]
@@ -92,10 +78,10 @@ fn at(line: usize, column: usize) -> Pos {
 
 /// Reads `text` in the `source` format into a dataset (checked as any dataset is: unique ids,
 /// sizes). `map` gives the generic format's columns (`field=column`).
-pub fn import(text: &str, source: Source, map: &[(String, String)], jsonl: bool) -> Result<Dataset, Diagnostics> {
+pub fn import(text: &str, source: DatasetFormat, map: &[(String, String)], jsonl: bool) -> Result<Dataset, Diagnostics> {
     let items = match source {
-        Source::Craftmd => craftmd(text)?,
-        Source::Generic => generic(text, map, jsonl)?,
+        DatasetFormat::Craftmd => craftmd(text)?,
+        DatasetFormat::Generic => generic(text, map, jsonl)?,
         json => json_lines(text, json)?,
     };
     let mut out = Dataset::default();
@@ -218,22 +204,22 @@ fn leaves(v: &Value, path: &str) -> Vec<(String, String)> {
 }
 
 /// One item of a JSON-lines source, or the field that does not map.
-fn json_item(o: &Value, source: Source, line: usize) -> Result<Item, (String, String)> {
+fn json_item(o: &Value, source: DatasetFormat, line: usize) -> Result<Item, (String, String)> {
     let need = |key: &str| text_field(o, key).ok_or_else(|| (key.to_string(), format!("`{key}` is missing or not text")));
     let fallback_id = format!("line-{line}");
     match source {
-        Source::Medqa => {
+        DatasetFormat::Medqa => {
             let (options, answer) = lettered(o)?;
             let stratum = text_field(o, "meta_info");
             Ok(mcq_item(text_field(o, "id").unwrap_or(fallback_id), need("question")?, stratum, options, answer))
         }
-        Source::Medmcqa => {
+        DatasetFormat::Medmcqa => {
             let options: Vec<String> = ["opa", "opb", "opc", "opd"].iter().map(|k| need(k)).collect::<Result<_, _>>()?;
             let cop = need("cop")?;
             let answer = answer_of(&options, &cop, true).ok_or(("cop".into(), format!("`cop` {cop} is not 0 to 3")))?;
             Ok(mcq_item(text_field(o, "id").unwrap_or(fallback_id), need("question")?, text_field(o, "subject_name"), options, answer))
         }
-        Source::Headqa => {
+        DatasetFormat::Headqa => {
             let answers = o
                 .get("answers")
                 .and_then(Value::as_array)
@@ -254,7 +240,7 @@ fn json_item(o: &Value, source: Source, line: usize) -> Result<Item, (String, St
             let options = pairs.into_iter().map(|(_, t)| t).collect();
             Ok(mcq_item(text_field(o, "qid").unwrap_or(fallback_id), need("qtext")?, text_field(o, "category"), options, answer))
         }
-        Source::Mediq => {
+        DatasetFormat::Mediq => {
             let context = match o.get("context") {
                 Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "),
                 Some(Value::String(s)) => s.clone(),
@@ -269,7 +255,7 @@ fn json_item(o: &Value, source: Source, line: usize) -> Result<Item, (String, St
             item.gold.key_facts = key_facts;
             Ok(item)
         }
-        Source::Agentclinic => {
+        DatasetFormat::Agentclinic => {
             let osce = o.get("OSCE_Examination").ok_or(("OSCE_Examination".to_string(), "`OSCE_Examination` is missing".to_string()))?;
             let diagnosis = text_field(osce, "Correct_Diagnosis")
                 .ok_or(("Correct_Diagnosis".to_string(), "`Correct_Diagnosis` is missing or not text".to_string()))?;
@@ -290,7 +276,7 @@ fn json_item(o: &Value, source: Source, line: usize) -> Result<Item, (String, St
                 ..Item::default()
             })
         }
-        Source::Healthbench => {
+        DatasetFormat::Healthbench => {
             let bad = |field: &str, why: &str| (field.to_string(), why.to_string());
             let messages: Vec<Message> = o
                 .get("prompt")
@@ -325,11 +311,11 @@ fn json_item(o: &Value, source: Source, line: usize) -> Result<Item, (String, St
                 ..Item::default()
             })
         }
-        Source::Craftmd | Source::Generic => Err(("".into(), "not a JSON-lines format".into())),
+        DatasetFormat::Craftmd | DatasetFormat::Generic => Err(("".into(), "not a JSON-lines format".into())),
     }
 }
 
-fn json_lines(text: &str, source: Source) -> Result<Vec<Item>, Diagnostics> {
+fn json_lines(text: &str, source: DatasetFormat) -> Result<Vec<Item>, Diagnostics> {
     let mut diags = Diagnostics::default();
     let mut items = Vec::new();
     for (i, line) in text.lines().enumerate() {

@@ -9,7 +9,8 @@ use crate::runner::{self, Options, Progress, Summary, Work};
 use crate::store::{SampleRow, Store};
 use benchcards_core::bundled::{beside, stands_for};
 use benchcards_core::document::{LoadError, read_data};
-use benchcards_core::{Diagnostics, GraderKind, Loaded, ModelSpec, Plan};
+use benchcards_core::{DatasetFormat, Diagnostics, GraderKind, Loaded, ModelSpec, Plan};
+use indexmap::IndexMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -56,8 +57,21 @@ fn read_file(path: &Path) -> Result<String, SessionError> {
 
 /// Reads and parses a dataset.
 pub fn load_dataset(path: &Path) -> Result<Dataset, SessionError> {
+    load_dataset_as(path, None, &IndexMap::new())
+}
+
+/// Reads a dataset at `path`: benchcards' own JSONL, or with `format` another benchmark's file
+/// as published (the plan's `dataset_format` and `dataset_map`).
+pub fn load_dataset_as(path: &Path, format: Option<DatasetFormat>, map: &IndexMap<String, String>) -> Result<Dataset, SessionError> {
     let text = read_file(path)?;
-    parse_dataset(&text).map_err(|diagnostics| SessionError::File { name: path.display().to_string(), text: Some(text), diagnostics })
+    let read = match format {
+        None => parse_dataset(&text),
+        Some(f) => {
+            let map: Vec<(String, String)> = map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            crate::import::import(&text, f, &map, benchcards_core::results::is_jsonl(path))
+        }
+    };
+    read.map_err(|diagnostics| SessionError::File { name: path.display().to_string(), text: Some(text), diagnostics })
 }
 
 /// A plan ready to run.
@@ -80,7 +94,7 @@ pub fn prepare(plan_path: &Path) -> Result<Prepared, SessionError> {
     let (plan, loaded) = benchcards_core::load_plan(plan_path).map_err(SessionError::Plan)?;
     let base = plan_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
     let dataset_path = beside(&base, &plan.dataset);
-    let dataset = load_dataset(&dataset_path)?;
+    let dataset = load_dataset_as(&dataset_path, plan.dataset_format, &plan.dataset_map)?;
     let plan_hash = plan_hash(&plan);
     // The stored plan names its files absolutely, so `runs export` and `report` find them later.
     let absolute = |rel: &str| {

@@ -2,7 +2,7 @@
 //! samples tallied per condition and model. (What a report shows of a run is assembled from
 //! these by `benchcards_web::view`, so this crate knows nothing of reports.)
 
-use crate::dataset::{Dataset, parse_dataset};
+use crate::dataset::Dataset;
 use crate::store::{SampleRow, Store};
 use benchcards_core::Plan;
 use std::path::Path;
@@ -15,8 +15,15 @@ pub fn stored_plan(store: &Store, run: &str) -> Result<(String, Plan), String> {
 
 /// The dataset a run used, read again from where the run found it.
 pub fn run_dataset(plan: &Plan) -> Result<Dataset, String> {
-    let text = benchcards_core::document::read_data(Path::new(&plan.dataset)).map_err(|d| format!("{}: {}", plan.dataset, d.message))?;
-    parse_dataset(&text).map_err(|d| format!("the dataset {} the run used no longer parses ({} problem(s))", plan.dataset, d.0.len()))
+    crate::session::load_dataset_as(Path::new(&plan.dataset), plan.dataset_format, &plan.dataset_map).map_err(|e| match e {
+        crate::session::SessionError::File { diagnostics, text: Some(_), .. } => {
+            format!("the dataset {} the run used no longer parses ({} problem(s))", plan.dataset, diagnostics.0.len())
+        }
+        crate::session::SessionError::File { diagnostics, .. } => {
+            format!("{}: {}", plan.dataset, diagnostics.0.first().map_or("cannot be read", |d| d.message.as_str()))
+        }
+        other => other.to_string(),
+    })
 }
 
 /// One condition and model of a run, summed over its samples (`runs show`).

@@ -66,7 +66,8 @@ impl Study {
         })?;
         let base = plan_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let dataset_path = benchcards_core::bundled::beside(base, &plan.dataset);
-        let dataset = benchcards_eval::session::load_dataset(&dataset_path).map_err(|e| format!("{e}"))?;
+        let dataset =
+            benchcards_eval::session::load_dataset_as(&dataset_path, plan.dataset_format, &plan.dataset_map).map_err(|e| format!("{e}"))?;
         let scenarios: Vec<String> = if design.scenarios.is_empty() {
             dataset.items.iter().filter(|i| !i.vignette.trim().is_empty()).map(|i| i.id.clone()).collect()
         } else {

@@ -170,3 +170,39 @@ async fn every_imported_format_runs_as_a_plan_as_written_and_with_one_assumption
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plan_runs_a_benchmark_s_file_as_published_named_with_its_format() {
+    let server = benchcards_mock::start(benchcards_mock::MockConfig::default(), 0).await.unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = |dataset: &Path, format: &str| {
+        format!(
+            "plan:\n  version: 1\n  id: published\n  card: {}\n  deployment: {}\n  dataset: {}\n{format}  models:\n    - {{id: m, provider: openai, model: x, base_urls: [\"{}\"]}}\n  conditions: [{{id: vignette}}, {{id: options_removed}}]\n  graders: [{{kind: mcq}}]\n",
+            root.join("registry/bean-scenarios.yaml").display(),
+            root.join("examples/deployments/patient-symptom-chatbot.yaml").display(),
+            dataset.display(),
+            server.base_url()
+        )
+    };
+    let run = |text: String| {
+        std::fs::write(dir.path().join("plan.yaml"), text).unwrap();
+        let out = Command::cargo_bin("benchcards").unwrap().current_dir(dir.path()).args(["run", "plan.yaml"]).output().unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).trim().to_string(), String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let (ok, run_id, err) = tokio::task::block_in_place(|| run(plan(&fixture("medqa.jsonl"), "  dataset_format: medqa\n")));
+    assert!(ok && err.contains("4 done"), "{err}");
+    // Later commands read the file the same way: the results carry the source's ids.
+    let out = Command::cargo_bin("benchcards").unwrap().current_dir(dir.path()).args(["runs", "export", &run_id]).output().unwrap();
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && csv.lines().filter(|l| l.starts_with("line-2,")).count() == 2, "{csv}");
+    // A generic file with its columns named in the plan.
+    let generic = "  dataset_format: generic\n  dataset_map: {id: qid, vignette: text, condition: dx}\n";
+    let (ok, _, err) = tokio::task::block_in_place(|| run(plan(&fixture("generic.csv"), generic).replace("kind: mcq", "kind: conditions")));
+    assert!(ok && err.contains("4 done"), "{err}");
+    // Without its format the same file is not a benchcards dataset, and says where.
+    let (ok, _, err) = tokio::task::block_in_place(|| run(plan(&fixture("medqa.jsonl"), "")));
+    assert!(!ok && err.contains("medqa.jsonl:1:") && err.contains("item:"), "{err}");
+    let (ok, _, err) = tokio::task::block_in_place(|| run(plan(&fixture("medqa.jsonl"), "  dataset_format: medqa_usmle\n")));
+    assert!(!ok && err.contains("dataset_format") && err.contains("medqa"), "an unknown format lists the known ones: {err}");
+}
