@@ -210,6 +210,25 @@ pub fn read_logs(path: &Path, cols: &CsvColumns) -> Result<(Logs, String), FileP
     Ok((logs, text))
 }
 
+/// `benchcards augment`: real first messages attached to the items they name.
+#[cfg(feature = "clap")]
+#[derive(Debug, Clone, clap::Args)]
+pub struct AugmentArgs {
+    pub dataset: std::path::PathBuf,
+    /// Conversation logs naming the items (JSONL or CSV, as for `measure`).
+    #[arg(long)]
+    pub queries: std::path::PathBuf,
+    #[arg(short, long)]
+    pub output: Option<std::path::PathBuf>,
+    /// Whether the logs hold protected health information, when they do not say so in a
+    /// first line `{"logs": {"contains_phi": true}}` (CSV logs cannot). Logs that say
+    /// nothing either way are taken to hold it, and the dataset is marked `contains_phi`.
+    #[arg(long, value_name = "true|false")]
+    pub logs_contain_phi: Option<bool>,
+    #[command(flatten)]
+    pub columns: CsvColumns,
+}
+
 /// Column names of a CSV log (JSONL logs use the chat `messages` format).
 #[derive(Debug, Clone)]
 #[cfg_attr(feature = "clap", derive(clap::Args))]

@@ -258,11 +258,108 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
 }
 
+/// The per-conversation values every figure is computed from.
+#[derive(Debug, Clone, Default)]
+pub struct Samples {
+    /// Messages from the person, per conversation.
+    pub turns: Vec<f64>,
+    pub first_words: Vec<f64>,
+    /// Words per message from the person, and from the model.
+    pub user_words: Vec<f64>,
+    /// Words per message from the person, averaged within each conversation (one value per
+    /// conversation, so a comparison does not count a long conversation's messages as
+    /// independent).
+    pub user_words_by_conversation: Vec<f64>,
+    pub model_words: Vec<f64>,
+    /// Clinical terms per 100 words and Flesch reading ease of first messages.
+    pub density: Vec<f64>,
+    pub ease: Vec<f64>,
+    /// Share of the linked item's key facts in the first message, and by the end.
+    pub at_first: Vec<f64>,
+    pub by_end: Vec<f64>,
+    /// Each conversation's language, when identified.
+    pub languages: Vec<Option<String>>,
+    pub linked: usize,
+    pub unknown_items: Vec<String>,
+}
+
+impl Samples {
+    /// Reads them from conversations; key facts need `against`, the dataset the conversations'
+    /// items come from.
+    pub fn of(convs: &[Conversation], against: Option<&Dataset>, vocab: &[Vec<String>]) -> Samples {
+        let firsts: Vec<&str> = convs.iter().filter_map(|c| c.user_messages().next()).collect();
+        let mut s = Samples {
+            turns: convs.iter().map(|c| c.user_messages().count() as f64).collect(),
+            first_words: firsts.iter().map(|t| count_words(t)).collect(),
+            user_words: convs.iter().flat_map(|c| c.user_messages().map(count_words)).collect(),
+            user_words_by_conversation: convs
+                .iter()
+                .map(|c| c.user_messages().map(count_words).sum::<f64>() / c.user_messages().count().max(1) as f64)
+                .collect(),
+            model_words: convs
+                .iter()
+                .flat_map(|c| c.messages.iter().filter(|m| m.role == "assistant").map(|m| count_words(&m.content)))
+                .collect(),
+            density: firsts.iter().filter_map(|t| clinical_density(t, vocab)).collect(),
+            ease: firsts.iter().filter_map(|t| flesch(t)).collect(),
+            languages: convs.iter().map(|c| language(&c.user_messages().collect::<Vec<_>>().join("\n"))).collect(),
+            ..Samples::default()
+        };
+        if let Some(ds) = against {
+            for c in convs {
+                let Some(id) = &c.item else { continue };
+                let Some(item) = ds.item(id) else {
+                    s.unknown_items.push(id.clone());
+                    continue;
+                };
+                s.linked += 1;
+                let facts = &item.gold.key_facts;
+                if facts.is_empty() {
+                    continue;
+                }
+                let first = c.user_messages().next().unwrap_or("");
+                let all: String = c.user_messages().collect::<Vec<_>>().join("\n");
+                let share = |text: &str| facts.iter().filter(|f| fact_present(f, text)).count() as f64 / facts.len() as f64;
+                s.at_first.push(share(first));
+                s.by_end.push(share(&all));
+            }
+            s.unknown_items.sort();
+            s.unknown_items.dedup();
+        }
+        s
+    }
+
+    /// Conversations with more than one message from the person.
+    pub fn multi_turn(&self) -> usize {
+        self.turns.iter().filter(|t| **t > 1.0).count()
+    }
+
+    /// Conversations identified as `lang`.
+    pub fn in_language(&self, lang: &str) -> usize {
+        self.languages.iter().filter(|l| l.as_deref() == Some(lang)).count()
+    }
+}
+
 /// Everything `measure` reports for a set of conversations.
 pub fn measure(convs: &[Conversation], against: Option<&Dataset>, vocab: &[Vec<String>]) -> Measurement {
     let mut figures = Vec::new();
     let mut measured = Vec::new();
     let n = convs.len();
+    let samples = Samples::of(convs, against, vocab);
+    let Samples {
+        turns,
+        first_words,
+        user_words,
+        model_words,
+        density,
+        ease,
+        at_first,
+        by_end,
+        languages: langs,
+        linked,
+        unknown_items,
+        ..
+    } = &samples;
     let push_mean = |figures: &mut Vec<Figure>, topic: &'static str, id: &str, label: &str, values: &[f64]| {
         if let Some(m) = mean_t(values, CONFIDENCE) {
             figures.push(Figure { topic, id: id.into(), label: label.into(), value: m.mean, ci: m.ci, n: m.n, method: "mean, Student t" });
@@ -279,26 +376,17 @@ pub fn measure(convs: &[Conversation], against: Option<&Dataset>, vocab: &[Vec<S
     };
 
     // Turns.
-    let turns: Vec<f64> = convs.iter().map(|c| c.user_messages().count() as f64).collect();
-    let multi = turns.iter().filter(|t| **t > 1.0).count();
+    let multi = samples.multi_turn();
     push_share(&mut figures, "turns", "single_turn_share", "conversations with one message from the person", n - multi, n);
     push_share(&mut figures, "turns", "multi_turn_share", "conversations with several messages from the person", multi, n);
-    push_mean(&mut figures, "turns", "user_turns_mean", "messages from the person per conversation", &turns);
-    push_value(
-        &mut figures,
-        "turns",
-        "user_turns_median",
-        "messages from the person per conversation, median",
-        median(&turns),
-        n,
-        "median",
-    );
+    push_mean(&mut figures, "turns", "user_turns_mean", "messages from the person per conversation", turns);
+    push_value(&mut figures, "turns", "user_turns_median", "messages from the person per conversation, median", median(turns), n, "median");
     push_value(
         &mut figures,
         "turns",
         "user_turns_p90",
         "messages from the person per conversation, 90th percentile",
-        quantile(&turns, 0.9),
+        quantile(turns, 0.9),
         n,
         "nearest rank",
     );
@@ -313,40 +401,33 @@ pub fn measure(convs: &[Conversation], against: Option<&Dataset>, vocab: &[Vec<S
                 pct(r.p),
                 pct(r.ci[0]),
                 pct(r.ci[1]),
-                median(&turns).unwrap_or(0.0),
-                quantile(&turns, 0.9).unwrap_or(0.0)
+                median(turns).unwrap_or(0.0),
+                quantile(turns, 0.9).unwrap_or(0.0)
             ),
         });
     }
 
     // Lengths.
-    let firsts: Vec<&str> = convs.iter().filter_map(|c| c.user_messages().next()).collect();
-    let first_words: Vec<f64> = firsts.iter().map(|t| count_words(t)).collect();
-    push_mean(&mut figures, "length", "first_message_words_mean", "words in the first message", &first_words);
+    push_mean(&mut figures, "length", "first_message_words_mean", "words in the first message", first_words);
     push_value(
         &mut figures,
         "length",
         "first_message_words_median",
         "words in the first message, median",
-        median(&first_words),
+        median(first_words),
         first_words.len(),
         "median",
     );
-    let user_words: Vec<f64> = convs.iter().flat_map(|c| c.user_messages().map(count_words)).collect();
-    push_mean(&mut figures, "length", "user_message_words_mean", "words per message from the person", &user_words);
-    let model_words: Vec<f64> =
-        convs.iter().flat_map(|c| c.messages.iter().filter(|m| m.role == "assistant").map(|m| count_words(&m.content))).collect();
-    push_mean(&mut figures, "length", "assistant_message_words_mean", "words per message from the model", &model_words);
+    push_mean(&mut figures, "length", "user_message_words_mean", "words per message from the person", user_words);
+    push_mean(&mut figures, "length", "assistant_message_words_mean", "words per message from the model", model_words);
 
     // Register.
-    let density: Vec<f64> = firsts.iter().filter_map(|t| clinical_density(t, vocab)).collect();
-    let ease: Vec<f64> = firsts.iter().filter_map(|t| flesch(t)).collect();
-    push_mean(&mut figures, "register", "first_message_clinical_terms", "clinical terms per 100 words, first messages", &density);
-    push_mean(&mut figures, "register", "first_message_flesch", "Flesch reading ease, first messages", &ease);
+    push_mean(&mut figures, "register", "first_message_clinical_terms", "clinical terms per 100 words, first messages", density);
+    push_mean(&mut figures, "register", "first_message_flesch", "Flesch reading ease, first messages", ease);
     let mut register_basis = format!(
         "first messages: {:.1} clinical terms per 100 words, Flesch reading ease {:.1} (n = {})",
-        mean_t(&density, CONFIDENCE).map_or(f64::NAN, |m| m.mean),
-        mean_t(&ease, CONFIDENCE).map_or(f64::NAN, |m| m.mean),
+        mean_t(density, CONFIDENCE).map_or(f64::NAN, |m| m.mean),
+        mean_t(ease, CONFIDENCE).map_or(f64::NAN, |m| m.mean),
         density.len()
     );
     if let Some(ds) = against {
@@ -355,8 +436,8 @@ pub fn measure(convs: &[Conversation], against: Option<&Dataset>, vocab: &[Vec<S
         push_mean(&mut figures, "register", "item_clinical_terms", "clinical terms per 100 words, the benchmark's items", &item_density);
         push_mean(&mut figures, "register", "item_flesch", "Flesch reading ease, the benchmark's items", &item_ease);
         for (id, label, a, b) in [
-            ("clinical_terms_difference", "clinical terms per 100 words, first messages − items", &density, &item_density),
-            ("flesch_difference", "Flesch reading ease, first messages − items", &ease, &item_ease),
+            ("clinical_terms_difference", "clinical terms per 100 words, first messages − items", density, &item_density),
+            ("flesch_difference", "Flesch reading ease, first messages − items", ease, &item_ease),
         ] {
             if let Some((d, ci)) = welch(a, b, CONFIDENCE) {
                 figures.push(Figure {
@@ -382,32 +463,10 @@ pub fn measure(convs: &[Conversation], against: Option<&Dataset>, vocab: &[Vec<S
     }
 
     // Completeness, for conversations linked to items with key facts.
-    let mut linked = 0;
-    let mut unknown_items = Vec::new();
-    let (mut at_first, mut by_end) = (Vec::new(), Vec::new());
-    if let Some(ds) = against {
-        for c in convs {
-            let Some(id) = &c.item else { continue };
-            let Some(item) = ds.item(id) else {
-                unknown_items.push(id.clone());
-                continue;
-            };
-            linked += 1;
-            let facts = &item.gold.key_facts;
-            if facts.is_empty() {
-                continue;
-            }
-            let first = c.user_messages().next().unwrap_or("");
-            let all: String = c.user_messages().collect::<Vec<_>>().join("\n");
-            let share = |text: &str| facts.iter().filter(|f| fact_present(f, text)).count() as f64 / facts.len() as f64;
-            at_first.push(share(first));
-            by_end.push(share(&all));
-        }
-        unknown_items.sort();
-        unknown_items.dedup();
+    if against.is_some() {
         for (id, label, values) in [
-            ("key_facts_first_message", "share of the item's key facts in the first message", &at_first),
-            ("key_facts_by_end", "share of the item's key facts in all of the person's messages", &by_end),
+            ("key_facts_first_message", "share of the item's key facts in the first message", at_first),
+            ("key_facts_by_end", "share of the item's key facts in all of the person's messages", by_end),
         ] {
             if let Some(m) = mean_t(values, CONFIDENCE) {
                 let ci = m.ci.map(|[lo, hi]| [lo.max(0.0), hi.min(1.0)]);
@@ -422,8 +481,8 @@ pub fn measure(convs: &[Conversation], against: Option<&Dataset>, vocab: &[Vec<S
                 });
             }
         }
-        if let Some(m) = mean_t(&at_first, CONFIDENCE) {
-            let end = mean_t(&by_end, CONFIDENCE).map_or(f64::NAN, |m| m.mean);
+        if let Some(m) = mean_t(at_first, CONFIDENCE) {
+            let end = mean_t(by_end, CONFIDENCE).map_or(f64::NAN, |m| m.mean);
             let value = if m.mean >= 0.9 {
                 "complete"
             } else if m.mean >= 0.5 {
@@ -449,9 +508,8 @@ pub fn measure(convs: &[Conversation], against: Option<&Dataset>, vocab: &[Vec<S
     }
 
     // Language.
-    let langs: Vec<Option<String>> = convs.iter().map(|c| language(&c.user_messages().collect::<Vec<_>>().join("\n"))).collect();
     let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
-    for l in &langs {
+    for l in langs {
         *counts.entry(l.clone().unwrap_or_else(|| "undetermined".into())).or_default() += 1;
     }
     let mut ordered: Vec<(String, usize)> = counts.into_iter().collect();
@@ -468,7 +526,140 @@ pub fn measure(convs: &[Conversation], against: Option<&Dataset>, vocab: &[Vec<S
         });
     }
 
-    Measurement { figures, measured, linked, unknown_items }
+    Measurement { figures, measured, linked: *linked, unknown_items: unknown_items.clone() }
+}
+
+/// Whether a difference between simulated and real conversations is within its tolerance: the
+/// whole interval inside ±tolerance, the whole interval outside it, or neither (more data would
+/// tell).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Within,
+    Outside,
+    Undetermined,
+}
+
+/// One figure of simulated conversations against real ones.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    pub id: &'static str,
+    pub label: String,
+    pub simulated: f64,
+    pub real: f64,
+    /// Simulated − real, with its interval.
+    pub difference: f64,
+    pub ci: [f64; 2],
+    pub n_simulated: usize,
+    pub n_real: usize,
+    pub method: &'static str,
+    pub tolerance: f64,
+    pub verdict: Verdict,
+}
+
+/// The figures `measure --compare` compares, each with its default tolerance (in the figure's
+/// own unit; a `--tolerance ID=VALUE` replaces it).
+pub const COMPARED: [(&str, f64); 9] = [
+    ("user_turns_mean", 1.0),
+    ("multi_turn_share", 0.1),
+    ("first_message_words_mean", 10.0),
+    ("user_message_words_mean", 10.0),
+    ("first_message_clinical_terms", 1.0),
+    ("first_message_flesch", 10.0),
+    ("key_facts_first_message", 0.1),
+    ("key_facts_by_end", 0.1),
+    ("main_language_share", 0.1),
+];
+
+/// A `--tolerance FIGURE=VALUE` flag: a figure `measure --compare` compares, and a tolerance.
+pub fn figure_tolerance(s: &str) -> Result<(String, f64), String> {
+    let known = || COMPARED.iter().map(|(id, _)| *id).collect::<Vec<_>>().join(", ");
+    let (id, value) = s.split_once('=').ok_or_else(|| format!("`{s}` is not FIGURE=VALUE (figures: {})", known()))?;
+    if !COMPARED.iter().any(|(c, _)| *c == id.trim()) {
+        return Err(format!("`{id}` is no figure `--compare` compares; one of {}", known()));
+    }
+    match value.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok((id.trim().to_string(), v)),
+        _ => Err(format!("the tolerance `{value}` is not a number of 0 or more")),
+    }
+}
+
+/// Simulated conversations against real ones (process calibration): for each figure of
+/// [`COMPARED`] both values, their difference with its interval (Welch for means, Newcombe's
+/// hybrid score for shares) and the verdict against its tolerance. Every value is one per
+/// conversation. Key facts need `against`; the language compared is the real conversations' most
+/// common one, as a share of the conversations whose language was identified.
+pub fn compare(simulated: &Samples, real: &Samples, tolerances: &[(String, f64)]) -> Vec<Comparison> {
+    use benchcards_stats::proportion::newcombe_unpaired;
+    let tolerance = |id: &str, default: f64| tolerances.iter().find(|(t, _)| t == id).map_or(default, |(_, v)| *v);
+    let mut out = Vec::new();
+    let mut push = |id: &'static str, label: String, sim: f64, real: f64, d: Option<(f64, [f64; 2])>, n: (usize, usize), method| {
+        let Some((difference, ci)) = d else { return };
+        let tol = tolerance(id, COMPARED.iter().find(|(c, _)| *c == id).map_or(0.0, |(_, t)| *t));
+        let verdict = if ci[0] >= -tol && ci[1] <= tol {
+            Verdict::Within
+        } else if ci[0] > tol || ci[1] < -tol {
+            Verdict::Outside
+        } else {
+            Verdict::Undetermined
+        };
+        out.push(Comparison {
+            id,
+            label,
+            simulated: sim,
+            real,
+            difference,
+            ci,
+            n_simulated: n.0,
+            n_real: n.1,
+            method,
+            tolerance: tol,
+            verdict,
+        });
+    };
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let means: [(&'static str, &str, &[f64], &[f64]); 7] = [
+        ("user_turns_mean", "messages from the person per conversation", &simulated.turns, &real.turns),
+        ("first_message_words_mean", "words in the first message", &simulated.first_words, &real.first_words),
+        (
+            "user_message_words_mean",
+            "words per message from the person, averaged per conversation",
+            &simulated.user_words_by_conversation,
+            &real.user_words_by_conversation,
+        ),
+        ("first_message_clinical_terms", "clinical terms per 100 words, first messages", &simulated.density, &real.density),
+        ("first_message_flesch", "Flesch reading ease, first messages", &simulated.ease, &real.ease),
+        ("key_facts_first_message", "share of the item's key facts in the first message", &simulated.at_first, &real.at_first),
+        ("key_facts_by_end", "share of the item's key facts by the end", &simulated.by_end, &real.by_end),
+    ];
+    let share = |x: usize, n: usize| x as f64 / n.max(1) as f64;
+    let (ns, nr) = (simulated.turns.len(), real.turns.len());
+    let (ms, mr) = (simulated.multi_turn(), real.multi_turn());
+    let newcombe = |xs: usize, xr: usize| {
+        (ns > 0 && nr > 0)
+            .then(|| (share(xs, ns) - share(xr, nr), newcombe_unpaired(xs as f64, ns as f64, xr as f64, nr as f64, CONFIDENCE)))
+    };
+    for (i, (id, label, a, b)) in means.into_iter().enumerate() {
+        push(id, label.into(), mean(a), mean(b), welch(a, b, CONFIDENCE), (a.len(), b.len()), "difference of means, Welch");
+        if i == 0 {
+            let label = "conversations with several messages from the person".to_string();
+            push("multi_turn_share", label, share(ms, ns), share(mr, nr), newcombe(ms, mr), (ns, nr), "difference of shares, Newcombe");
+        }
+    }
+    let mut langs: Vec<&String> = real.languages.iter().flatten().collect();
+    langs.sort();
+    let main = langs.chunk_by(|a, b| a == b).max_by_key(|c| c.len()).and_then(|c| c.first().copied());
+    // Among conversations whose language was identified (short messages often are not).
+    if let Some(lang) = main {
+        let identified = |s: &Samples| s.languages.iter().flatten().count();
+        let (is, ir) = (identified(simulated), identified(real));
+        let (xs, xr) = (simulated.in_language(lang), real.in_language(lang));
+        let d =
+            (is > 0).then(|| (share(xs, is) - share(xr, ir), newcombe_unpaired(xs as f64, is as f64, xr as f64, ir as f64, CONFIDENCE)));
+        let label = format!("conversations in {lang} (the real ones' main language), of those identified");
+        push("main_language_share", label, share(xs, is), share(xr, ir), d, (is, ir), "difference of shares, Newcombe");
+    }
+    out
 }
 
 /// A deployment profile carrying a measurement: `base` (or a new profile named after the logs)
@@ -572,5 +763,25 @@ mod tests {
         assert_eq!(language("tengo fiebre y dolor de garganta desde hace dos días, ¿necesito ir al médico?").as_deref(), Some("es"));
         assert_eq!(language("I have had a blocked nose and a sore throat for three days and a bit of a cough").as_deref(), Some("en"));
         assert_eq!(language("ok"), None);
+    }
+
+    #[test]
+    fn a_difference_is_within_outside_or_undetermined_by_its_whole_interval() {
+        let turns =
+            |multi: usize, n: usize| Samples { turns: (0..n).map(|i| if i < multi { 2.0 } else { 1.0 }).collect(), ..Samples::default() };
+        let verdict = |sim: &Samples, real: &Samples, tol: f64| {
+            let c = compare(sim, real, &[("multi_turn_share".into(), tol)]);
+            let x = c.into_iter().find(|c| c.id == "multi_turn_share").unwrap();
+            (x.difference, x.verdict)
+        };
+        // Everyone writes twice against no one: the whole interval is far above ±0.1.
+        assert_eq!(verdict(&turns(100, 100), &turns(0, 100), 0.1), (1.0, Verdict::Outside));
+        // Half and half: the interval (about ±0.14) fits in ±0.2 but not in ±0.1.
+        assert_eq!(verdict(&turns(50, 100), &turns(50, 100), 0.2), (0.0, Verdict::Within));
+        assert_eq!(verdict(&turns(50, 100), &turns(50, 100), 0.1), (0.0, Verdict::Undetermined));
+        // The tolerance flag names a known figure and a number of 0 or more.
+        assert_eq!(figure_tolerance("first_message_flesch=5").unwrap(), ("first_message_flesch".to_string(), 5.0));
+        assert!(figure_tolerance("flesch=5").unwrap_err().contains("one of user_turns_mean"));
+        assert!(figure_tolerance("first_message_flesch=-1").is_err() && figure_tolerance("first_message_flesch").is_err());
     }
 }

@@ -236,6 +236,32 @@ pub fn measurement_tables(m: &Measurement, title: &str) -> (Table, Table) {
     (figures, dims)
 }
 
+/// `measure --compare`: each figure of the simulated conversations against the real ones, the
+/// difference with its interval, the tolerance and the verdict.
+pub fn comparison_table(c: &[benchcards_eval::measure::Comparison], simulated: &str, real: &str) -> Table {
+    use benchcards_eval::measure::Verdict;
+    let columns = ["Figure", "Simulated", "Real", "Difference", "95% CI", "Tolerance", "Verdict", "n (simulated / real)"];
+    let mut t = Table::new(&columns).titled(format!("Simulated ({simulated}) against real ({real}) conversations"));
+    for x in c {
+        let verdict = match x.verdict {
+            Verdict::Within => "within tolerance",
+            Verdict::Outside => "outside tolerance",
+            Verdict::Undetermined => "undetermined: the interval crosses the tolerance",
+        };
+        t.row(vec![
+            x.label.clone(),
+            format!("{:.2}", x.simulated),
+            format!("{:.2}", x.real),
+            format!("{:+.2}", x.difference),
+            format!("{:.2} to {:.2}", x.ci[0], x.ci[1]),
+            format!("±{}", x.tolerance),
+            verdict.into(),
+            format!("{} / {}", x.n_simulated, x.n_real),
+        ]);
+    }
+    t
+}
+
 /// What `run` says after a run, line by line: the judge's work, the summary, the cost at the
 /// plan's prices (when it has any), a concurrency lowered by rate limits, and how to retry what
 /// failed. `plan_path` is the plan as the user named it.

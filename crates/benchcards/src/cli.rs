@@ -325,7 +325,7 @@ pub enum Command {
     Measure(MeasureArgs),
     /// Attach real first messages and whole conversations to the dataset's items by id, so
     /// `patient_query` poses real words.
-    Augment(AugmentArgs),
+    Augment(benchcards_eval::logs::AugmentArgs),
     /// A self-contained report — HTML, or its Markdown twin, by the output's extension — of a
     /// run, a comparison, or a decomposition.
     Report(ReportArgs),
@@ -545,7 +545,15 @@ pub struct RunArgs {
 #[derive(Args)]
 pub struct MeasureArgs {
     /// Conversation logs: JSONL in the chat `messages` format, or CSV with one row per turn.
-    pub logs: PathBuf,
+    #[arg(required_unless_present = "compare")]
+    pub logs: Option<PathBuf>,
+    /// Simulated conversations against real ones: each figure's difference with its interval,
+    /// and whether it is within its tolerance.
+    #[arg(long, num_args = 2, value_names = ["SIMULATED", "REAL"], conflicts_with_all = ["logs", "profile", "output"])]
+    pub compare: Vec<PathBuf>,
+    /// With --compare: FIGURE=VALUE, the largest difference to accept (defaults in the book).
+    #[arg(long, value_parser = benchcards_eval::measure::figure_tolerance)]
+    pub tolerance: Vec<(String, f64)>,
     /// The benchmark's dataset: compare the register with its items, and measure the key
     /// facts of the items conversations name.
     #[arg(long)]
@@ -560,23 +568,6 @@ pub struct MeasureArgs {
     pub columns: CsvColumns,
     #[arg(long, value_enum, default_value = "table")]
     pub format: TableFormat,
-}
-
-#[derive(Args)]
-pub struct AugmentArgs {
-    pub dataset: PathBuf,
-    /// Conversation logs naming the items (JSONL or CSV, as for `measure`).
-    #[arg(long)]
-    pub queries: PathBuf,
-    #[arg(short, long)]
-    pub output: Option<PathBuf>,
-    /// Whether the logs hold protected health information, when they do not say so in a
-    /// first line `{"logs": {"contains_phi": true}}` (CSV logs cannot). Logs that say
-    /// nothing either way are taken to hold it, and the dataset is marked `contains_phi`.
-    #[arg(long, value_name = "true|false")]
-    pub logs_contain_phi: Option<bool>,
-    #[command(flatten)]
-    pub columns: CsvColumns,
 }
 
 #[derive(Args)]

@@ -3,17 +3,17 @@
 
 use super::eval::{find, load_dataset, stored_plan};
 use super::{Shown, fail, print_json, print_tables, shown, today, write_output};
-use crate::cli::{AugmentArgs, DeriveArgs, MeasureArgs, TableFormat};
+use crate::cli::{DeriveArgs, MeasureArgs, TableFormat};
 use crate::diagnostics::print_diagnostics;
 use benchcards_core::document::{DocKind, read_data};
 use benchcards_core::emit::document_yaml;
 use benchcards_core::{load_card, load_profile};
 use benchcards_eval::dataset::{Augmentation, Dataset, parse_dataset, to_jsonl};
 use benchcards_eval::derive::{DatasetSource, derive_card, run_steps};
-use benchcards_eval::logs::{CsvColumns, Logs, augment as attach, is_csv};
-use benchcards_eval::measure::{measure as measure_logs, to_profile, vocabulary};
+use benchcards_eval::logs::{AugmentArgs, CsvColumns, Logs, augment as attach, is_csv};
+use benchcards_eval::measure::{Samples, compare, measure as measure_logs, to_profile, vocabulary};
 use benchcards_eval::results::graded_results;
-use benchcards_web::view::measurement_tables;
+use benchcards_web::view::{comparison_table, measurement_tables};
 use miette::{Result, miette};
 use sha2::Digest;
 use std::path::Path;
@@ -45,11 +45,20 @@ pub(super) fn register_vocabulary(against: Option<&Dataset>) -> Result<Vec<Vec<S
 }
 
 pub fn measure(a: &MeasureArgs) -> Result<ExitCode> {
-    let logs_path = &a.logs;
-    let (logs, _) = read_logs(logs_path, &a.columns)?;
     let against = a.against.as_deref().map(load_dataset).transpose()?;
-    let base = a.profile.as_deref().map(load_profile).transpose().map_err(fail)?.map(|(p, _)| p);
     let vocab = register_vocabulary(against.as_ref())?;
+    let (Some(logs_path), []) = (&a.logs, &a.compare[..]) else {
+        let samples = |p: &Path| Ok::<_, miette::Report>(Samples::of(&read_logs(p, &a.columns)?.0.conversations, against.as_ref(), &vocab));
+        let (sim, real) = (&a.compare[0], &a.compare[1]);
+        let c = compare(&samples(sim)?, &samples(real)?, &a.tolerance);
+        match a.format {
+            TableFormat::Json => print_json(&serde_json::json!({"simulated": sim, "real": real, "comparison": c}))?,
+            _ => print_tables(a.format, &[comparison_table(&c, &sim.display().to_string(), &real.display().to_string())]),
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    let (logs, _) = read_logs(logs_path, &a.columns)?;
+    let base = a.profile.as_deref().map(load_profile).transpose().map_err(fail)?.map(|(p, _)| p);
     let m = measure_logs(&logs.conversations, against.as_ref(), &vocab);
     if !m.unknown_items.is_empty() {
         eprintln!("warning: conversations name item(s) the dataset lacks, left out of completeness: {}", m.unknown_items.join(", "));
