@@ -136,6 +136,7 @@ pub fn draft(t: &Taxonomy, cmp: &Comparison, paths: PlanPaths) -> Plan {
         budget: None,
         human_study: None,
         patient_model: None,
+        fidelity: None,
         studies,
         study,
         questions,

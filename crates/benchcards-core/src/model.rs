@@ -483,6 +483,7 @@ pub enum Scoring {
 
 /// How the simulated patient behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum PatientBehaviour {
     /// CRAFT-MD rules: answers only what is asked, truthfully, in lay words.
@@ -743,6 +744,10 @@ pub struct Plan {
     /// own patient.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patient_model: Option<String>,
+    /// Checks of every simulated conversation against its case: invented statements,
+    /// volunteered key facts, persona consistency (by a judge) and a leaked diagnosis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fidelity: Option<Fidelity>,
     /// Stage 4: studies with people for outcome assumptions, highest priority first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub studies: Vec<StudySpec>,
@@ -755,6 +760,14 @@ pub struct Plan {
     /// What the plan's author still has to decide or supply.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+}
+
+/// How simulated conversations are checked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Fidelity {
+    /// Model id (from `models`) that judges the conversations.
+    pub judge_model: String,
 }
 
 /// A benchmark's file as published, read into benchcards items (`dataset import --from`).

@@ -441,7 +441,13 @@ pub fn validate_plan(plan: &Plan, root: &Node, t: &Taxonomy, base: Option<&Path>
     }
     let model_ids: Vec<&str> = plan.models.iter().map(|m| m.id.as_str()).collect();
     cx.duplicates(&["models"], &model_ids);
-    let helpers: Vec<&str> = plan.graders.iter().flat_map(|g| g.panel()).chain(plan.patient_model.as_deref()).collect();
+    let helpers: Vec<&str> = plan
+        .graders
+        .iter()
+        .flat_map(|g| g.panel())
+        .chain(plan.patient_model.as_deref())
+        .chain(plan.fidelity.as_ref().map(|f| f.judge_model.as_str()))
+        .collect();
     if !plan.models.is_empty() && !plan.models.iter().any(|m| m.under_test) {
         cx.error(&["models"], "every model has `under_test: false`, so no model answers the items").suggestion =
             Some("remove `under_test: false` from the model to evaluate".into());
@@ -616,6 +622,12 @@ pub fn validate_plan(plan: &Plan, root: &Node, t: &Taxonomy, base: Option<&Path>
     }
     if plan.epochs == 0 {
         cx.error(&["epochs"], "epochs must be at least 1");
+    }
+    if let Some(f) = &plan.fidelity
+        && !model_ids.contains(&f.judge_model.as_str())
+    {
+        let d = cx.error(&["fidelity", "judge_model"], format!("`{}` is not a model of this plan", f.judge_model));
+        d.suggestion = nearest(&f.judge_model, model_ids.iter().copied()).map(|s| format!("did you mean `{s}`?"));
     }
     if let Some(pm) = &plan.patient_model
         && !model_ids.contains(&pm.as_str())

@@ -339,6 +339,11 @@ fn a_rubric_needs_judges_of_the_plan_and_a_helper_model_answers_nothing() {
     assert_eq!(w, ["model `j1` answers no item and neither judges nor plays the patient"]);
     let d = only_error(&plan("    - { id: j1, provider: mock, under_test: false }\n", "    - { kind: rubric, judge_model: j1 }\n"));
     assert!(d.message.contains("no model answers the items"), "{}", d.message);
+    // A fidelity judge is a helper too, and must be a model of the plan.
+    let fidelity = format!("{}  fidelity: {{ judge_model: j1 }}\n", plan(models, "    - { kind: rubric, judges: [j2, j3, m] }\n"));
+    assert!(load(&fidelity).diagnostics.0.is_empty(), "{:?}", load(&fidelity).diagnostics);
+    let d = only_error(&fidelity.replace("judge_model: j1 }", "judge_model: j9 }"));
+    assert_eq!(d.message, "`j9` is not a model of this plan");
 }
 
 #[test]

@@ -6,6 +6,7 @@ pub mod client;
 pub mod conditions;
 pub mod dataset;
 pub mod derive;
+pub mod fidelity;
 pub mod grade;
 pub mod human;
 pub mod import;

@@ -10,13 +10,21 @@ use benchcards_stats::data::ResultRow;
 
 /// A run's graded samples (by `grader`) as rows of the results form, each with its condition's
 /// metadata: a plan cell's from the taxonomy's conditions it composes, a label the plan does not
-/// list (the human data's) from its condition alone.
-pub fn results(store: &Store, run: &str, plan: &Plan, dataset: &Dataset, t: &Taxonomy, grader: &str) -> rusqlite::Result<Vec<ResultRow>> {
+/// list (the human data's) from its condition alone. Samples in `exclude` are left out.
+pub fn results(
+    store: &Store,
+    run: &str,
+    plan: &Plan,
+    dataset: &Dataset,
+    t: &Taxonomy,
+    grader: &str,
+    exclude: &std::collections::HashSet<String>,
+) -> rusqlite::Result<Vec<ResultRow>> {
     let grades: std::collections::HashMap<String, f64> =
         store.grades(run)?.into_iter().filter(|(_, g, _, _)| g == grader).map(|(k, _, s, _)| (k, s)).collect();
     let multi_model = plan.models.iter().filter(|m| m.under_test).count() > 1;
     let mut out = Vec::new();
-    for s in store.samples(run)?.into_iter().filter(|s| s.status == "done") {
+    for s in store.samples(run)?.into_iter().filter(|s| s.status == "done" && !exclude.contains(&s.key)) {
         let Some(score) = grades.get(&s.key) else { continue };
         let human = s.condition == "human_study";
         let parts: Vec<&str> = match plan.conditions.iter().find(|c| c.name() == s.label) {
@@ -45,15 +53,24 @@ pub fn results(store: &Store, run: &str, plan: &Plan, dataset: &Dataset, t: &Tax
     Ok(out)
 }
 
-/// A run's graded results by `grader` (default: the plan's first), with the grader's name.
-/// Strata come from the dataset, read again from where the run found it.
-pub fn graded_results(store: &Store, run: &str, plan: &Plan, grader: Option<&str>) -> Result<(Vec<ResultRow>, String), String> {
+/// A run's graded results by `grader` (default: the plan's first), with the grader's name;
+/// with `faithful_only`, without the simulated conversations that failed a fidelity check (a
+/// sensitivity analysis). Strata come from the dataset, read again from where the run found it.
+pub fn graded_results(
+    store: &Store,
+    run: &str,
+    plan: &Plan,
+    grader: Option<&str>,
+    faithful_only: bool,
+) -> Result<(Vec<ResultRow>, String), String> {
     let grader = grader
         .map(str::to_string)
         .or_else(|| plan.graders.first().map(benchcards_core::GraderSpec::name))
         .ok_or_else(|| "the plan has no grader".to_string())?;
     let ds = crate::view::run_dataset(plan)?;
-    let rows = results(store, run, plan, &ds, benchcards_core::taxonomy(), &grader).map_err(|e| e.to_string())?;
+    let exclude =
+        if faithful_only { crate::fidelity::unfaithful_samples(store, run).map_err(|e| e.to_string())? } else { Default::default() };
+    let rows = results(store, run, plan, &ds, benchcards_core::taxonomy(), &grader, &exclude).map_err(|e| e.to_string())?;
     Ok((rows, grader))
 }
 

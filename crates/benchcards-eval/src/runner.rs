@@ -692,7 +692,78 @@ pub async fn judge_run(
             Ok(())
         })?;
     }
+    if let Some(f) = &plan.fidelity {
+        fidelity_run(store, run, plan, dataset, clients, &f.judge_model, opts, &mut summary).await?;
+    }
     Ok(summary)
+}
+
+/// The simulated conversations' fidelity checks: each done sample of a conversation condition
+/// without them yet gets the leak check and the judge's (`fidelity::requests`), stored as grades;
+/// an unreadable verdict is a failure under `fidelity:KEY`.
+#[allow(clippy::too_many_arguments)]
+async fn fidelity_run(
+    store: Arc<Mutex<Store>>,
+    run: &str,
+    plan: &Plan,
+    dataset: &Dataset,
+    clients: &[Arc<Client>],
+    judge_model: &str,
+    opts: &Options,
+    summary: &mut JudgeSummary,
+) -> rusqlite::Result<()> {
+    use crate::fidelity::{CHECKS, exchange, leak, persona, reader, requests, simulated};
+    let Some(m) = plan.models.iter().position(|x| x.id == judge_model) else { return Ok(()) };
+    // (sample key, the exchange, the case the patient held, item) of what is left to check.
+    let pending: Vec<(String, Vec<Message>, String, String, &crate::dataset::Item)> = {
+        let st = store.lock().expect("store lock");
+        let checked: std::collections::HashSet<String> =
+            st.grades(run)?.into_iter().filter(|(_, g, _, _)| g == CHECKS[3]).map(|(k, ..)| k).collect();
+        let samples = st.samples(run)?.into_iter().filter(|s| s.status == "done" && simulated(&s.condition) && !checked.contains(&s.key));
+        samples
+            .filter_map(|s| {
+                let item = dataset.item(&s.item)?;
+                let spec = plan.conditions.iter().find(|c| c.name() == s.label)?;
+                let unit = units(spec, item).ok()?.into_iter().find(|u| u.unit == s.unit)?;
+                let Flow::Conversation { vignette, behaviour, .. } = unit.flow else { return None };
+                let transcript: Vec<Message> = serde_json::from_str(&s.transcript).ok()?;
+                Some((s.key, exchange(&transcript), vignette, persona(behaviour), item))
+            })
+            .collect()
+    };
+    let mut verdicts = std::collections::HashMap::new();
+    for check in &CHECKS[..3] {
+        let asks: Vec<(String, Vec<Message>)> = pending
+            .iter()
+            .flat_map(|(key, ex, case, persona, item)| {
+                requests(ex, case, item, persona).into_iter().filter(|(c, _)| c == check).map(move |(c, msgs)| (format!("{c}:{key}"), msgs))
+            })
+            .collect();
+        let v = judge(store.clone(), run, &plan.models[m], clients[m].clone(), asks, reader(check), opts).await;
+        summary.requests_sent += v.requests_sent;
+        summary.cost_usd += plan.models[m].cost(v.prompt_tokens, v.completion_tokens);
+        if let Some(e) = v.store_error {
+            summary.store_error.get_or_insert(e);
+        }
+        verdicts.extend(v.verdicts);
+    }
+    let st = store.lock().expect("store lock");
+    st.transaction(|st| {
+        for (key, ex, case, _, item) in &pending {
+            let asked: Vec<(&str, Result<crate::grade::Grade, String>)> =
+                CHECKS[..3].iter().filter_map(|c| verdicts.remove(&format!("{c}:{key}")).map(|v| (*c, v))).collect();
+            if let Some((c, Err(reason))) = asked.iter().find(|(_, v)| v.is_err()) {
+                st.put_failure(run, &format!("fidelity:{key}"), 0, &format!("{c}: {reason}"))?;
+                summary.failed += 1;
+                continue;
+            }
+            for (check, grade) in asked.into_iter().filter_map(|(c, v)| v.ok().map(|g| (c, g))).chain([(CHECKS[3], leak(ex, case, item))]) {
+                st.put_grade(run, key, check, grade.score, &grade.detail)?;
+            }
+            summary.graded += 1;
+        }
+        Ok(())
+    })
 }
 
 /// A sample's rubric grades from its judges' verdicts on every criterion (taken out of

@@ -310,6 +310,22 @@ impl Prepared {
                 });
             }
         }
+        // The fidelity judge is asked two or three questions about each simulated conversation,
+        // each holding the conversation (at most every reply's token limit).
+        if let Some(spec) = plan.fidelity.as_ref().and_then(|f| plan.models.iter().find(|m| m.id == f.judge_model)) {
+            let (mut requests, mut prompt_tokens) = (0, 0);
+            for w in work.iter().filter(|w| crate::fidelity::simulated(&w.condition)) {
+                let Some(item) = self.dataset.item(&w.item) else { continue };
+                for (_, messages) in crate::fidelity::requests(&[], &item.vignette, item, "") {
+                    requests += 1;
+                    prompt_tokens += crate::client::estimate_tokens(&messages) + w.estimate().0 * max_tokens(&plan.models[w.model]);
+                }
+            }
+            let completion_tokens = requests * max_tokens(spec);
+            let cost_usd = spec.known_cost(prompt_tokens, completion_tokens);
+            let label = "fidelity checks".to_string();
+            rows.push(EstimateRow { label, model: spec.id.clone(), samples: None, requests, prompt_tokens, completion_tokens, cost_usd });
+        }
         let total =
             rows.iter().fold(EstimateRow { label: "total".into(), samples: Some(0), ..EstimateRow::default() }, |t, r| EstimateRow {
                 samples: Some(t.samples.unwrap_or(0) + r.samples.unwrap_or(0)),

@@ -28,10 +28,10 @@ pub struct MockConfig {
     /// Fixed reply text, where `{n}` stands for the request's number (so replies can differ);
     /// `None` echoes the last user message prefixed with "echo: ".
     pub reply: Option<String>,
-    /// Replies chosen by the request: the first `(needle, reply)` whose needle the last user
-    /// message contains gives the reply (before `reply`), so one server can stand for a judge
-    /// that answers each question its own way.
-    pub replies: Vec<(String, String)>,
+    /// Replies chosen by the request: the first `(needles, reply)` whose needles the last user
+    /// message all contains gives the reply (before `reply`), so one server can stand for a
+    /// judge that answers each question its own way.
+    pub replies: Vec<(Vec<String>, String)>,
     /// Every n-th request (1-based) meets `fault` (0: never).
     pub fail_every: u64,
     pub fault: Fault,
@@ -287,7 +287,8 @@ async fn chat(
     }
     let messages = body.get("messages").and_then(Value::as_array).cloned().unwrap_or_default();
     let last_user = messages.iter().rev().find(|m| m["role"] == "user").and_then(|m| m["content"].as_str()).unwrap_or("");
-    let chosen = c.replies.iter().find(|(needle, _)| last_user.contains(needle.as_str())).map(|(_, r)| r).or(c.reply.as_ref());
+    let chosen = c.replies.iter().find(|(needles, _)| needles.iter().all(|n| last_user.contains(n.as_str()))).map(|(_, r)| r);
+    let chosen = chosen.or(c.reply.as_ref());
     let text = chosen.map_or_else(|| format!("echo: {last_user}"), |r| r.replace("{n}", &n.to_string()));
     let prompt_tokens: usize = messages.iter().filter_map(|m| m["content"].as_str()).map(|s| s.split_whitespace().count()).sum();
     let completion_tokens = text.split_whitespace().count();

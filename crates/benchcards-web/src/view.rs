@@ -30,7 +30,7 @@ pub fn run_inputs(store: &Store, store_label: &str, run: &str, transcripts: bool
     }
     let grader = plan.graders.first().map(benchcards_core::GraderSpec::name).ok_or("the plan has no grader")?;
     let dataset = run_dataset(&plan)?;
-    let rows = results(store, run, &plan, &dataset, t, &grader).map_err(|e| e.to_string())?;
+    let rows = results(store, run, &plan, &dataset, t, &grader, &Default::default()).map_err(|e| e.to_string())?;
     let (path, reference) = decomposition_path(&plan, &rows);
     if path.len() < 2 {
         inputs.notes.push(format!("the run has graded results under {} condition(s): a decomposition needs two", path.len()));
@@ -260,6 +260,20 @@ pub fn comparison_table(c: &[benchcards_eval::measure::Comparison], simulated: &
         ]);
     }
     t
+}
+
+/// `benchcards fidelity`: each check's pass rate with its interval and n, then every flag.
+pub fn fidelity_tables(f: &benchcards_eval::fidelity::LogFidelity) -> Vec<Table> {
+    let title = format!("Fidelity of simulated conversations ({} left out: no item of the dataset)", f.unlinked);
+    let mut t = Table::new(&["Check", "Passed", "95% CI", "n (conversations)"]).titled(title);
+    for (check, r) in &f.checks {
+        t.row(vec![check.clone(), format!("{:.3}", r.p), format!("{:.3} to {:.3}", r.ci[0], r.ci[1]), r.n.to_string()]);
+    }
+    let mut flags = Table::new(&["Conversation", "Check", "Why"]).titled("Flagged");
+    for (id, check, why) in &f.flagged {
+        flags.row(vec![id.clone(), check.clone(), why.clone()]);
+    }
+    if f.flagged.is_empty() { vec![t] } else { vec![t, flags] }
 }
 
 /// What `run` says after a run, line by line: the judge's work, the summary, the cost at the

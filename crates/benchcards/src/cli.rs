@@ -207,6 +207,9 @@ pub struct RunsExportArgs {
     pub grader: Option<String>,
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// Leave out simulated conversations that failed a fidelity check (a sensitivity analysis).
+    #[arg(long)]
+    pub exclude_unfaithful: bool,
 }
 
 /// Who a report is for.
@@ -344,6 +347,9 @@ pub enum Command {
         #[command(subcommand)]
         command: StudyCommand,
     },
+    /// Simulated conversations checked against their cases: invented statements, volunteered
+    /// key facts, persona consistency, a leaked diagnosis.
+    Fidelity(benchcards_eval::fidelity::FidelityArgs),
     /// Datasets as other benchmarks publish them, read into benchcards' own form.
     Dataset {
         #[command(subcommand)]

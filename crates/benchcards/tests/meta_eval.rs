@@ -13,7 +13,7 @@ const MET: &str = r#"{"explanation": "It does.", "criteria_met": true}"#;
 const NOT_MET: &str = r#"{"explanation": "It does not.", "criteria_met": false}"#;
 
 async fn judge(met: &[&str], otherwise: &str) -> MockServer {
-    let replies = met.iter().map(|m| (m.to_string(), MET.to_string())).collect();
+    let replies = met.iter().map(|m| (vec![m.to_string()], MET.to_string())).collect();
     start(MockConfig { replies, reply: Some(otherwise.into()), ..Default::default() }, 0).await.unwrap()
 }
 

@@ -15,7 +15,7 @@ const NOT_MET: &str = r#"{"explanation": "The reply does not do this.", "criteri
 
 /// A judge that says a criterion is met when its text holds one of `met`.
 async fn judge(met: &[&str]) -> MockServer {
-    let replies = met.iter().map(|m| (m.to_string(), MET.to_string())).collect();
+    let replies = met.iter().map(|m| (vec![m.to_string()], MET.to_string())).collect();
     start(MockConfig { replies, reply: Some(NOT_MET.into()), ..Default::default() }, 0).await.unwrap()
 }
 
@@ -137,7 +137,7 @@ async fn a_criterion_verdict_that_cannot_be_read_is_a_failure_never_a_score() {
     let d = dir.path();
     let answer = start(MockConfig { reply: Some("Rest and see.".into()), ..Default::default() }, 0).await.unwrap();
     // This judge answers one criterion in words instead of the JSON asked for.
-    let replies = vec![("jaw or back".to_string(), "Yes, I think it does.".to_string())];
+    let replies = vec![(vec!["jaw or back".to_string()], "Yes, I think it does.".to_string())];
     let j = start(MockConfig { replies, reply: Some(MET.into()), ..Default::default() }, 0).await.unwrap();
     plan(d, &answer.base_url(), &[("j", j.base_url())], "    - {kind: rubric, judge_model: j}\n");
     let (code, out, err) = blocking(d, &["run", "plan.yaml"]).await;

@@ -175,7 +175,7 @@ fn stage3(card: &Card, profile: &Profile, out: &Path, items: usize) -> Result<Ex
     for (i, g) in p.plan.graders.iter().enumerate() {
         let grader = g.name();
         let file = out.join(if i == 0 { "results.csv".to_string() } else { format!("results-{}.csv", grader.replace([':', '@'], "-")) });
-        let (rows, _) = graded_results(&db, &run_id, &stored, Some(&grader)).map_err(|e| miette!("{e}"))?;
+        let (rows, _) = graded_results(&db, &run_id, &stored, Some(&grader), false).map_err(|e| miette!("{e}"))?;
         write_file(&file, &results_csv(&rows).map_err(|e| miette!("{e}"))?)?;
         let d = decompose_results(&rows, &path, None, taxonomy()).map_err(|e| miette!("cannot decompose {}: {e}", file.display()))?;
         by_grader.push((grader, d));

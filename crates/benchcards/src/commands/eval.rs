@@ -198,14 +198,14 @@ pub(super) fn stored_plan(store: &Store, run: &str) -> Result<Plan> {
 }
 
 /// The graded results of one run (by `grader`, default the plan's first), and the grader's name.
-pub(super) fn run_results(store: &Store, run: &str, grader: Option<&str>) -> Result<(Vec<ResultRow>, String)> {
-    graded_results(store, run, &stored_plan(store, run)?, grader).map_err(|e| miette!("{e}"))
+pub(super) fn run_results(store: &Store, run: &str, grader: Option<&str>, faithful_only: bool) -> Result<(Vec<ResultRow>, String)> {
+    graded_results(store, run, &stored_plan(store, run)?, grader, faithful_only).map_err(|e| miette!("{e}"))
 }
 
 pub fn runs_compare(RunsCompareArgs { run_a: a, run_b: b, store, grader, format }: &RunsCompareArgs) -> Result<ExitCode> {
     let store = find(a, store.as_deref())?;
-    let (ra, grader_name) = run_results(&store, a, grader.as_deref())?;
-    let (rb, _) = run_results(&store, b, Some(&grader_name))?;
+    let (ra, grader_name) = run_results(&store, a, grader.as_deref(), false)?;
+    let (rb, _) = run_results(&store, b, Some(&grader_name), false)?;
     let rows = benchcards_stats::paired::compare(&ra, &rb, CONFIDENCE);
     if rows.is_empty() {
         return Err(miette!("the two runs share no graded unit (same condition and unit)"));
@@ -217,9 +217,9 @@ pub fn runs_compare(RunsCompareArgs { run_a: a, run_b: b, store, grader, format 
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn runs_export(RunsExportArgs { run, store, format, grader, output }: &RunsExportArgs) -> Result<ExitCode> {
+pub fn runs_export(RunsExportArgs { run, store, format, grader, output, exclude_unfaithful }: &RunsExportArgs) -> Result<ExitCode> {
     let store = find(run, store.as_deref())?;
-    let (rows, grader) = run_results(&store, run, grader.as_deref())?;
+    let (rows, grader) = run_results(&store, run, grader.as_deref(), *exclude_unfaithful)?;
     let text = match format {
         ExportFormat::Jsonl => results_jsonl(&rows),
         ExportFormat::Csv => results_csv(&rows).map_err(|e| miette!("{e}"))?,

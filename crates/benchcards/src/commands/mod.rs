@@ -128,6 +128,13 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Runs { command: RunsCommand::Compare(a) } => eval::runs_compare(&a),
         Command::Runs { command: RunsCommand::Export(a) } => eval::runs_export(&a),
         Command::Demo(a) => demo::demo(&a),
+        Command::Fidelity(a) => {
+            print_tables(
+                TableFormat::Table,
+                &benchcards_web::view::fidelity_tables(&benchcards_eval::fidelity::run(&a).map_err(eval::into_report)?),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Dataset { command: benchcards_eval::import::DatasetCommand::Import(a) } => {
             said(Ok(benchcards_eval::import::run(&a).map_err(shown)?))
         }

@@ -142,7 +142,7 @@ pub fn derive(DeriveArgs { base, dataset, runs, store: store_path, output }: &De
         for run in runs {
             let store = find(run, store_path.as_deref())?;
             let plan = stored_plan(&store, run)?;
-            let (rows, grader) = graded_results(&store, run, &plan, None).map_err(|e| miette!("{e}"))?;
+            let (rows, grader) = graded_results(&store, run, &plan, None, false).map_err(|e| miette!("{e}"))?;
             let steps = run_steps(run, &plan, &rows, grader, &store.path().display().to_string());
             measured.push(steps.map_err(|e| miette!("cannot decompose run `{run}`: {e}"))?);
         }
