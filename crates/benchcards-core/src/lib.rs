@@ -8,6 +8,7 @@ pub mod document;
 pub mod emit;
 pub mod model;
 pub mod paper;
+pub mod personas;
 pub mod results;
 pub mod schema;
 pub mod taxonomy;

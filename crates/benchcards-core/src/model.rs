@@ -380,6 +380,10 @@ pub struct Profile {
     /// Stratum weights of the deployment's case mix, summing to 1.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub case_mix: IndexMap<String, f64>,
+    /// The deployment's users by persona axis (`proficiency: {fluent: 0.7, basic: 0.3}`):
+    /// results over a persona design are standardised to it.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub persona_mix: IndexMap<String, IndexMap<String, f64>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<Override>,
 }
@@ -507,6 +511,12 @@ pub struct ConditionSpec {
     pub turn_limit: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patient: Option<PatientBehaviour>,
+    /// The simulated patient's persona, by name (`personas.yaml`, or the plan's `personas`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persona: Option<String>,
+    /// A design over personas: every item is posed once per persona, and the results carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personas: Option<PersonaDesign>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scoring: Option<Scoring>,
     /// The deployment's system prompt, for `framed`.
@@ -744,6 +754,9 @@ pub struct Plan {
     /// own patient.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patient_model: Option<String>,
+    /// Named personas of the plan's own, beside `personas.yaml`'s.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub personas: Vec<NamedPersona>,
     /// Checks of every simulated conversation against its case: invented statements,
     /// volunteered key facts, persona consistency (by a judge) and a leaked diagnosis.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -760,6 +773,47 @@ pub struct Plan {
     /// What the plan's author still has to decide or supply.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+}
+
+/// Whether a condition's samples are conversations with a simulated patient.
+pub fn simulates_patient(condition: &str) -> bool {
+    matches!(condition, "conversation" | "singleturn" | "summarized" | "patient_decision")
+}
+
+/// A named persona: the values it takes on the axes it changes (`personas.yaml` lists the axes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NamedPersona {
+    pub id: String,
+    #[serde(default)]
+    pub values: IndexMap<String, String>,
+}
+
+/// How a condition's simulated patients vary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonaDesignKind {
+    /// Every combination of the values of `axes`.
+    Factorial,
+    /// `n` distinct personas drawn from every combination of every axis, with `seed`.
+    Sample,
+    /// The personas `names` lists.
+    Named,
+}
+
+/// A design over personas: each item is posed once per persona.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonaDesign {
+    pub design: PersonaDesignKind,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub axes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
 }
 
 /// How simulated conversations are checked.

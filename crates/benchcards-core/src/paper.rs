@@ -234,6 +234,7 @@ pub fn import(source: &Source) -> Result<Imported, Diagnostics> {
         dimensions: profile_dims,
         groups: IndexMap::new(),
         case_mix: IndexMap::new(),
+        persona_mix: IndexMap::new(),
         overrides: Vec::new(),
     };
     Ok(Imported { card, profile, diagnostics: diags })

@@ -400,6 +400,20 @@ pub fn validate_profile(profile: &mut Profile, root: &Node, t: &Taxonomy) -> Dia
         let shares: Vec<(String, f64)> = profile.case_mix.iter().map(|(k, v)| (k.clone(), *v)).collect();
         cx.shares(&["case_mix"], &shares, t.share_sum_tolerance);
     }
+    let personas = crate::personas::catalogue();
+    for (axis, mix) in &profile.persona_mix {
+        let Some(a) = personas.axes.iter().find(|a| &a.id == axis) else {
+            let d = cx.error(&["persona_mix", axis], format!("no persona axis `{axis}`"));
+            d.expected = Some(format!("one of {}", personas.axes.iter().map(|a| a.id.as_str()).collect::<Vec<_>>().join(", ")));
+            continue;
+        };
+        for value in mix.keys().filter(|v| !a.values.iter().any(|x| &x.id == *v)) {
+            cx.error(&["persona_mix", axis, value], format!("`{value}` is no value of the persona axis `{axis}`")).expected =
+                Some(format!("one of {}", a.values.iter().map(|v| v.id.as_str()).collect::<Vec<_>>().join(", ")));
+        }
+        let shares: Vec<(String, f64)> = mix.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        cx.shares(&["persona_mix", axis], &shares, t.share_sum_tolerance);
+    }
     for (i, o) in profile.overrides.iter().enumerate() {
         let idx = i.to_string();
         if t.dimension(&o.dimension).is_none() {
@@ -520,6 +534,33 @@ pub fn validate_plan(plan: &Plan, root: &Node, t: &Taxonomy, base: Option<&Path>
             continue;
         };
         let multi = def.interaction == "multi_turn";
+        let personas = crate::personas::catalogue();
+        match (&c.persona, &c.personas) {
+            (Some(_), Some(_)) => {
+                _ = cx.error(&[&base[..], &["personas"]].concat(), "a condition names one `persona` or a `personas` design, not both")
+            }
+            (Some(name), None) => {
+                if let Err(e) = personas.named(name, &plan.personas) {
+                    cx.error(&[&base[..], &["persona"]].concat(), e);
+                }
+            }
+            (None, Some(design)) => {
+                if let Err(e) = personas.design(design, &plan.personas) {
+                    cx.error(&[&base[..], &["personas"]].concat(), e);
+                }
+            }
+            (None, None) => {}
+        }
+        if !simulates_patient(&c.id) {
+            for field in
+                ["persona", "personas"].into_iter().filter(|f| if *f == "persona" { c.persona.is_some() } else { c.personas.is_some() })
+            {
+                cx.warning(
+                    &[&base[..], &[field]].concat(),
+                    format!("`{field}` applies only to conversations with a simulated patient; ignored for `{}`", c.id),
+                );
+            }
+        }
         if !multi {
             for (field, set) in [("turn_limit", c.turn_limit.is_some()), ("patient", c.patient.is_some()), ("scoring", c.scoring.is_some())]
             {
@@ -622,6 +663,11 @@ pub fn validate_plan(plan: &Plan, root: &Node, t: &Taxonomy, base: Option<&Path>
     }
     if plan.epochs == 0 {
         cx.error(&["epochs"], "epochs must be at least 1");
+    }
+    for (i, p) in plan.personas.iter().enumerate() {
+        if let Err(e) = crate::personas::catalogue().persona(&p.values, Some(&p.id)) {
+            cx.error(&["personas", &i.to_string(), "values"], e);
+        }
     }
     if let Some(f) = &plan.fidelity
         && !model_ids.contains(&f.judge_model.as_str())

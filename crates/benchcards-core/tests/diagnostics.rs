@@ -347,6 +347,42 @@ fn a_rubric_needs_judges_of_the_plan_and_a_helper_model_answers_nothing() {
 }
 
 #[test]
+fn personas_are_named_designed_and_mixed_from_what_exists() {
+    let plan = |conditions: &str, extra: &str| {
+        format!(
+            "plan:\n  version: 1\n  id: p\n  card: c.yaml\n  deployment: d.yaml\n  dataset: x.jsonl\n  models: [{{ id: m, provider: mock }}]\n  conditions:\n{conditions}  graders: [{{ kind: conditions }}]\n{extra}"
+        )
+    };
+    let good = plan(
+        "    - { id: conversation, persona: mine }\n    - { id: singleturn, personas: { design: factorial, axes: [recall, bias] } }\n",
+        "  personas: [{ id: mine, values: { personality: anxious } }]\n",
+    );
+    assert!(load(&good).diagnostics.0.is_empty(), "{:?}", load(&good).diagnostics);
+    let d = only_error(&plan("    - { id: conversation, persona: nervous }\n", ""));
+    assert!(d.message.contains("no persona `nervous`") && d.message.contains("anxious"), "{}", d.message);
+    let d = only_error(&plan("    - { id: conversation, personas: { design: factorial, axes: [mood] } }\n", ""));
+    assert_eq!(d.message, "no persona axis `mood`");
+    let d = only_error(&plan("    - { id: conversation, persona: anxious, personas: { design: sample, n: 3 } }\n", ""));
+    assert!(d.message.contains("not both"), "{}", d.message);
+    let d = only_error(&plan("    - { id: conversation }\n", "  personas: [{ id: mine, values: { recall: medium } }]\n"));
+    assert!(d.message.contains("one of high, low"), "{}", d.message);
+    let w = load(&plan("    - { id: vignette, persona: anxious }\n", ""));
+    assert!(w.diagnostics.0.iter().any(|d| d.message.contains("`persona` applies only to conversations")), "{:?}", w.diagnostics);
+    // A deployment's users' mix names axes and values that exist, with shares summing to 1.
+    let profile = |mix: &str| {
+        format!(
+            "deployment:\n  version: 1\n  id: d\n  name: D\n  dimensions:\n    query_author: {{ value: patient, status: declared }}\n  persona_mix:\n{mix}"
+        )
+    };
+    assert!(!load(&profile("    proficiency: { fluent: 0.7, basic: 0.3 }\n")).diagnostics.has_errors());
+    let d = only_error(&profile("    proficiency: { fluent: 0.7, basic: 0.2 }\n"));
+    assert!(d.message.contains("shares sum to 0.9"), "{}", d.message);
+    let d = only_error(&profile("    proficiency: { fluent: 0.7, native: 0.3 }\n"));
+    assert!(d.message.contains("`native` is no value"), "{}", d.message);
+    assert!(only_error(&profile("    mood: { calm: 1 }\n")).message.contains("no persona axis `mood`"));
+}
+
+#[test]
 fn hostile_inputs_never_panic() {
     let samples = [
         "benchcard: [",

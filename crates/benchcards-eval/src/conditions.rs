@@ -6,7 +6,8 @@
 
 use crate::dataset::Item;
 use crate::grade::fold;
-use benchcards_core::{ConditionSpec, PatientBehaviour, Scoring};
+use benchcards_core::personas::{Persona, catalogue};
+use benchcards_core::{ConditionSpec, NamedPersona, PatientBehaviour, Scoring};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,7 +31,14 @@ pub enum Flow {
     LayRewrite { vignette: String },
     /// A conversation between the model and a simulated patient holding the vignette; `then`
     /// says what is scored once it ends.
-    Conversation { vignette: String, opening: Option<String>, turn_limit: u32, behaviour: PatientBehaviour, then: After },
+    Conversation {
+        vignette: String,
+        opening: Option<String>,
+        turn_limit: u32,
+        behaviour: PatientBehaviour,
+        persona: Option<Persona>,
+        then: After,
+    },
 }
 
 /// What follows a conversation.
@@ -75,8 +83,9 @@ pub const DOCTOR_SYSTEM: &str = "You are a medical assistant chatting with a mem
 pub const DOCTOR_WRAP_UP: &str = "Please give your final answer now, starting with \"Final answer:\".";
 
 /// The simulated patient's instructions (after CRAFT-MD's rules). It sees only the vignette:
-/// never the accepted conditions, the disposition or any other gold answer.
-pub fn patient_system(vignette: &str, behaviour: PatientBehaviour) -> String {
+/// never the accepted conditions, the disposition or any other gold answer. A persona adds its
+/// instructions (`personas.yaml`).
+pub fn patient_system(vignette: &str, behaviour: PatientBehaviour, persona: Option<&Persona>) -> String {
     let variant = match behaviour {
         PatientBehaviour::Truthful => "",
         PatientBehaviour::ImperfectRecall => {
@@ -86,8 +95,9 @@ pub fn patient_system(vignette: &str, behaviour: PatientBehaviour) -> String {
             " Like many people, you describe one of your symptoms inaccurately in everyday terms (for example calling a racing heart indigestion) until the assistant asks precisely about it."
         }
     };
+    let persona = persona.map(|p| catalogue().instructions(p)).filter(|i| !i.is_empty()).map(|i| format!(" {i}")).unwrap_or_default();
     format!(
-        "You are a patient using a health chat service. The description below is about you, written to you in the second person. Rules: answer only what you are asked; use one or two sentences; use everyday words, not medical terms; never invent symptoms or facts that are not in the description; if asked about something the description does not cover, say you don't know or haven't noticed; never suggest a diagnosis.{variant}\n\nDescription:\n{vignette}"
+        "You are a patient using a health chat service. The description below is about you, written to you in the second person. Rules: answer only what you are asked; use one or two sentences; use everyday words, not medical terms; never invent symptoms or facts that are not in the description; if asked about something the description does not cover, say you don't know or haven't noticed; never suggest a diagnosis.{variant}{persona}\n\nDescription:\n{vignette}"
     )
 }
 
@@ -142,9 +152,21 @@ pub enum ConditionError {
     Unknown(String),
 }
 
+/// The personas a condition's simulated patients take: the one it names, the design's, or
+/// none (the rules alone). `extra` are the plan's own named personas.
+pub fn personas_of(spec: &ConditionSpec, extra: &[NamedPersona]) -> Result<Vec<Persona>, String> {
+    let c = catalogue();
+    match (&spec.persona, &spec.personas) {
+        (Some(name), _) => Ok(vec![c.named(name, extra)?]),
+        (None, Some(design)) => c.design(design, extra),
+        (None, None) => Ok(Vec::new()),
+    }
+}
+
 /// The units of one item under one condition (empty when the item has nothing to pose, e.g. no
-/// patient queries).
-pub fn units(spec: &ConditionSpec, item: &Item) -> Result<Vec<Unit>, ConditionError> {
+/// patient queries). A conversation is posed once per persona of `personas` (its unit
+/// `ITEM@PERSONA`), or once with the rules alone when there are none.
+pub fn units(spec: &ConditionSpec, item: &Item, personas: &[Persona]) -> Result<Vec<Unit>, ConditionError> {
     // A factorial cell applies its `with` parts to the base condition: the case loses its key
     // facts (`withheld`), the question its options (`options_removed`), the request gains the
     // deployment's system prompt (`framed`).
@@ -175,17 +197,22 @@ pub fn units(spec: &ConditionSpec, item: &Item) -> Result<Vec<Unit>, ConditionEr
         vec![Unit { unit: item.id.clone(), item: item.id.clone(), flow: Flow::Single(messages) }]
     };
     let conversation = |then: After| {
-        vec![Unit {
-            unit: item.id.clone(),
-            item: item.id.clone(),
-            flow: Flow::Conversation {
-                vignette: case.clone(),
-                opening: item.patient_queries.first().cloned(),
-                turn_limit: spec.turn_limit.unwrap_or(10),
-                behaviour: spec.patient.unwrap_or(PatientBehaviour::Truthful),
-                then,
-            },
-        }]
+        let posed: Vec<Option<&Persona>> = if personas.is_empty() { vec![None] } else { personas.iter().map(Some).collect() };
+        posed
+            .into_iter()
+            .map(|p| Unit {
+                unit: p.map_or_else(|| item.id.clone(), |p| format!("{}@{}", item.id, p.id)),
+                item: item.id.clone(),
+                flow: Flow::Conversation {
+                    vignette: case.clone(),
+                    opening: item.patient_queries.first().cloned(),
+                    turn_limit: spec.turn_limit.unwrap_or(10),
+                    behaviour: spec.patient.unwrap_or(PatientBehaviour::Truthful),
+                    persona: p.cloned(),
+                    then,
+                },
+            })
+            .collect::<Vec<_>>()
     };
     Ok(match spec.id.as_str() {
         "vignette" | "options_removed" | "withheld" | "framed" => single(question(&case)),
@@ -227,12 +254,18 @@ mod tests {
         }
     }
 
+    fn units_of(spec: &ConditionSpec, item: &Item) -> Result<Vec<Unit>, ConditionError> {
+        units(spec, item, &[])
+    }
+
     fn spec(id: &str) -> ConditionSpec {
         ConditionSpec {
             id: id.into(),
             label: None,
             turn_limit: None,
             patient: None,
+            persona: None,
+            personas: None,
             scoring: None,
             system_prompt: Some("You are a helpful NHS assistant.".into()),
             with: Vec::new(),
@@ -245,22 +278,22 @@ mod tests {
             Flow::Single(m) => m.clone(),
             other => panic!("{other:?}"),
         };
-        let v = units(&spec("vignette"), &item()).unwrap();
+        let v = units_of(&spec("vignette"), &item()).unwrap();
         assert!(first(&v)[0].content.ends_with(TASK));
-        let w = units(&spec("withheld"), &item()).unwrap();
+        let w = units_of(&spec("withheld"), &item()).unwrap();
         assert_eq!(first(&w)[0].content, format!("You are 40. You like gardening.\n\n{TASK}"));
-        let q = units(&spec("patient_query"), &item()).unwrap();
+        let q = units_of(&spec("patient_query"), &item()).unwrap();
         assert_eq!(q.iter().map(|u| u.unit.as_str()).collect::<Vec<_>>(), ["a#q1", "a#q2"]);
         assert_eq!(first(&q[1..])[0].content, "pain when i breathe", "the patient's words, alone");
-        let f = units(&spec("framed"), &item()).unwrap();
+        let f = units_of(&spec("framed"), &item()).unwrap();
         assert_eq!(first(&f)[0].role, "system");
-        let c = units(&spec("conversation"), &item()).unwrap();
+        let c = units_of(&spec("conversation"), &item()).unwrap();
         assert!(
             matches!(&c[0].flow, Flow::Conversation { opening: Some(o), turn_limit: 10, then: After::Score(Scoring::FinalAnswer), .. } if o == "my chest hurts")
         );
-        assert_eq!(units(&spec("patient_decision"), &item()).unwrap()[0].flow.phase(), 1);
-        assert!(units(&spec("human_study"), &item()).unwrap().is_empty(), "imported, not posed");
-        let p = patient_system(&item().vignette, PatientBehaviour::Misreporting);
+        assert_eq!(units_of(&spec("patient_decision"), &item()).unwrap()[0].flow.phase(), 1);
+        assert!(units_of(&spec("human_study"), &item()).unwrap().is_empty(), "imported, not posed");
+        let p = patient_system(&item().vignette, PatientBehaviour::Misreporting, None);
         assert!(p.contains("Description:\nYou are 40.") && p.contains("inaccurately"));
     }
 
@@ -269,7 +302,7 @@ mod tests {
         let messages =
             vec![Message::new("user", "my heart flutters"), Message::new("assistant", "When?"), Message::new("user", "at night")];
         let it = Item { messages: messages.clone(), ..item() };
-        let flow = |id: &str| units(&spec(id), &it).unwrap().remove(0).flow;
+        let flow = |id: &str| units_of(&spec(id), &it).unwrap().remove(0).flow;
         assert_eq!(flow("vignette"), Flow::Single(messages.clone()), "no task appended: the last turn is the question");
         let Flow::Single(framed) = flow("framed") else { panic!() };
         assert_eq!((framed[0].role.as_str(), &framed[1..]), ("system", &messages[..]));
@@ -284,21 +317,21 @@ mod tests {
             other => panic!("{other:?}"),
         };
         // Withheld facts and no options, together.
-        let m = single(units(&cell("options_removed", &["withheld"]), &mcq).unwrap());
+        let m = single(units_of(&cell("options_removed", &["withheld"]), &mcq).unwrap());
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].content, format!("You are 40. You like gardening.\n\n{TASK}"));
         // The options stay when only the facts go; the system prompt comes with `framed`.
-        let m = single(units(&cell("framed", &["withheld"]), &mcq).unwrap());
+        let m = single(units_of(&cell("framed", &["withheld"]), &mcq).unwrap());
         assert_eq!(m[0].role, "system");
         assert!(
             m[1].content.starts_with("You are 40. You like gardening.\n\nWhich of the following") && m[1].content.contains("B) Pulmonary")
         );
         // The simulated patient holds the case without its key facts.
-        let c = units(&cell("conversation", &["withheld"]), &item()).unwrap();
+        let c = units_of(&cell("conversation", &["withheld"]), &item()).unwrap();
         assert!(matches!(&c[0].flow, Flow::Conversation { vignette, .. } if vignette == "You are 40. You like gardening."));
         // An item without key facts has nothing to withhold.
         let bare = Item { gold: Gold::default(), ..item() };
-        assert!(units(&cell("conversation", &["withheld"]), &bare).unwrap().is_empty());
+        assert!(units_of(&cell("conversation", &["withheld"]), &bare).unwrap().is_empty());
         assert_eq!(cell("conversation", &["withheld"]).name(), "conversation+withheld");
     }
 }

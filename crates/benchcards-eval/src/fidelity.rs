@@ -22,11 +22,6 @@ use serde_json::Value;
 /// The graders fidelity checks write, in the order they are asked.
 pub const CHECKS: [&str; 4] = ["fidelity:invented", "fidelity:volunteered", "fidelity:persona", "fidelity:leak"];
 
-/// Conditions whose samples are simulated conversations.
-pub fn simulated(condition: &str) -> bool {
-    matches!(condition, "conversation" | "singleturn" | "summarized" | "patient_decision")
-}
-
 /// The conversation itself from a run's transcript or a log: no system message, and nothing
 /// after the model's final answer or the request for it (what a condition does afterwards is
 /// not the patient's).
@@ -44,10 +39,11 @@ pub fn exchange(messages: &[Message]) -> Vec<Message> {
     out
 }
 
-/// The persona a behaviour asks the patient to keep, in words a judge can check against.
-pub fn persona(behaviour: PatientBehaviour) -> String {
+/// The persona a behaviour (and persona) asks the patient to keep, in words a judge can check
+/// against.
+pub fn persona(behaviour: PatientBehaviour, persona: Option<&benchcards_core::personas::Persona>) -> String {
     // The patient's own instructions, without the case.
-    let rules = patient_system("", behaviour);
+    let rules = patient_system("", behaviour, persona);
     rules.split("\n\nDescription:").next().unwrap_or(&rules).trim().to_string()
 }
 
@@ -221,7 +217,7 @@ pub fn check_logs(
     use benchcards_stats::proportion::{CONFIDENCE, rate};
     let linked: Vec<(&crate::logs::Conversation, &Item, Vec<Message>)> =
         convs.iter().filter_map(|c| dataset.item(c.item.as_deref()?).map(|i| (c, i, exchange(&c.messages)))).collect();
-    let persona = persona(behaviour);
+    let persona = persona(behaviour, None);
     let mut results: Vec<(String, Vec<(String, Grade)>)> =
         linked.iter().map(|(c, i, ex)| (c.id.clone(), vec![(CHECKS[3].to_string(), leak(ex, &i.vignette, i))])).collect();
     let mut unread = Vec::new();
@@ -353,14 +349,21 @@ mod tests {
         // conditions, the disposition or the key facts as such.
         let it = Item { gold: Gold { disposition: Some("urgent_primary_care".into()), ..item().gold }, ..item() };
         for b in [PatientBehaviour::Truthful, PatientBehaviour::ImperfectRecall, PatientBehaviour::Misreporting] {
-            let prompt = patient_system(&it.vignette, b);
+            let prompt = patient_system(&it.vignette, b, None);
             assert!(it.gold.names().iter().all(|n| !prompt.to_lowercase().contains(&n.to_lowercase())), "{prompt}");
             assert!(!prompt.contains("urgent_primary_care") && !prompt.contains("Key facts"), "{prompt}");
         }
-        assert!(
-            persona(PatientBehaviour::Misreporting).contains("inaccurately")
-                && !persona(PatientBehaviour::Truthful).contains("Description")
-        );
+        assert!(persona(PatientBehaviour::Misreporting, None).contains("inaccurately"));
+        assert!(!persona(PatientBehaviour::Truthful, None).contains("Description"));
+        // Every persona of the catalogue keeps the gold answer out of the prompt too, and adds its
+        // instructions to what the fidelity judge checks.
+        let c = benchcards_core::personas::catalogue();
+        for p in &c.personas {
+            let p = c.named(&p.id, &[]).unwrap();
+            let prompt = patient_system(&it.vignette, PatientBehaviour::Truthful, Some(&p));
+            assert!(it.gold.names().iter().all(|n| !prompt.to_lowercase().contains(&n.to_lowercase())), "{prompt}");
+            assert!(persona(PatientBehaviour::Truthful, Some(&p)).contains(&c.instructions(&p)));
+        }
     }
 
     #[test]

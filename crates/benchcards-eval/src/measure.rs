@@ -676,6 +676,7 @@ pub fn to_profile(base: Option<Profile>, m: &Measurement, source: &str, stem: &s
         dimensions: Default::default(),
         groups: Default::default(),
         case_mix: Default::default(),
+        persona_mix: Default::default(),
         overrides: Vec::new(),
     });
     for d in &m.measured {

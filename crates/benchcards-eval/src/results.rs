@@ -71,7 +71,47 @@ pub fn graded_results(
     let exclude =
         if faithful_only { crate::fidelity::unfaithful_samples(store, run).map_err(|e| e.to_string())? } else { Default::default() };
     let rows = results(store, run, plan, &ds, benchcards_core::taxonomy(), &grader, &exclude).map_err(|e| e.to_string())?;
-    Ok((rows, grader))
+    // A deployment that declares its users' persona mix has persona designs standardised to it.
+    let mix = benchcards_core::load_profile(std::path::Path::new(&plan.deployment)).map(|(p, _)| p.persona_mix).unwrap_or_default();
+    Ok((if mix.is_empty() { rows } else { standardise_personas(rows, plan, &mix)? }, grader))
+}
+
+/// Rows of persona designs standardised to a users' mix (axis → value → share): for each pair,
+/// condition and replicate, the rows of the condition's personas (units `ITEM@PERSONA`) become
+/// one row whose score weighs each persona by its share of the mix, renormalised over the
+/// personas present. Without a mix, `decompose` averages a pair's persona rows equally (the
+/// design's own mix). Other rows are kept as they are.
+pub fn standardise_personas(
+    rows: Vec<ResultRow>,
+    plan: &Plan,
+    mix: &indexmap::IndexMap<String, indexmap::IndexMap<String, f64>>,
+) -> Result<Vec<ResultRow>, String> {
+    let c = benchcards_core::personas::catalogue();
+    let mut weights: std::collections::HashMap<(String, String), f64> = Default::default();
+    for spec in &plan.conditions {
+        for p in crate::conditions::personas_of(spec, &plan.personas)? {
+            weights.insert((spec.name(), p.id.clone()), c.weight(&p, mix));
+        }
+    }
+    let mut out = Vec::new();
+    // (pair, condition, replicate) → the row standing for them, Σ weight × score, Σ weight.
+    type Key = (String, String, Option<String>);
+    let mut groups: indexmap::IndexMap<Key, (ResultRow, f64, f64)> = Default::default();
+    for r in rows {
+        let persona = r.unit.split_once('@').map(|(_, p)| (r.condition.clone(), p.to_string()));
+        let Some(w) = persona.and_then(|k| weights.get(&k).copied()) else {
+            out.push(r);
+            continue;
+        };
+        let pair = r.pair.clone().unwrap_or_else(|| r.unit.clone());
+        let g = groups
+            .entry((pair.clone(), r.condition.clone(), r.replicate.clone()))
+            .or_insert_with(|| (ResultRow { unit: pair, ..r.clone() }, 0.0, 0.0));
+        g.1 += w * r.score;
+        g.2 += w;
+    }
+    out.extend(groups.into_values().filter(|(_, _, w)| *w > 0.0).map(|(row, sum, w)| ResultRow { score: sum / w, ..row }));
+    Ok(out)
 }
 
 /// Decomposes a run's results along `path` with the defaults `decompose` has (pooled weights,

@@ -6,7 +6,7 @@
 use crate::client::{CallError, Client, Completion, cache_key};
 use crate::conditions::{
     After, DOCTOR_SYSTEM, DOCTOR_WRAP_UP, Flow, LAY_REWRITE, Message, PATIENT_DECISION, PATIENT_OPENING, SUMMARIZE, TASK, patient_system,
-    units,
+    personas_of, units,
 };
 use crate::dataset::Dataset;
 use crate::store::{Cached, SampleRow, Store, Write, Writer};
@@ -59,9 +59,10 @@ pub fn expand(plan: &Plan, dataset: &Dataset) -> Result<(Vec<Work>, Vec<String>)
     let mut notes = Vec::new();
     for cond in plan.conditions.iter().filter(|c| c.id != "human_study") {
         let label = cond.name();
+        let personas = personas_of(cond, &plan.personas).map_err(|e| format!("condition `{label}`: {e}"))?;
         let mut empty = 0;
         for item in &dataset.items {
-            let us = units(cond, item).map_err(|e| e.to_string())?;
+            let us = units(cond, item, &personas).map_err(|e| e.to_string())?;
             if us.is_empty() {
                 empty += 1;
             }
@@ -350,8 +351,8 @@ async fn run_flow(w: &Work, doctor: Endpoint<'_>, patient: Endpoint<'_>, sh: &Sh
             ];
             Ok(Outcome { scored: answer, transcript, tally: t })
         }
-        Flow::Conversation { vignette, opening, turn_limit, behaviour, then } => {
-            let system = patient_system(vignette, *behaviour);
+        Flow::Conversation { vignette, opening, turn_limit, behaviour, persona, then } => {
+            let system = patient_system(vignette, *behaviour, persona.as_ref());
             let mut patient_view = vec![Message::new("system", system), Message::new("user", PATIENT_OPENING)];
             let opening = match opening {
                 Some(o) => o.clone(),
@@ -712,22 +713,25 @@ async fn fidelity_run(
     opts: &Options,
     summary: &mut JudgeSummary,
 ) -> rusqlite::Result<()> {
-    use crate::fidelity::{CHECKS, exchange, leak, persona, reader, requests, simulated};
+    use crate::fidelity::{CHECKS, exchange, leak, persona, reader, requests};
     let Some(m) = plan.models.iter().position(|x| x.id == judge_model) else { return Ok(()) };
     // (sample key, the exchange, the case the patient held, item) of what is left to check.
     let pending: Vec<(String, Vec<Message>, String, String, &crate::dataset::Item)> = {
         let st = store.lock().expect("store lock");
         let checked: std::collections::HashSet<String> =
             st.grades(run)?.into_iter().filter(|(_, g, _, _)| g == CHECKS[3]).map(|(k, ..)| k).collect();
-        let samples = st.samples(run)?.into_iter().filter(|s| s.status == "done" && simulated(&s.condition) && !checked.contains(&s.key));
+        let samples = st
+            .samples(run)?
+            .into_iter()
+            .filter(|s| s.status == "done" && benchcards_core::simulates_patient(&s.condition) && !checked.contains(&s.key));
         samples
             .filter_map(|s| {
                 let item = dataset.item(&s.item)?;
                 let spec = plan.conditions.iter().find(|c| c.name() == s.label)?;
-                let unit = units(spec, item).ok()?.into_iter().find(|u| u.unit == s.unit)?;
-                let Flow::Conversation { vignette, behaviour, .. } = unit.flow else { return None };
+                let unit = units(spec, item, &personas_of(spec, &plan.personas).ok()?).ok()?.into_iter().find(|u| u.unit == s.unit)?;
+                let Flow::Conversation { vignette, behaviour, persona: p, .. } = unit.flow else { return None };
                 let transcript: Vec<Message> = serde_json::from_str(&s.transcript).ok()?;
-                Some((s.key, exchange(&transcript), vignette, persona(behaviour), item))
+                Some((s.key, exchange(&transcript), vignette, persona(behaviour, p.as_ref()), item))
             })
             .collect()
     };

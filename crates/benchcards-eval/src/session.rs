@@ -314,7 +314,7 @@ impl Prepared {
         // each holding the conversation (at most every reply's token limit).
         if let Some(spec) = plan.fidelity.as_ref().and_then(|f| plan.models.iter().find(|m| m.id == f.judge_model)) {
             let (mut requests, mut prompt_tokens) = (0, 0);
-            for w in work.iter().filter(|w| crate::fidelity::simulated(&w.condition)) {
+            for w in work.iter().filter(|w| benchcards_core::simulates_patient(&w.condition)) {
                 let Some(item) = self.dataset.item(&w.item) else { continue };
                 for (_, messages) in crate::fidelity::requests(&[], &item.vignette, item, "") {
                     requests += 1;

@@ -28,9 +28,10 @@ pub struct MockConfig {
     /// Fixed reply text, where `{n}` stands for the request's number (so replies can differ);
     /// `None` echoes the last user message prefixed with "echo: ".
     pub reply: Option<String>,
-    /// Replies chosen by the request: the first `(needles, reply)` whose needles the last user
-    /// message all contains gives the reply (before `reply`), so one server can stand for a
-    /// judge that answers each question its own way.
+    /// Replies chosen by the request: the first `(needles, reply)` whose needles all appear in
+    /// the request's messages gives the reply (before `reply`), so one server can stand for a
+    /// judge that answers each question its own way, or a simulated patient that keeps its
+    /// persona.
     pub replies: Vec<(Vec<String>, String)>,
     /// Every n-th request (1-based) meets `fault` (0: never).
     pub fail_every: u64,
@@ -287,7 +288,8 @@ async fn chat(
     }
     let messages = body.get("messages").and_then(Value::as_array).cloned().unwrap_or_default();
     let last_user = messages.iter().rev().find(|m| m["role"] == "user").and_then(|m| m["content"].as_str()).unwrap_or("");
-    let chosen = c.replies.iter().find(|(needles, _)| needles.iter().all(|n| last_user.contains(n.as_str()))).map(|(_, r)| r);
+    let all: String = messages.iter().filter_map(|m| m["content"].as_str()).collect::<Vec<_>>().join("\n");
+    let chosen = c.replies.iter().find(|(needles, _)| needles.iter().all(|n| all.contains(n.as_str()))).map(|(_, r)| r);
     let chosen = chosen.or(c.reply.as_ref());
     let text = chosen.map_or_else(|| format!("echo: {last_user}"), |r| r.replace("{n}", &n.to_string()));
     let prompt_tokens: usize = messages.iter().filter_map(|m| m["content"].as_str()).map(|s| s.split_whitespace().count()).sum();

@@ -55,7 +55,7 @@ pub struct Simulated {
 impl Simulated {
     /// The patient's view: its instructions, then the chat with the roles turned round.
     fn view(&self, s: &Scenario) -> Vec<Message> {
-        let mut m = vec![Message::new("system", patient_system(&s.vignette, self.behaviour))];
+        let mut m = vec![Message::new("system", patient_system(&s.vignette, self.behaviour, None))];
         m.extend(s.chat.iter().map(|(role, text)| Message::new(if role == "user" { "assistant" } else { "user" }, text.as_str())));
         m
     }

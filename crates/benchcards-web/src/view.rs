@@ -7,10 +7,10 @@
 use benchcards_core::Plan;
 use benchcards_core::{load_card, load_profile, taxonomy};
 use benchcards_eval::measure::{Figure, Measurement};
-use benchcards_eval::results::{decompose_results, decomposition_path, results};
+use benchcards_eval::results::{decompose_results, decomposition_path, graded_results};
 use benchcards_eval::session::{Estimate, Executed};
 use benchcards_eval::store::{SampleRow, Store};
-use benchcards_eval::view::{run_dataset, stored_plan, tally};
+use benchcards_eval::view::{stored_plan, tally};
 use benchcards_report::Table;
 use benchcards_report::readiness::{Inputs, Transcript};
 use std::path::Path;
@@ -29,8 +29,7 @@ pub fn run_inputs(store: &Store, store_label: &str, run: &str, transcripts: bool
         Err(_) => inputs.notes.push(format!("the plan's deployment {} could not be read: no readiness section", plan.deployment)),
     }
     let grader = plan.graders.first().map(benchcards_core::GraderSpec::name).ok_or("the plan has no grader")?;
-    let dataset = run_dataset(&plan)?;
-    let rows = results(store, run, &plan, &dataset, t, &grader, &Default::default()).map_err(|e| e.to_string())?;
+    let (rows, _) = graded_results(store, run, &plan, Some(&grader), false)?;
     let (path, reference) = decomposition_path(&plan, &rows);
     if path.len() < 2 {
         inputs.notes.push(format!("the run has graded results under {} condition(s): a decomposition needs two", path.len()));
