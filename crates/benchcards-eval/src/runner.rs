@@ -556,6 +556,19 @@ pub struct JudgeSummary {
     pub store_error: Option<String>,
 }
 
+impl JudgeSummary {
+    /// Counts a judge's requests and their cost at `spec`'s prices, keeps its first store error,
+    /// and hands back its verdicts.
+    fn take(&mut self, spec: &ModelSpec, v: Verdicts) -> Vec<(String, Result<crate::grade::Grade, String>)> {
+        self.requests_sent += v.requests_sent;
+        self.cost_usd += spec.cost(v.prompt_tokens, v.completion_tokens);
+        if let Some(e) = v.store_error {
+            self.store_error.get_or_insert(e);
+        }
+        v.verdicts
+    }
+}
+
 /// The judge's verdicts by key (a grade, or why there is none), with the requests sent and the
 /// tokens of every verdict (cached ones included, as for samples).
 pub struct Verdicts {
@@ -660,12 +673,7 @@ pub async fn judge_run(
                 ),
             };
             let v = judge(store.clone(), run, &plan.models[m], clients[m].clone(), requests, read, opts).await;
-            summary.requests_sent += v.requests_sent;
-            summary.cost_usd += plan.models[m].cost(v.prompt_tokens, v.completion_tokens);
-            if let Some(e) = v.store_error {
-                summary.store_error.get_or_insert(e);
-            }
-            verdicts.extend(v.verdicts);
+            verdicts.extend(summary.take(&plan.models[m], v));
         }
         let st = store.lock().expect("store lock");
         st.transaction(|st| {
@@ -744,12 +752,7 @@ async fn fidelity_run(
             })
             .collect();
         let v = judge(store.clone(), run, &plan.models[m], clients[m].clone(), asks, reader(check), opts).await;
-        summary.requests_sent += v.requests_sent;
-        summary.cost_usd += plan.models[m].cost(v.prompt_tokens, v.completion_tokens);
-        if let Some(e) = v.store_error {
-            summary.store_error.get_or_insert(e);
-        }
-        verdicts.extend(v.verdicts);
+        verdicts.extend(summary.take(&plan.models[m], v));
     }
     let st = store.lock().expect("store lock");
     st.transaction(|st| {
