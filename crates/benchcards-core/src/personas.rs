@@ -58,13 +58,20 @@ impl Persona {
 }
 
 impl Catalogue {
+    /// The axis `id`, or what there is instead (the nearest first).
+    fn axis(&self, id: &str) -> Result<&Axis, String> {
+        self.axes.iter().find(|a| a.id == id).ok_or_else(|| {
+            let ids = || self.axes.iter().map(|a| a.id.as_str());
+            let near = crate::diag::nearest(id, ids()).map(|n| format!("did you mean `{n}`? ")).unwrap_or_default();
+            format!("no persona axis `{id}`; {near}the axes are {}", ids().collect::<Vec<_>>().join(", "))
+        })
+    }
+
     /// The persona taking `values` (axis → value) and every other axis's default; `id` names
     /// it, else the values it changes name it.
     pub fn persona(&self, values: &IndexMap<String, String>, id: Option<&str>) -> Result<Persona, String> {
         for (axis, value) in values {
-            let a = self.axes.iter().find(|a| &a.id == axis).ok_or_else(|| {
-                format!("no persona axis `{axis}`; one of {}", self.axes.iter().map(|a| a.id.as_str()).collect::<Vec<_>>().join(", "))
-            })?;
+            let a = self.axis(axis)?;
             if !a.values.iter().any(|v| &v.id == value) {
                 let known: Vec<&str> = a.values.iter().map(|v| v.id.as_str()).collect();
                 return Err(format!("`{value}` is no value of the persona axis `{axis}`; one of {}", known.join(", ")));
@@ -99,7 +106,7 @@ impl Catalogue {
                 }
                 let mut combos: Vec<IndexMap<String, String>> = vec![IndexMap::new()];
                 for axis in &d.axes {
-                    let a = self.axes.iter().find(|a| &a.id == axis).ok_or_else(|| format!("no persona axis `{axis}`"))?;
+                    let a = self.axis(axis)?;
                     combos = combos
                         .into_iter()
                         .flat_map(|c| {

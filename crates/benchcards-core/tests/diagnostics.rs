@@ -361,7 +361,9 @@ fn personas_are_named_designed_and_mixed_from_what_exists() {
     let d = only_error(&plan("    - { id: conversation, persona: nervous }\n", ""));
     assert!(d.message.contains("no persona `nervous`") && d.message.contains("anxious"), "{}", d.message);
     let d = only_error(&plan("    - { id: conversation, personas: { design: factorial, axes: [mood] } }\n", ""));
-    assert_eq!(d.message, "no persona axis `mood`");
+    assert!(d.message.starts_with("no persona axis `mood`; the axes are personality, proficiency"), "{}", d.message);
+    let d = only_error(&plan("    - { id: conversation, personas: { design: factorial, axes: [proficency] } }\n", ""));
+    assert!(d.message.contains("did you mean `proficiency`?"), "{}", d.message);
     let d = only_error(&plan("    - { id: conversation, persona: anxious, personas: { design: sample, n: 3 } }\n", ""));
     assert!(d.message.contains("not both"), "{}", d.message);
     let d = only_error(&plan("    - { id: conversation }\n", "  personas: [{ id: mine, values: { recall: medium } }]\n"));
