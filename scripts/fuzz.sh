@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers with libFuzzer through cargo fuzz: card, profile and plan documents
 # (YAML and Markdown front matter), dataset JSONL, conversation logs (JSONL and CSV), the
-# results form (CSV and JSONL) and `dataset import`'s readers of other benchmarks' files. The
+# results form (CSV and JSONL), `dataset import`'s readers of other benchmarks' files and
+# `results import`'s readers of other harnesses' logs (Inspect JSON and `.eval`, lm-eval). The
 # targets are in fuzz/fuzz_targets, their seeds in fuzz/seeds; what the fuzzer learns goes to
 # target/fuzz/corpus, crashes to target/fuzz/artifacts.
 #
@@ -12,7 +13,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-15}"
 shift || true
 targets=("$@")
-if [ ${#targets[@]} -eq 0 ]; then targets=(documents dataset logs results imports); fi
+if [ ${#targets[@]} -eq 0 ]; then targets=(documents dataset logs results imports harness); fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install --locked --quiet cargo-fuzz
 fi

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check the project has: formatting, lints, the whole test suite (with the local
 # model, mdBook, headless Chromium, strace and PostgreSQL installed first), the statistics
-# checked against scipy/statsmodels (in a test-only virtual environment under target/), and the
-# bootstrap coverage simulation in release mode, and a short fuzzing run of every parser.
+# checked against scipy/statsmodels and the Every Eval Ever export against that project's own
+# validator (in a test-only virtual environment under target/), the bootstrap coverage
+# simulation in release mode, and a short fuzzing run of every parser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # A clean build is not rebuilt piecemeal: incremental state would only take disk.
@@ -58,6 +59,17 @@ fi
 target/pyref/bin/python scripts/stats_reference.py > target/stats-reference.json
 BENCHCARDS_STATS_REFERENCE="$PWD/target/stats-reference.json" \
   cargo test --locked -p benchcards-stats --test reference -- --ignored
+
+# `runs export --format every-eval-ever` checked by the EvalEval coalition's own validator and
+# the instance-level schema its PyPI package ships (every-eval-ever 0.3.0, schema 0.3.0). The
+# package asks for Python 3.12 and a data-science stack the check does not use: it is installed
+# without its dependencies on the machine's Python, beside the few its validator imports.
+if ! target/pyref/bin/python -c "import every_eval_ever.validator.validation_core, jsonschema" 2>/dev/null; then
+  target/pyref/bin/pip install --quiet --disable-pip-version-check "jsonschema>=4.26,<5" "pydantic>=2.12,<3" "rich>=14,<15" "requests>=2.32,<3"
+  target/pyref/bin/pip install --quiet --disable-pip-version-check --no-deps --ignore-requires-python every-eval-ever==0.3.0
+fi
+BENCHCARDS_EEE_PYTHON="$PWD/target/pyref/bin/python" \
+  cargo test --locked -p benchcards --test harness_import -- --ignored
 
 # Coverage of bootstrap intervals (2,000 simulated datasets per design, gated at 93.5–96.5%):
 # clusters, 2/3/5 units per stratum, clusters nested in strata under equal weights, paired and

@@ -8,6 +8,7 @@ pub mod dataset;
 pub mod derive;
 pub mod fidelity;
 pub mod grade;
+pub mod harness;
 pub mod human;
 pub mod import;
 pub mod logs;

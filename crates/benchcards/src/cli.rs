@@ -152,6 +152,7 @@ pub struct AnalyzeArgs {
 pub enum ExportFormat {
     Csv,
     Jsonl,
+    EveryEvalEver,
 }
 
 #[derive(Subcommand)]
@@ -354,6 +355,11 @@ pub enum Command {
     Dataset {
         #[command(subcommand)]
         command: benchcards_eval::import::DatasetCommand,
+    },
+    /// Other harnesses' per-sample logs (Inspect AI, lm-evaluation-harness) as benchcards results.
+    Results {
+        #[command(subcommand)]
+        command: benchcards_eval::harness::ResultsCommand,
     },
     /// The whole flow offline on built-in defaults: stage 1 on the bundled registry, stage 2 on
     /// the bundled logs, stage 3 with the embedded local model on a few bundled vignettes, a

@@ -8,9 +8,9 @@ use benchcards_core::results::{csv_text, results_csv, results_jsonl};
 use benchcards_core::{GraderKind, GraderSpec, Plan, load_plan};
 use benchcards_eval::dataset::Dataset;
 use benchcards_eval::responses::{GradeArgs, HEADER, csv_cell, grade_responses, plan_judge};
-use benchcards_eval::results::graded_results;
 use benchcards_eval::session::{self, Prepared, SessionError, Settings};
 use benchcards_eval::store::{Store, find_run};
+use benchcards_eval::{harness::every_eval_ever, results::graded_results};
 use benchcards_report::Table;
 use benchcards_report::decompose::paired_table;
 use benchcards_stats::data::ResultRow;
@@ -223,6 +223,7 @@ pub fn runs_export(RunsExportArgs { run, store, format, grader, output, exclude_
     let text = match format {
         ExportFormat::Jsonl => results_jsonl(&rows),
         ExportFormat::Csv => results_csv(&rows).map_err(|e| miette!("{e}"))?,
+        ExportFormat::EveryEvalEver => every_eval_ever(&store, run, &grader, *exclude_unfaithful).map_err(|e| miette!("{e}"))?,
     };
     write_output(output.as_deref(), &text)?;
     eprintln!("exported {} row(s) graded by `{grader}`", rows.len());

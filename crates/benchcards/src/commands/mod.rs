@@ -138,6 +138,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Dataset { command: benchcards_eval::import::DatasetCommand::Import(a) } => {
             said(Ok(benchcards_eval::import::run(&a).map_err(shown)?))
         }
+        Command::Results { command } => said(Ok(benchcards_eval::harness::run(&command).map_err(shown)?)),
     }
 }
 
