@@ -238,12 +238,7 @@ pub fn check_logs(
             }
         }
     }
-    if !unread.is_empty() {
-        return Err(crate::session::SessionError::Message {
-            message: format!("{} verdict(s) could not be read:\n{}", unread.len(), unread.join("\n")),
-            help: Some("run the same command again: verdicts already read come from the cache, and only these are asked again".into()),
-        });
-    }
+    crate::session::refuse_unread(&unread, "")?;
     let checks = CHECKS
         .iter()
         .filter_map(|c| {

@@ -163,12 +163,7 @@ pub fn meta_eval(plan: &Plan, rows: &[Labelled], store: &Path) -> Result<MetaEva
         }
         judges.push(agreement(id.to_string(), &pairs));
     }
-    if !unread.is_empty() {
-        return Err(SessionError::Message {
-            message: format!("{} verdict(s) could not be read, so nothing was compared:\n{}", unread.len(), unread.join("\n")),
-            help: Some("run the same command again: verdicts already read come from the cache, and only these are asked again".into()),
-        });
-    }
+    crate::session::refuse_unread(&unread, ", so nothing was compared")?;
     let how = g.combine.unwrap_or_default();
     let panel: Vec<(bool, bool)> = verdicts.iter().zip(&agreed).map(|(v, (_, p))| (crate::grade::combine(v, how) > 0.5, *p)).collect();
     if judges.len() > 1 {

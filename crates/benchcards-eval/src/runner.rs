@@ -724,6 +724,9 @@ async fn fidelity_run(
     use crate::fidelity::{CHECKS, exchange, leak, persona, reader, requests};
     let Some(m) = plan.models.iter().position(|x| x.id == judge_model) else { return Ok(()) };
     // (sample key, the exchange, the case the patient held, item) of what is left to check.
+    // Each condition with its personas, resolved once.
+    let conditions: Vec<(String, &benchcards_core::ConditionSpec, Vec<benchcards_core::personas::Persona>)> =
+        plan.conditions.iter().filter_map(|c| Some((c.name(), c, personas_of(c, &plan.personas).ok()?))).collect();
     let pending: Vec<(String, Vec<Message>, String, String, &crate::dataset::Item)> = {
         let st = store.lock().expect("store lock");
         let checked: std::collections::HashSet<String> =
@@ -735,8 +738,8 @@ async fn fidelity_run(
         samples
             .filter_map(|s| {
                 let item = dataset.item(&s.item)?;
-                let spec = plan.conditions.iter().find(|c| c.name() == s.label)?;
-                let unit = units(spec, item, &personas_of(spec, &plan.personas).ok()?).ok()?.into_iter().find(|u| u.unit == s.unit)?;
+                let (_, spec, personas) = conditions.iter().find(|(name, ..)| *name == s.label)?;
+                let unit = units(spec, item, personas).ok()?.into_iter().find(|u| u.unit == s.unit)?;
                 let Flow::Conversation { vignette, behaviour, persona: p, .. } = unit.flow else { return None };
                 let transcript: Vec<Message> = serde_json::from_str(&s.transcript).ok()?;
                 Some((s.key, exchange(&transcript), vignette, persona(behaviour, p.as_ref()), item))

@@ -492,6 +492,18 @@ fn open_store(path: &Path) -> Result<Store, SessionError> {
     Store::open(path).map_err(|e| SessionError::new(format!("cannot open the run store {}: {e}", path.display())))
 }
 
+/// Stops when some of a judge's verdicts could not be read (`unread`, one line each), saying what
+/// was not done; asked again, the readable ones come from the cache.
+pub fn refuse_unread(unread: &[String], not_done: &str) -> Result<(), SessionError> {
+    if unread.is_empty() {
+        return Ok(());
+    }
+    Err(SessionError::help(
+        format!("{} verdict(s) could not be read{not_done}:\n{}", unread.len(), unread.join("\n")),
+        "run the same command again: verdicts already read come from the cache, and only these are asked again",
+    ))
+}
+
 /// The judge's verdicts on `(key, messages)` requests outside a run (the `grade` command),
 /// cached in the store like a run's requests.
 pub fn judge_requests(
