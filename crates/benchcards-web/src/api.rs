@@ -38,7 +38,7 @@ pub(crate) async fn taxonomy() -> Json<Value> {
 }
 
 pub(crate) async fn cards(State(site): Shared, Query(q): Params) -> Json<Value> {
-    Json(json!(filtered(&site, &q).iter().map(|c| json!({"id": c.id, "name": c.name, "citation": c.citation})).collect::<Vec<_>>()))
+    Json(json!(filtered(&site.cards, &q).iter().map(|c| json!({"id": c.id, "name": c.name, "citation": c.citation})).collect::<Vec<_>>()))
 }
 
 pub(crate) async fn card(State(site): Shared, UrlPath(id): UrlPath<String>) -> Response {

@@ -3,7 +3,7 @@
 //! problems shown as they are found, and the card to download (`/api/card.yaml`). It builds its
 //! form with the deployment wizard's functions, in the benchmark's wording.
 
-use crate::shell::{Params, param, url_encode};
+use crate::shell::{Links, Params, param, url_encode};
 use crate::wizard::{Checked, Wording, answers, check, count, field, id_from, listed, questions, result, text_area, wizard_page};
 use axum::extract::Query;
 use axum::response::{Html, IntoResponse, Response};
@@ -112,7 +112,7 @@ pub(crate) async fn form(Query(q): Params) -> Response {
     fields.push_str(&text_area(&q, "intended_use", "Intended use (what it is meant to evaluate, in its designers' words)"));
     fields.push_str(&questions(&q, Wording::Benchmark, |_| String::new(), |d| evidence_fields(&q, d)));
     let intro = "<p>Describe a benchmark, dimension by dimension, as its paper, repository or dataset card does. Leave a question unanswered where the sources are silent: it is written as <em>not specified</em>, which is itself a finding. Problems show as you answer (or press <strong>Check</strong>); the card downloads as a file for <code>benchcards check</code> and the registry. Nothing is stored here.</p>";
-    wizard_page("New benchmark card", intro, "/cards/new", &fields, "Check", &fragment(&q))
+    Html(wizard_page("New benchmark card", intro, "/cards/new", &fields, "Check", &fragment(&q), Links::Server)).into_response()
 }
 
 /// The result alone, for the wizard's script.

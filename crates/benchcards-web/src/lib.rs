@@ -9,7 +9,7 @@
 //! This file holds the router, the request limits and the server; `pages` the registry and run
 //! pages, `wizard` the deployment wizard and what the wizards share, `card_wizard` the card
 //! wizard (`/cards/new`), `api` the JSON endpoints, `assets` the wizards' script, `shell` what
-//! every page shares.
+//! every page shares, `static_site` the read-only pages as static files (`benchcards site build`).
 
 mod api;
 mod assets;
@@ -17,10 +17,14 @@ mod card_wizard;
 mod idle;
 mod pages;
 mod shell;
+mod static_site;
 pub mod view;
 mod wizard;
 
 pub use shell::url_encode;
+#[cfg(feature = "clap")]
+pub use static_site::{SiteBuildArgs, SiteCommand, site_command};
+pub use static_site::{build as build_site, pages as site_pages};
 pub use wizard::profile_from;
 
 use axum::Router;

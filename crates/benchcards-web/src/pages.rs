@@ -1,10 +1,10 @@
 //! The HTML pages of the registry (the filtered list, the heatmap, a card) and of the runs
 //! folder (the runs, one run's report), and what they read: the filtered cards, the run stores.
 
-use crate::shell::{Params, Shared, not_found, page, param, url_encode};
+use crate::shell::{Links, Params, Shared, not_found, page, param, shell, url_encode};
 use crate::{Site, view};
 use axum::extract::{Path as UrlPath, Query, State};
-use axum::response::Response;
+use axum::response::{Html, IntoResponse, Response};
 use benchcards_assess::registry::overview;
 use benchcards_core::{Card, taxonomy};
 use benchcards_eval::store::Store;
@@ -22,9 +22,9 @@ fn card_value(card: &Card, dim: &str) -> Option<String> {
 }
 
 /// The cards matching `dim` = `value` (the value among the card's), or all.
-pub(crate) fn filtered<'a>(site: &'a Site, q: &[(String, String)]) -> Vec<&'a Card> {
+pub(crate) fn filtered<'a>(cards: &'a [Card], q: &[(String, String)]) -> Vec<&'a Card> {
     let (dim, value) = (param(q, "dimension"), param(q, "value"));
-    site.cards
+    cards
         .iter()
         .filter(|c| match (dim, value) {
             (Some(d), Some(v)) => c
@@ -39,7 +39,7 @@ pub(crate) fn filtered<'a>(site: &'a Site, q: &[(String, String)]) -> Vec<&'a Ca
 }
 
 /// The registry's cards with a few telling dimensions, each name linking to its card.
-fn registry_table(cards: &[&Card]) -> Table {
+fn registry_table(cards: &[&Card], links: Links) -> Table {
     let mut t = Table::new(&["Card", "Query author", "Interaction", "Decision", "Reference"]);
     for c in cards {
         let value = |d: &str| card_value(c, d).unwrap_or_else(|| "not stated".into());
@@ -50,18 +50,38 @@ fn registry_table(cards: &[&Card]) -> Table {
             value("decision_mediation"),
             value("reference_standard"),
         ]);
-        t.link(0, format!("/cards/{}", c.id));
+        t.link(0, links.card(&c.id));
     }
     t
 }
 
 pub(crate) async fn registry(State(site): Shared, Query(q): Params) -> Response {
+    Html(registry_page(&site.cards, &q, Links::Server)).into_response()
+}
+
+/// The registry page, filtered as the query says. A static copy lists every card, and its
+/// script filters them in the browser (from the copy's data file).
+pub(crate) fn registry_page(cards: &[Card], q: &[(String, String)], links: Links) -> String {
     let t = taxonomy();
-    let (dim, value) = (param(&q, "dimension"), param(&q, "value"));
-    let mut body = String::from(
-        "<h1>benchcards registry</h1>\n<p>What each benchmark assumes about who asks, what they say, how the conversation runs and who decides. Filter by a dimension's value, open a card, describe your deployment in the <a href=\"/wizard\">wizard</a>, or <a href=\"/cards/new\">write a card</a> for another benchmark.</p>\n",
+    let (dim, value) = (param(q, "dimension"), param(q, "value"));
+    let (write, filter) = match links {
+        Links::Server => (", or <a href=\"/cards/new\">write a card</a> for another benchmark", String::new()),
+        Links::Static { .. } => (
+            "; <code>benchcards serve</code> also has a card wizard, to write a card for another benchmark",
+            format!(" data-cards=\"{}\"", escape_html(&links.data())),
+        ),
+    };
+    let mut body = format!(
+        "<h1>benchcards registry</h1>\n<p>What each benchmark assumes about who asks, what they say, how the conversation runs and who decides. Filter by a dimension's value, open a card, describe your deployment in the <a href=\"{}\">wizard</a>{write}.</p>\n",
+        escape_html(&links.wizard())
     );
-    body.push_str("<form method=\"get\" action=\"/\" class=\"filter\"><label for=\"dimension\">Dimension</label> <select id=\"dimension\" name=\"dimension\"><option value=\"\">any</option>");
+    if let Links::Static { .. } = links {
+        body.push_str("<p class=\"meta\">On this static copy the filter runs in the browser: it needs JavaScript.</p>\n");
+    }
+    body.push_str(&format!(
+        "<form method=\"get\" action=\"{}\" class=\"filter\"{filter}><label for=\"dimension\">Dimension</label> <select id=\"dimension\" name=\"dimension\"><option value=\"\">any</option>",
+        escape_html(&links.registry())
+    ));
     for d in &t.dimensions {
         let sel = if dim == Some(d.id.as_str()) { " selected" } else { "" };
         body.push_str(&format!("<option value=\"{0}\"{sel}>{0}</option>", escape_html(&d.id)));
@@ -88,9 +108,9 @@ pub(crate) async fn registry(State(site): Shared, Query(q): Params) -> Response 
     all.sort_unstable();
     let any: String = all.iter().map(|v| format!("<option value=\"{}\"></option>", escape_html(v))).collect();
     body.push_str(&format!("<datalist id=\"values-any\">{any}</datalist></form>\n"));
-    let cards = filtered(&site, &q);
-    body.push_str(&format!("<p>{} of {} card(s).</p>\n{}", cards.len(), site.cards.len(), registry_table(&cards).to_html()));
-    page("benchcards registry", &body)
+    let shown = filtered(cards, q);
+    body.push_str(&format!("<p id=\"shown\">{} of {} card(s).</p>\n{}", shown.len(), cards.len(), registry_table(&shown, links).to_html()));
+    shell("benchcards registry", &body, links, false)
 }
 
 /// The share of a group's dimensions a card states, as a colour from pale (none) to dark, with
@@ -136,8 +156,13 @@ fn contrast(a: f64, b: f64) -> f64 {
 }
 
 pub(crate) async fn heatmap(State(site): Shared) -> Response {
+    Html(heatmap_page(&site.cards, Links::Server)).into_response()
+}
+
+/// Cards × assumption groups, and the settings no card covers.
+pub(crate) fn heatmap_page(cards: &[Card], links: Links) -> String {
     let t = taxonomy();
-    let o = overview(t, &site.cards);
+    let o = overview(t, cards);
     let mut columns = vec!["Card"];
     columns.extend(t.groups.iter().map(|g| g.id.as_str()));
     let mut map = Table::new(&columns);
@@ -147,7 +172,7 @@ pub(crate) async fn heatmap(State(site): Shared) -> Response {
         let mut cells = vec![c.id.clone()];
         cells.extend(c.groups.iter().map(|g| format!("{} ({}/{})", g.value.as_deref().unwrap_or("—"), g.specified, g.total)));
         map.row(cells);
-        map.link(0, format!("/cards/{}", c.id));
+        map.link(0, links.card(&c.id));
         for (i, g) in c.groups.iter().enumerate() {
             map.style(i + 1, heat(g.specified, g.total));
         }
@@ -161,11 +186,18 @@ pub(crate) async fn heatmap(State(site): Shared) -> Response {
         map.to_html(),
         uncovered.to_html()
     );
-    page("Registry heatmap", &body)
+    shell("Registry heatmap", &body, links, false)
 }
 
 pub(crate) async fn card(State(site): Shared, UrlPath(id): UrlPath<String>) -> Response {
-    let Some(card) = site.cards.iter().find(|c| c.id == id) else { return not_found(&format!("No card `{id}` in the registry.")) };
+    match site.cards.iter().find(|c| c.id == id) {
+        Some(card) => Html(card_page(card, Links::Server)).into_response(),
+        None => not_found(&format!("No card `{id}` in the registry.")),
+    }
+}
+
+/// A card's page: what it says, dimension by dimension, and the card as JSON.
+pub(crate) fn card_page(card: &Card, links: Links) -> String {
     let mut r = Report::new(&card.name);
     r.paragraph(&format!("`{}` · {} · card by {}", card.id, card.citation, card.card_author));
     if let Some(u) = &card.intended_use {
@@ -174,15 +206,13 @@ pub(crate) async fn card(State(site): Shared, UrlPath(id): UrlPath<String>) -> R
     for t in card_tables(card) {
         r.table(&t);
     }
-    page(
-        &card.name,
-        &format!(
-            "{}<p><a href=\"/api/cards/{}\">This card as JSON</a> · <a href=\"/wizard?card={}\">Compare it with a deployment</a></p>",
-            r.fragment(),
-            escape_html(&card.id),
-            escape_html(&card.id)
-        ),
-    )
+    // The static wizard ranks but does not compare with one card.
+    let compare = match links {
+        Links::Server => format!(" · <a href=\"/wizard?card={}\">Compare it with a deployment</a>", escape_html(&url_encode(&card.id))),
+        Links::Static { .. } => String::new(),
+    };
+    let body = format!("{}<p><a href=\"{}\">This card as JSON</a>{compare}</p>", r.fragment(), escape_html(&links.card_json(&card.id)));
+    shell(&card.name, &body, links, false)
 }
 
 // ---- runs ----------------------------------------------------------------------------------
@@ -307,9 +337,11 @@ mod tests {
         let (mut card, _) = benchcards_core::load_card(&path).unwrap();
         card.id = "a\"><script>".into();
         card.name = "<b>Bean</b> & co".into();
-        let html = registry_table(&[&card]).to_html();
+        let html = registry_table(&[&card], Links::Server).to_html();
+        assert!(html.contains("<tr><td><a href=\"/cards/a%22%3E%3Cscript%3E\">&lt;b&gt;Bean&lt;/b&gt; &amp; co</a></td><td>"), "{html}");
+        let html = registry_table(&[&card], Links::Static { depth: 0 }).to_html();
         assert!(
-            html.contains("<tr><td><a href=\"/cards/a&quot;&gt;&lt;script&gt;\">&lt;b&gt;Bean&lt;/b&gt; &amp; co</a></td><td>"),
+            html.contains("<tr><td><a href=\"cards/a%22%3E%3Cscript%3E.html\">&lt;b&gt;Bean&lt;/b&gt; &amp; co</a></td><td>"),
             "{html}"
         );
         assert!(!html.contains("<script>") && !html.contains("<b>"), "{html}");

@@ -6,7 +6,7 @@
 //! and the result's layout.
 
 use crate::Site;
-use crate::shell::{Params, Shared, param, url_encode, wide_page};
+use crate::shell::{Links, Params, Shared, param, shell, url_encode};
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use benchcards_assess::registry::{gaps, rank};
@@ -266,14 +266,17 @@ pub(crate) fn result(summary: &str, details: &str) -> String {
 }
 
 /// A wizard's page: the form (`fields`, sent to `action` as a GET) and its result, side by side
-/// on a wide screen, the result after the form on a narrow one.
-pub(crate) fn wizard_page(title: &str, intro: &str, action: &str, fields: &str, button: &str, result: &str) -> Response {
-    wide_page(
-        title,
-        &format!(
-            "<h1>{title}</h1>\n{intro}\n<div class=\"wizard\">\n<form id=\"wizard\" method=\"get\" action=\"{action}\" data-result=\"{action}/result\">\n{fields}<p><button type=\"submit\">{button}</button></p>\n</form>\n<section id=\"result\" aria-label=\"Result\">\n{result}</section>\n</div>\n"
-        ),
-    )
+/// on a wide screen, the result after the form on a narrow one. The script updates the result
+/// from the server (`action/result`) or, on a static copy, from the copy's data file.
+pub(crate) fn wizard_page(title: &str, intro: &str, action: &str, fields: &str, button: &str, result: &str, links: Links) -> String {
+    let source = match links {
+        Links::Server => format!("data-result=\"{action}/result\""),
+        Links::Static { .. } => format!("data-static=\"{}\"", escape_html(&links.data())),
+    };
+    let body = format!(
+        "<h1>{title}</h1>\n{intro}\n<div class=\"wizard\">\n<form id=\"wizard\" method=\"get\" action=\"{action}\" {source}>\n{fields}<p><button type=\"submit\">{button}</button></p>\n</form>\n<section id=\"result\" aria-label=\"Result\">\n{result}</section>\n</div>\n"
+    );
+    shell(title, &body, links, true)
 }
 
 // ---- the deployment wizard -----------------------------------------------------------------
@@ -355,7 +358,7 @@ fn fragment(site: &Site, q: &[(String, String)]) -> String {
     let mut table = ranking_table(&ranked);
     table.rows.truncate(5);
     for (i, row) in table.rows.iter().enumerate() {
-        table.links.insert((i, 1), format!("/cards/{}", url_encode(&row[1])));
+        table.links.insert((i, 1), Links::Server.card(&row[1]));
     }
     r.heading(2, "Ranked matches");
     r.table(&table.titled("The five best-fitting benchmarks"));
@@ -376,30 +379,47 @@ fn fragment(site: &Site, q: &[(String, String)]) -> String {
 
 /// The wizard's page: the form, answered as the query says, and its result.
 pub(crate) async fn form(State(site): Shared, Query(q): Params) -> Response {
-    let mut fields = field(&q, "name", "Deployment name", " placeholder=\"My deployment\"");
-    fields.push_str(&field(&q, "id", "Id", " placeholder=\"from the name\""));
-    fields.push_str(&field(&q, "as_of", "As of (the date the answers hold)", " type=\"date\""));
-    fields.push_str("<p class=\"field\"><label for=\"card\">Compare with</label> <select id=\"card\" name=\"card\"><option value=\"\">no card (ranked matches only)</option>");
+    let intro = "<p>Describe where the model will be used. Leave any question you cannot answer as <em>not specified</em>. The result updates as you answer (or press <strong>Compare</strong>); the profile it makes downloads as a file for <code>benchcards compare</code>, <code>match</code> and <code>plan</code>.</p>";
+    let mut fields = String::from(
+        "<p class=\"field\"><label for=\"card\">Compare with</label> <select id=\"card\" name=\"card\"><option value=\"\">no card (ranked matches only)</option>",
+    );
     for c in &site.cards {
         let sel = if param(&q, "card") == Some(c.id.as_str()) { " selected" } else { "" };
         fields.push_str(&format!("<option value=\"{}\"{sel}>{}</option>", escape_html(&c.id), escape_html(&c.name)));
     }
     fields.push_str("</select></p>\n");
+    Html(deployment_wizard(&q, intro, &fields, |_| String::new(), &fragment(&site, &q), Links::Server)).into_response()
+}
+
+/// The deployment wizard's page, answered as the query says: the deployment's name, id and date,
+/// `extra` fields, each group's weight and tolerance with its questions (`dimension_extra`
+/// added to a dimension's), and the result.
+pub(crate) fn deployment_wizard(
+    q: &[(String, String)],
+    intro: &str,
+    extra: &str,
+    dimension_extra: impl Fn(&Dimension) -> String,
+    result: &str,
+    links: Links,
+) -> String {
+    let mut fields = field(q, "name", "Deployment name", " placeholder=\"My deployment\"");
+    fields.push_str(&field(q, "id", "Id", " placeholder=\"from the name\""));
+    fields.push_str(&field(q, "as_of", "As of (the date the answers hold)", " type=\"date\""));
+    fields.push_str(extra);
     let group_fields = |g: &Group| {
         let wkey = format!("weight.{}", g.id);
         let mut s =
             format!("<p class=\"field\"><label for=\"{wkey}\">How much it matters here</label> <select id=\"{wkey}\" name=\"{wkey}\">");
         for w in [Weight::Critical, Weight::High, Weight::Normal, Weight::Low] {
-            let chosen = param(&q, &wkey).unwrap_or(Weight::Normal.name()) == w.name();
+            let chosen = param(q, &wkey).unwrap_or(Weight::Normal.name()) == w.name();
             s.push_str(&format!("<option value=\"{0}\"{1}>{0}</option>", w.name(), if chosen { " selected" } else { "" }));
         }
         s.push_str("</select></p>\n");
         let attrs = format!(" type=\"number\" {NUMBER} max=\"100\" placeholder=\"none\"");
-        s + &field(&q, &format!("tolerance.{}", g.id), "Largest drop in the score you accept (points)", &attrs)
+        s + &field(q, &format!("tolerance.{}", g.id), "Largest drop in the score you accept (points)", &attrs)
     };
-    fields.push_str(&questions(&q, Wording::Deployment, group_fields, |_| String::new()));
-    let intro = "<p>Describe where the model will be used. Leave any question you cannot answer as <em>not specified</em>. The result updates as you answer (or press <strong>Compare</strong>); the profile it makes downloads as a file for <code>benchcards compare</code>, <code>match</code> and <code>plan</code>.</p>";
-    wizard_page("Deployment wizard", intro, "/wizard", &fields, "Compare", &fragment(&site, &q))
+    fields.push_str(&questions(q, Wording::Deployment, group_fields, dimension_extra));
+    wizard_page("Deployment wizard", intro, &escape_html(&links.wizard()), &fields, "Compare", result, links)
 }
 
 /// The result alone, for the wizard's script.

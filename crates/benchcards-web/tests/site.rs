@@ -4,37 +4,24 @@
 //! saved under target/screenshots/ at 1400 and 390 pixels wide (at 390 no page may scroll
 //! sideways).
 
+mod common;
+
+use benchcards_core::Profile;
 use benchcards_core::document::{Document, load_text};
-use benchcards_core::{Card, Profile};
 use benchcards_eval::store::{SampleRow, Store};
 use benchcards_web::{Limits, Site, router};
-use std::path::{Path, PathBuf};
+use common::{
+    Frame, RESULT_PLACE, browse, card, chromium, deployment, encode, measure, no_live_markup, overflow_at_390, registry, root, wizard_query,
+};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+/// The bundled public symptom-chatbot profile.
+fn chatbot() -> Profile {
+    deployment("patient-symptom-chatbot")
 }
 
-fn card(text: &str) -> Card {
-    match load_text("card.yaml", text.to_string(), None, false).document {
-        Some(Document::Card(c)) => c,
-        other => panic!("{other:?}"),
-    }
-}
-
-fn registry() -> Vec<Card> {
-    let mut cards: Vec<Card> =
-        std::fs::read_dir(root().join("registry")).unwrap().map(|e| card(&std::fs::read_to_string(e.unwrap().path()).unwrap())).collect();
-    cards.sort_by(|a, b| a.id.cmp(&b.id));
-    // A card whose name and answer are hostile markup.
-    let evil = std::fs::read_to_string(root().join("registry/bean-scenarios.yaml")).unwrap().replacen(
-        "name: Bean et al. ten medical scenarios (HELPMed), LLM-alone condition",
-        "name: \"<script>alert(1)</script> \\\"><img src=x onerror=alert(1)>\"",
-        1,
-    );
-    let mut e = card(&evil);
-    e.id = "evil-card".into();
-    cards.push(e);
-    cards
+/// The wizard's query for the public symptom chatbot, compared with `card`.
+fn chatbot_query(card: &str) -> String {
+    wizard_query(&chatbot(), card)
 }
 
 /// A run store holding one small run, in a folder of its own, and the run's id.
@@ -100,43 +87,6 @@ async fn get(url: &str) -> (u16, String, reqwest::header::HeaderMap) {
     (status, r.text().await.unwrap(), headers)
 }
 
-/// Pairs as a query string, percent-encoded.
-fn encode(pairs: &[(&str, &str)]) -> String {
-    let enc = |s: &str| {
-        s.bytes()
-            .map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-            .collect::<String>()
-    };
-    pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
-}
-
-/// The bundled public symptom-chatbot profile.
-fn chatbot() -> Profile {
-    let text = std::fs::read_to_string(root().join("examples/deployments/patient-symptom-chatbot.yaml")).unwrap();
-    let Some(Document::Profile(p)) = load_text("p.yaml", text, None, false).document else { panic!() };
-    p
-}
-
-/// The wizard's query for the bundled public symptom-chatbot profile: every field the wizard
-/// has (name, id, date, values, acuity shares, weights, tolerances), and the card to compare with.
-fn chatbot_query(card: &str) -> String {
-    let p = chatbot();
-    let mut q: Vec<(String, String)> = vec![("card".into(), card.into()), ("name".into(), p.name.clone()), ("id".into(), p.id.clone())];
-    q.push(("as_of".into(), p.as_of.clone().unwrap()));
-    for (id, d) in &p.dimensions {
-        match &d.value {
-            Some(benchcards_core::Value::Mixture(m)) => q.extend(m.iter().map(|(v, s)| (format!("share.{id}.{v}"), s.to_string()))),
-            Some(v) => q.extend(v.ids().into_iter().map(|x| (id.clone(), x.to_string()))),
-            None => {}
-        }
-    }
-    for (g, s) in &p.groups {
-        q.push((format!("weight.{g}"), s.weight.name().into()));
-        q.push((format!("tolerance.{g}"), s.tolerance.map(|t| t.to_string()).unwrap_or_default()));
-    }
-    encode(&q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>())
-}
-
 /// The card wizard's query for a small card: some dimensions answered (one value, a set, shares,
 /// an open value), one with its evidence, one with another status; the rest left unanswered.
 fn card_query(name: &str) -> String {
@@ -157,10 +107,6 @@ fn card_query(name: &str) -> String {
         ("share.acuity_mix.routine", "0.75"),
         ("language", "en-GB"),
     ])
-}
-
-fn no_live_markup(page: &str, what: &str) {
-    assert!(!page.contains("<script>alert") && !page.contains("<img src=x") && !page.contains("<b>bold</b>"), "{what} holds live markup");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -189,8 +135,7 @@ async fn pages_and_api_answer_with_content() {
     let (_, filtered, _) = get(&format!("{}/?dimension=query_author&value=patient", s.base)).await;
     assert!(filtered.contains("of 22 card(s)") && !filtered.contains("medqa-usmle"), "filtered to cards whose authors are patients");
     let (_, typed, _) = get(&format!("{}/?dimension=query_author&value=%20Patient%20", s.base)).await;
-    let count = |page: &str| page.split("<p>").find(|p| p.contains("card(s).")).map(str::to_string);
-    assert_eq!(count(&typed), count(&filtered), "the filter ignores case and surrounding spaces");
+    assert_eq!(shown(&typed), shown(&filtered), "the filter ignores case and surrounding spaces");
     let (_, heat, _) = get(&format!("{}/heatmap", s.base)).await;
     assert!(
         heat.contains("<table class=\"heatmap\">") && heat.contains("background:hsl(210,60%,") && heat.contains("Settings no card covers")
@@ -289,8 +234,8 @@ fn summary(page: &str) -> &str {
 
 /// The number of cards the registry page says it shows.
 fn shown(page: &str) -> usize {
-    let line = page.split("<p>").find(|p| p.contains("card(s).")).unwrap();
-    line.split(" of ").next().unwrap().parse().unwrap()
+    let at = page.find("<p id=\"shown\">").expect("the count of cards shown") + "<p id=\"shown\">".len();
+    page[at..].split(" of ").next().unwrap().parse().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -515,77 +460,6 @@ async fn a_run_whose_dataset_is_a_pipe_is_refused_at_once_without_stalling_the_s
     assert_eq!(get(&format!("{}/", s.base)).await.0, 200, "the server still answers");
 }
 
-/// Headless Chromium, when present (required with CI set).
-fn chromium() -> Option<&'static str> {
-    let found = ["chromium", "chromium-browser"]
-        .into_iter()
-        .find(|c| std::process::Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()));
-    if found.is_none() {
-        assert!(std::env::var("CI").is_err(), "CI needs chromium for the browser tests (scripts/test.sh installs it)");
-        eprintln!("chromium absent: the browser test checks nothing on this machine");
-    }
-    found
-}
-
-fn browse(chromium: &str, url: &str, shot: &str) -> String {
-    let profile = tempfile::tempdir().unwrap();
-    let shots = root().join("target/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let common = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-        "--virtual-time-budget=3000",
-    ];
-    let dir = format!("--user-data-dir={}", profile.path().display());
-    let out = std::process::Command::new(chromium).args(common).arg(&dir).args(["--dump-dom", url]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let shot = format!("--screenshot={}", shots.join(shot).display());
-    let s = std::process::Command::new(chromium).args(common).arg(&dir).args([&shot, "--window-size=1400,1600", url]).output().unwrap();
-    assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-/// What the JavaScript expression `expr` gives in `html` shown in Chromium `width` pixels wide
-/// (900 high), with a screenshot at that size when `shot` names one. Headless Chromium lays a
-/// page out at least 500 pixels wide whatever its window, so the page is measured in a frame of
-/// exactly that width, in a local page that holds the frame and one measuring script (the site
-/// itself runs no inline script).
-fn measure(chromium: &str, html: &str, width: u32, expr: &str, shot: Option<&str>) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let frame = html.replace('&', "&amp;").replace('"', "&quot;");
-    let probe = format!(
-        "<!doctype html><body style=\"margin:0\"><iframe id=\"f\" width=\"{width}\" height=\"900\" style=\"border:0\" srcdoc=\"{frame}\"></iframe><script>const f = document.getElementById('f'); f.addEventListener('load', () => document.body.setAttribute('data-probe', String(f.contentWindow.eval({expr:?}))));</script></body>"
-    );
-    let (file, page) = (dir.path().join("probe.html"), dir.path().join("page.html"));
-    std::fs::write(&file, probe).unwrap();
-    std::fs::write(&page, html).unwrap();
-    let profile = format!("--user-data-dir={}", dir.path().join("profile").display());
-    let args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars"];
-    let window = format!("--window-size={},1000", width.max(500) + 50);
-    let url = format!("file://{}", file.display());
-    let out = std::process::Command::new(chromium).args(args).args([&profile, &window, "--dump-dom", &url]).output().unwrap();
-    if let Some(shot) = shot {
-        let (shot, size) =
-            (format!("--screenshot={}", root().join("target/screenshots").join(shot).display()), format!("--window-size={width},900"));
-        let page = format!("file://{}", page.display());
-        std::process::Command::new(chromium).args(args).args([&profile, &size, &shot, &page]).output().unwrap();
-    }
-    let dom = String::from_utf8_lossy(&out.stdout);
-    let at = dom.find("data-probe=\"").unwrap_or_else(|| panic!("the probe ran: {dom}")) + "data-probe=\"".len();
-    dom[at..].split('"').next().unwrap().to_string()
-}
-
-/// How many pixels `html` is wider than a 390-pixel phone screen, and a screenshot at that width.
-fn overflow_at_390(chromium: &str, html: &str, shot: &str) -> i64 {
-    measure(chromium, html, 390, "document.documentElement.scrollWidth - window.innerWidth", Some(shot)).parse().unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn no_page_scrolls_sideways_on_a_phone() {
     let Some(chromium) = chromium() else { return };
@@ -605,7 +479,9 @@ async fn no_page_scrolls_sideways_on_a_phone() {
         let (status, html, _) = get(&url).await;
         assert_eq!(status, 200, "{url}");
         assert!(html.contains("href=\"#content\">Skip to content</a>") && html.contains("id=\"content\""), "{name}: a skip link");
-        let px = tokio::task::spawn_blocking(move || overflow_at_390(chromium, &html, &format!("{name}-390.png"))).await.unwrap();
+        let px = tokio::task::spawn_blocking(move || overflow_at_390(chromium, &Frame::Html(&html), "true", &format!("{name}-390.png")))
+            .await
+            .unwrap();
         if px > 0 {
             wide.push(format!("{name}: {px} px too wide"));
         }
@@ -617,14 +493,14 @@ async fn no_page_scrolls_sideways_on_a_phone() {
 async fn the_wizards_result_sits_beside_the_form_on_a_wide_screen_and_after_it_on_a_phone() {
     let Some(chromium) = chromium() else { return };
     let s = server().await;
-    // Where the result is against the form; then, the page scrolled far down, where its top is.
-    let expr = "(() => { const f = document.getElementById('wizard').getBoundingClientRect(), r = document.getElementById('result'), b = r.getBoundingClientRect(); const place = b.left >= f.right ? 'beside' : b.top >= f.bottom ? 'after' : 'overlapping'; window.scrollTo(0, 3000); return place + ' ' + getComputedStyle(r).position + ' ' + Math.round(r.getBoundingClientRect().top); })()";
     for url in [format!("{}/wizard?{}", s.base, chatbot_query("bean-scenarios")), format!("{}/cards/new?{}", s.base, card_query("Ten"))] {
         let html = get(&url).await.1;
-        let (wide, narrow) =
-            tokio::task::spawn_blocking(move || (measure(chromium, &html, 1400, expr, None), measure(chromium, &html, 390, expr, None)))
-                .await
-                .unwrap();
+        let (wide, narrow) = tokio::task::spawn_blocking(move || {
+            let frame = Frame::Html(&html);
+            (measure(chromium, &frame, 1400, "true", RESULT_PLACE, None), measure(chromium, &frame, 390, "true", RESULT_PLACE, None))
+        })
+        .await
+        .unwrap();
         assert_eq!(wide, "beside sticky 0", "{url}: at 1400 px the result stays in view beside the form");
         assert!(narrow.starts_with("after static "), "{url}: at 390 px the result follows the form: {narrow}");
     }
