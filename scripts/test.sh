@@ -71,6 +71,13 @@ fi
 BENCHCARDS_EEE_PYTHON="$PWD/target/pyref/bin/python" \
   cargo test --locked -p benchcards --test harness_import -- --ignored
 
+# `export --to croissant-rai` validated and read back by MLCommons' own library (mlcroissant).
+if ! target/pyref/bin/python -c "import mlcroissant" 2>/dev/null; then
+  target/pyref/bin/pip install --quiet --disable-pip-version-check mlcroissant==1.1.1
+fi
+BENCHCARDS_CROISSANT_PYTHON="$PWD/target/pyref/bin/python" \
+  cargo test --locked -p benchcards --test interop croissant
+
 # Coverage of bootstrap intervals (2,000 simulated datasets per design, gated at 93.5–96.5%):
 # clusters, 2/3/5 units per stratum, clusters nested in strata under equal weights, paired and
 # unpaired units in one stratum. The ungated figures at 10 clusters are left to be run by hand.

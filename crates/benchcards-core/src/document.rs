@@ -494,6 +494,9 @@ fn decode(root: &Node, base: Option<&Path>) -> (Option<Document>, Diagnostics) {
     let document = match kind {
         DocKind::Card => typed::<Card>(node, key, &mut diags).map(|(mut c, ok)| {
             diags.extend(validate_card(&mut c, node, t));
+            for d in crate::hf::contradictions(&c, root) {
+                diags.push(d);
+            }
             ok.then_some(Document::Card(c))
         }),
         DocKind::Profile => typed::<Profile>(node, key, &mut diags).map(|(mut p, ok)| {

@@ -6,6 +6,8 @@ pub mod de;
 pub mod diag;
 pub mod document;
 pub mod emit;
+pub mod hf;
+pub mod ibm;
 pub mod model;
 pub mod paper;
 pub mod personas;

@@ -26,12 +26,40 @@ const ASSUMPTIONS: [(&str, &str, &str); 5] = [
 
 const INTERACTION_ENUM: [&str; 4] = ["single-turn", "multi-turn", "both", "single-turn (single-shot)"];
 
+/// The card formats `benchcards import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum ImportFormat {
+    /// The paper repository's format (Raman et al.): five assumptions as free text.
+    Raman,
+    /// IBM's BenchmarkCards JSON, and the Auto-BenchmarkCard workflow's (`benchmark_card`).
+    Ibm,
+}
+
+/// Imports a card in `format`, or in the format its keys show when none is given.
+pub fn import_as(source: &Source, format: Option<ImportFormat>) -> Result<Imported, Diagnostics> {
+    let format = match format {
+        Some(f) => f,
+        None => {
+            let root = parse(source.yaml_text(), Offset::default(), Limits::default()).map_err(|d| Diagnostics(vec![d]))?;
+            if crate::ibm::looks_like(&root) { ImportFormat::Ibm } else { ImportFormat::Raman }
+        }
+    };
+    match format {
+        ImportFormat::Raman => import(source),
+        ImportFormat::Ibm => crate::ibm::import(source),
+    }
+}
+
 /// What an import produced.
 pub struct Imported {
     pub card: Card,
-    /// A draft deployment profile holding the card's `holds_at_deployment` judgements.
-    pub profile: Profile,
+    /// A draft deployment profile holding the card's `holds_at_deployment` judgements (the
+    /// paper's format only).
+    pub profile: Option<Profile>,
     pub diagnostics: Diagnostics,
+    /// What the source leaves unstated, in a sentence (formats that state little).
+    pub summary: Option<String>,
 }
 
 fn schema_errors(instance: &Json, root: &Node) -> Vec<Diagnostic> {
@@ -102,7 +130,7 @@ fn infer(dimension: &str, answer: &str) -> Option<&'static str> {
     }
 }
 
-fn slug(s: &str) -> String {
+pub(crate) fn slug(s: &str) -> String {
     s.to_lowercase().split(|c: char| !c.is_ascii_alphanumeric()).filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-")
 }
 
@@ -183,13 +211,8 @@ pub fn import(source: &Source) -> Result<Imported, Diagnostics> {
             );
         }
     }
+    complete_dimensions(&mut dimensions);
     for d in &t.dimensions {
-        dimensions.entry(d.id.clone()).or_insert(CardDimension {
-            value: None,
-            status: CardStatus::NotSpecified,
-            evidence: Vec::new(),
-            answer: None,
-        });
         profile_dims.entry(d.id.clone()).or_insert(ProfileDimension {
             value: None,
             status: ProfileStatus::NotSpecified,
@@ -197,7 +220,6 @@ pub fn import(source: &Source) -> Result<Imported, Diagnostics> {
             note: None,
         });
     }
-    dimensions.sort_by_cached_key(|k, _| t.dimension_index(k));
     profile_dims.sort_by_cached_key(|k, _| t.dimension_index(k));
 
     let mut notes: Vec<String> = text_at(&json, &["notes"]).map(str::to_string).into_iter().collect();
@@ -237,7 +259,21 @@ pub fn import(source: &Source) -> Result<Imported, Diagnostics> {
         persona_mix: IndexMap::new(),
         overrides: Vec::new(),
     };
-    Ok(Imported { card, profile, diagnostics: diags })
+    Ok(Imported { card, profile: Some(profile), diagnostics: diags, summary: None })
+}
+
+/// Every taxonomy dimension the card does not answer, as `not_specified`, in the taxonomy's order.
+pub(crate) fn complete_dimensions(dimensions: &mut IndexMap<String, CardDimension>) {
+    let t = taxonomy();
+    for d in &t.dimensions {
+        dimensions.entry(d.id.clone()).or_insert(CardDimension {
+            value: None,
+            status: CardStatus::NotSpecified,
+            evidence: Vec::new(),
+            answer: None,
+        });
+    }
+    dimensions.sort_by_cached_key(|k, _| t.dimension_index(k));
 }
 
 const HELD_HEADER: &str = "At deployment, as the paper-format card judged it:";

@@ -519,6 +519,42 @@ pub fn judge_requests(
     Ok(rt.block_on(runner::judge(store, "grade", model, Arc::new(client), requests, read, &opts)))
 }
 
+/// `benchcards run`'s flags.
+#[cfg(feature = "clap")]
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    pub plan: PathBuf,
+    /// Count requests, tokens and cost, and call nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Continue a run: samples already completed are not sent again.
+    #[arg(long)]
+    pub resume: Option<String>,
+    /// Only the dataset's first N items.
+    #[arg(long)]
+    pub items: Option<usize>,
+    /// Only the first N samples (in a stable order).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    #[arg(long, default_value = "benchcards-runs.sqlite")]
+    pub store: PathBuf,
+    /// Most requests in flight (lowered automatically on rate limits).
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+    /// Attempts per request before the sample is recorded as failed.
+    #[arg(long, default_value_t = 5)]
+    pub max_attempts: u32,
+    /// Seconds before a request times out.
+    #[arg(long, default_value_t = 120)]
+    pub timeout: u64,
+    /// The longest reply read, in bytes; a longer one is recorded as a failure.
+    #[arg(long, default_value_t = crate::client::DEFAULT_MAX_REPLY_BYTES)]
+    pub max_reply_bytes: usize,
+    /// Send a dataset marked `contains_phi` to endpoints that are not on this machine.
+    #[arg(long)]
+    pub allow_phi_to_remote: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::on_this_machine;

@@ -254,7 +254,7 @@ pub fn card_markdown_body(card: &Card) -> String {
 /// where it was, and the generated section — in place of an earlier one, else after the prose
 /// (so the README's own title stays on top).
 pub fn card_markdown(card: &Card, source: &Source) -> String {
-    let front = if source.markdown { source.yaml_text().to_string() } else { source.text.clone() };
+    let front = benchcards_core::hf::fill(card, if source.markdown { source.yaml_text() } else { &source.text });
     let body = source.body().trim_start_matches('\n');
     let generated = card_markdown_body(card);
     let mut out = format!("---\n{}", front);

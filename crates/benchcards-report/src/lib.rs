@@ -3,6 +3,7 @@
 
 pub mod assess;
 pub mod card;
+pub mod croissant;
 pub mod decompose;
 pub mod diagnostic;
 pub mod document;

@@ -179,7 +179,7 @@ pub fn readiness_table(title: &str, rows: &[GroupReadiness], demo: bool) -> Tabl
 
 /// A dimension's value in words: each vocabulary value by its definition (shares in percent);
 /// values outside a vocabulary (languages, dates) as written, `other:` without its prefix.
-fn value_words(dim: &str, value: &Value) -> String {
+pub(crate) fn value_words(dim: &str, value: &Value) -> String {
     let def = |id: &str| -> String {
         if let Some(text) = id.strip_prefix("other:") {
             return text.trim().to_string();

@@ -45,6 +45,8 @@ pub enum RenderFormat {
 pub enum ExportTarget {
     /// The card format of the paper's repository (Raman et al.).
     Raman,
+    /// Croissant's Responsible AI fields (`rai:`), as JSON-LD.
+    CroissantRai,
 }
 
 /// Makes a command exit with status 3 when the condition is met, for CI pipelines.
@@ -292,7 +294,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Write the JSON Schemas of the three file kinds.
     Schema(SchemaArgs),
-    /// Convert a card in the paper repository's format into a BenchmarkCard.
+    /// Convert a card in another format (the paper repository's, BenchmarkCards JSON) into a
+    /// BenchmarkCard.
     Import(ImportArgs),
     /// Write a card in another format.
     Export(ExportArgs),
@@ -318,7 +321,7 @@ pub enum Command {
     /// group the results do not measure shows the card's published drops (on another model).
     Gate(GateArgs),
     /// Run a plan: every condition × item × model × epoch, recorded durably in the run store.
-    Run(RunArgs),
+    Run(benchcards_eval::session::RunArgs),
     /// Runs in the store.
     Runs {
         #[command(subcommand)]
@@ -336,6 +339,11 @@ pub enum Command {
     /// The local web UI: the registry and its heatmap, card pages, the deployment wizard, runs,
     /// and a JSON API. Listens on 127.0.0.1 unless --host says otherwise.
     Serve(benchcards_web::ServeArgs),
+    /// The web UI's read-only pages as a static site to publish (registry, heatmap, cards, wizard).
+    Site {
+        #[command(subcommand)]
+        command: benchcards_web::SiteCommand,
+    },
     /// Cards of adapted benchmarks.
     Card {
         #[command(subcommand)]
@@ -394,6 +402,9 @@ pub struct SchemaArgs {
 #[derive(Args)]
 pub struct ImportArgs {
     pub file: PathBuf,
+    /// The card's format (default: told from its keys).
+    #[arg(long, value_enum)]
+    pub from: Option<benchcards_core::paper::ImportFormat>,
     /// Write the card here (default: standard output).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
@@ -518,40 +529,6 @@ pub struct GateArgs {
     pub format: TableFormat,
     #[arg(long, value_enum)]
     pub fail_on: Option<GateFailOn>,
-}
-
-#[derive(Args)]
-pub struct RunArgs {
-    pub plan: PathBuf,
-    /// Count requests, tokens and cost, and call nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Continue a run: samples already completed are not sent again.
-    #[arg(long)]
-    pub resume: Option<String>,
-    /// Only the dataset's first N items.
-    #[arg(long)]
-    pub items: Option<usize>,
-    /// Only the first N samples (in a stable order).
-    #[arg(long)]
-    pub limit: Option<usize>,
-    #[arg(long, default_value = "benchcards-runs.sqlite")]
-    pub store: PathBuf,
-    /// Most requests in flight (lowered automatically on rate limits).
-    #[arg(long, default_value_t = 16)]
-    pub concurrency: usize,
-    /// Attempts per request before the sample is recorded as failed.
-    #[arg(long, default_value_t = 5)]
-    pub max_attempts: u32,
-    /// Seconds before a request times out.
-    #[arg(long, default_value_t = 120)]
-    pub timeout: u64,
-    /// The longest reply read, in bytes; a longer one is recorded as a failure.
-    #[arg(long, default_value_t = benchcards_eval::client::DEFAULT_MAX_REPLY_BYTES)]
-    pub max_reply_bytes: usize,
-    /// Send a dataset marked `contains_phi` to endpoints that are not on this machine.
-    #[arg(long)]
-    pub allow_phi_to_remote: bool,
 }
 
 #[derive(Args)]

@@ -2,12 +2,13 @@
 //! these parse, call it and print.
 
 use super::{Shown, after_shown, fail, loaded, print_json, print_tables, read_table, shown_in, write_output};
-use crate::cli::{ExportFormat, RunArgs, RunsCompareArgs, RunsExportArgs, RunsListArgs, RunsShowArgs, TableFormat};
+use crate::cli::{ExportFormat, RunsCompareArgs, RunsExportArgs, RunsListArgs, RunsShowArgs, TableFormat};
 use crate::diagnostics::{print_diagnostics, print_loaded};
 use benchcards_core::results::{csv_text, results_csv, results_jsonl};
 use benchcards_core::{GraderKind, GraderSpec, Plan, load_plan};
 use benchcards_eval::dataset::Dataset;
 use benchcards_eval::responses::{GradeArgs, HEADER, csv_cell, grade_responses, plan_judge};
+use benchcards_eval::session::RunArgs;
 use benchcards_eval::session::{self, Prepared, SessionError, Settings};
 use benchcards_eval::store::{Store, find_run};
 use benchcards_eval::{harness::every_eval_ever, results::graded_results};

@@ -103,8 +103,11 @@ pub fn import(a: &ImportArgs) -> Result<ExitCode> {
     let name = file.display().to_string();
     let text = read_text(file).map_err(|d| shown(FileProblems::new(file, None, Diagnostics(vec![d]))))?;
     let source = Source { name: name.clone(), yaml: 0..text.len(), text, markdown: false };
-    let imported = paper::import(&source).map_err(|d| shown(FileProblems::new(file, Some(&source.text), d)))?;
+    let imported = paper::import_as(&source, a.from).map_err(|d| shown(FileProblems::new(file, Some(&source.text), d)))?;
     print_diagnostics(&name, Some(&source.text), &imported.diagnostics);
+    if let Some(s) = &imported.summary {
+        eprintln!("{s}");
+    }
     let yaml = document_yaml(DocKind::Card, &imported.card);
     // The converted card must itself pass `check`; anything else is a bug worth reporting.
     let reread = load_text("imported card", yaml.clone(), None, false);
@@ -112,16 +115,26 @@ pub fn import(a: &ImportArgs) -> Result<ExitCode> {
         print_loaded("imported card", &reread);
         return Err(miette!("the converted card does not pass `check`; please report this with the input file"));
     }
+    let profile = match (&a.profile, &imported.profile) {
+        (Some(_), None) => return Err(miette!("this format judges no deployment: `--profile` needs a paper-format card")),
+        (Some(p), Some(profile)) => Some((p, document_yaml(DocKind::Profile, profile))),
+        (None, _) => None,
+    };
     write_output(a.output.as_deref(), &yaml)?;
-    if let Some(p) = &a.profile {
-        write_output(Some(p), &document_yaml(DocKind::Profile, &imported.profile))?;
+    if let Some((p, text)) = profile {
+        write_output(Some(p), &text)?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn export(a: &ExportArgs) -> Result<ExitCode> {
-    let ExportTarget::Raman = a.to;
-    let e = paper::export(&loaded(&a.card, load_card)?)
+    let card = loaded(&a.card, load_card)?;
+    if a.to == ExportTarget::CroissantRai {
+        let text = serde_json::to_string_pretty(&benchcards_report::croissant::croissant_rai(&card)).into_diagnostic()?;
+        write_output(a.output.as_deref(), &format!("{text}\n"))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let e = paper::export(&card)
         .map_err(|errors| miette!("the exported card does not match the paper format's schema:\n{}", errors.join("\n")))?;
     if let Some(note) = e.left_out_note() {
         eprintln!("warning: {note}");

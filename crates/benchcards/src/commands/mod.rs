@@ -115,6 +115,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Augment(a) => stage2::augment(&a),
         Command::Report(a) => report::report(&a),
         Command::Serve(a) => said(benchcards_web::serve_command(&a, stage1::registry_cards(a.registry.as_deref())?)),
+        Command::Site { command } => said(benchcards_web::site_command(&command)),
         Command::Card { command: CardCommand::Derive(a) } => stage2::derive(&a),
         Command::Card { command: CardCommand::New(a) } => {
             let md = a.output.as_deref().is_some_and(benchcards_core::document::is_markdown);
