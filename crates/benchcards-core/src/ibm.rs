@@ -142,7 +142,7 @@ fn modalities(data_type: &str) -> Option<Vec<String>> {
 fn clinical_task(task: &str) -> Option<&'static str> {
     let t = task.to_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| t.contains(w));
-    let fits: Vec<&'static str> = [
+    let fits = [
         ("clinical_decision_support", has(&["diagnos", "triage", "treatment", "clinical decision", "management plan", "differential"])),
         ("note_generation", has(&["note generation", "clinical note", "documentation", "discharge summar", "summariz", "summaris"])),
         (
@@ -151,14 +151,8 @@ fn clinical_task(task: &str) -> Option<&'static str> {
         ),
         ("research_assistance", has(&["literature", "biomedical research", "research question", "evidence synthesis"])),
         ("administration", has(&["billing", "icd coding", "medical coding", "scheduling", "administrat"])),
-    ]
-    .into_iter()
-    .filter_map(|(v, hit)| hit.then_some(v))
-    .collect();
-    match fits.as_slice() {
-        [one] => Some(one),
-        _ => None,
-    }
+    ];
+    one_reading(fits)
 }
 
 /// The reference standard an annotation description names, when exactly one fits.
@@ -167,7 +161,7 @@ fn reference_standard(annotation: &str) -> Option<&'static str> {
     let has = |words: &[&str]| words.iter().any(|w| a.contains(w));
     let expert = has(&["physician", "clinician", "doctor", "expert", "pharmacist", "nurse", "specialist"]);
     let several = has(&["panel", "consensus", "two ", "three ", "multiple", "several", "adjudicat", "agreement"]);
-    let fits: Vec<&'static str> = [
+    let fits = [
         ("exam_key", has(&["answer key", "official answer", "exam answer", "examination answer"])),
         ("expert_panel", expert && several && !has(&["rubric"])),
         (
@@ -181,12 +175,15 @@ fn reference_standard(annotation: &str) -> Option<&'static str> {
                 && !expert,
         ),
         ("observed_outcome", has(&["patient outcome", "observed outcome", "follow-up outcome"])),
-    ]
-    .into_iter()
-    .filter_map(|(v, hit)| hit.then_some(v))
-    .collect();
-    match fits.as_slice() {
-        [one] => Some(one),
+    ];
+    one_reading(fits)
+}
+
+/// The one value whose test holds, when exactly one does.
+fn one_reading<const N: usize>(fits: [(&'static str, bool); N]) -> Option<&'static str> {
+    let mut hits = fits.into_iter().filter_map(|(v, hit)| hit.then_some(v));
+    match (hits.next(), hits.next()) {
+        (Some(one), None) => Some(one),
         _ => None,
     }
 }
