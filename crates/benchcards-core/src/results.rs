@@ -4,10 +4,11 @@
 //! metadata they state (`model, grader, unit_source, relaxes, proxy`), and a behavioural
 //! study's graded rows.
 
+use crate::Profile;
 use crate::diag::{Diagnostic, Diagnostics, Pos, nearest};
 use crate::taxonomy::{Taxonomy, taxonomy};
-use benchcards_stats::data::{Data, Gatherer, ResultRow, relaxes};
-use benchcards_stats::decompose::ConditionMeta;
+use benchcards_stats::data::{Data, Gatherer, ResultRow, Weights, relaxes};
+use benchcards_stats::decompose::{ConditionMeta, DecomposeSpec, Decomposition, decompose};
 use benchcards_stats::study::StudyCounts;
 use serde_json::{Map, Value as Json};
 use std::io::{BufRead, Read};
@@ -564,6 +565,29 @@ pub fn read_results_file(path: &Path, cols: &ResultColumns, meta_file: Option<&P
     };
     let meta = condition_meta(taxonomy(), &data.conditions, &stated, file.as_ref()).map_err(ResultsError::Meta)?;
     Ok(ResultsData { data, meta })
+}
+
+impl ResultsData {
+    /// The defaults of a decomposition of these results along `path` (conditions by name).
+    pub fn spec(&self, path: &[String]) -> DecomposeSpec {
+        DecomposeSpec::new(path.to_vec(), self.meta.clone(), taxonomy().outcome_groups())
+    }
+
+    /// Runs `spec` on these results. A deployment profile's `case_mix` (`case_mix`, named
+    /// `name` in errors) standardises every score, and gives the stratum weights when `spec`
+    /// asks for case-mix weights; without one scores are standardised to equal strata.
+    pub fn decompose(&self, mut spec: DecomposeSpec, case_mix: Option<(&str, &Profile)>) -> Result<Decomposition, String> {
+        let mix = match case_mix {
+            Some((name, p)) if p.case_mix.is_empty() => return Err(format!("{name} has no `case_mix`")),
+            Some((_, p)) => Some(Weights::CaseMix(p.case_mix.iter().map(|(k, v)| (k.clone(), *v)).collect())),
+            None => None,
+        };
+        if let Weights::CaseMix(_) = spec.weights {
+            spec.weights = mix.clone().ok_or("case-mix weights need a deployment profile with a `case_mix` (--case-mix PROFILE)")?;
+        }
+        spec.standardise_with = mix.unwrap_or(Weights::Equal);
+        decompose(&self.data, &spec)
+    }
 }
 
 /// A results file read whole into memory, then gathered, with every problem where it is.

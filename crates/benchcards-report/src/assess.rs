@@ -236,6 +236,19 @@ pub fn comparison_json(cmp: &Comparison) -> Json {
     })
 }
 
+/// A ranking's documented JSON form: `cards` counts the cards ranked, `ranking` lists `ranked`
+/// (all of them, or the top ones shown).
+pub fn ranking_json(deployment_id: &str, cards: usize, ranked: &[Ranked]) -> Json {
+    json!({
+        "deployment": {"id": deployment_id},
+        "cards": cards,
+        "ranking": ranked.iter().map(|r| json!({
+            "rank": r.rank, "card": r.card_id, "name": r.card_name, "fit": r.fit, "unknown": r.unknown,
+            "explanation": r.explanation, "broken_groups": r.broken_groups,
+        })).collect::<Vec<_>>(),
+    })
+}
+
 pub fn ranking_table(ranked: &[Ranked]) -> Table {
     let mut t = Table::new(&["Rank", "Card", "Fit (low–high)", "Why"]);
     t.wrap_last = 90;

@@ -95,6 +95,56 @@ impl Default for BootstrapSpec {
     }
 }
 
+/// The bootstrap a caller asks for (with the `clap` feature, these are a command's flags).
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct BootstrapArgs {
+    /// Resampling scheme (default: cluster when --cluster-col is given, else stratified): the
+    /// intervals generalise to these strata (stratified), clusters like these (cluster), or
+    /// strata like these (strata: whole strata resampled).
+    #[cfg_attr(feature = "clap", arg(long, value_enum))]
+    pub bootstrap: Option<Scheme>,
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = BootstrapSpec::default().resamples))]
+    pub resamples: usize,
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = BootstrapSpec::default().seed))]
+    pub seed: u64,
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = BootstrapSpec::default().interval))]
+    pub interval: IntervalMethod,
+    /// The intervals' confidence level, between 0 and 1.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = CONFIDENCE, value_parser = confidence_level))]
+    pub confidence: f64,
+}
+
+impl Default for BootstrapArgs {
+    fn default() -> Self {
+        let d = BootstrapSpec::default();
+        BootstrapArgs { bootstrap: None, resamples: d.resamples, seed: d.seed, interval: d.interval, confidence: d.confidence }
+    }
+}
+
+impl BootstrapArgs {
+    /// The bootstrap asked for: without a scheme, the cluster scheme when the results are
+    /// clustered (a cluster column named), else stratified; at least 100 resamples.
+    pub fn spec(&self, clustered: bool) -> BootstrapSpec {
+        BootstrapSpec {
+            scheme: self.bootstrap.unwrap_or(if clustered { Scheme::Cluster } else { Scheme::Stratified }),
+            resamples: self.resamples.max(100),
+            seed: self.seed,
+            interval: self.interval,
+            confidence: self.confidence,
+            ..BootstrapSpec::default()
+        }
+    }
+}
+
+/// A confidence level: a number strictly between 0 and 1.
+pub fn confidence_level(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(c) if c > 0.0 && c < 1.0 => Ok(c),
+        _ => Err(format!("`{s}` is not a confidence level: give a number between 0 and 1, e.g. 0.95")),
+    }
+}
+
 pub fn available_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }

@@ -2,7 +2,7 @@
 
 use benchcards_core::results::{ResultColumns, StudyColumns};
 use benchcards_eval::logs::CsvColumns;
-use benchcards_stats::bootstrap::{BootstrapSpec, IntervalMethod, Scheme};
+use benchcards_stats::bootstrap::{BootstrapArgs, confidence_level};
 use benchcards_stats::data::Weights;
 use benchcards_stats::proportion::CONFIDENCE;
 use benchcards_stats::study::PowerQuery;
@@ -70,32 +70,6 @@ pub struct ResultsArgs {
     /// default: those columns in the results file, then the taxonomy's condition definitions.
     #[arg(long)]
     pub condition_meta: Option<PathBuf>,
-}
-
-#[derive(Args, Clone)]
-pub struct BootstrapArgs {
-    /// Resampling scheme (default: cluster when --cluster-col is given, else stratified): the
-    /// intervals generalise to these strata (stratified), clusters like these (cluster), or
-    /// strata like these (strata: whole strata resampled).
-    #[arg(long, value_enum)]
-    pub bootstrap: Option<Scheme>,
-    #[arg(long, default_value_t = BootstrapSpec::default().resamples)]
-    pub resamples: usize,
-    #[arg(long, default_value_t = BootstrapSpec::default().seed)]
-    pub seed: u64,
-    #[arg(long, value_enum, default_value_t = BootstrapSpec::default().interval)]
-    pub interval: IntervalMethod,
-    /// The intervals' confidence level, between 0 and 1.
-    #[arg(long, default_value_t = CONFIDENCE, value_parser = confidence_level)]
-    pub confidence: f64,
-}
-
-/// A confidence level: a number strictly between 0 and 1.
-fn confidence_level(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(c) if c > 0.0 && c < 1.0 => Ok(c),
-        _ => Err(format!("`{s}` is not a confidence level: give a number between 0 and 1, e.g. 0.95")),
-    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,9 +8,10 @@ use benchcards_assess::registry::{gaps as find_gaps, overview as registry_overvi
 use benchcards_core::document::{DocKind, registry, relative_path};
 use benchcards_core::emit::document_yaml;
 use benchcards_core::{Card, load_card, load_profile, load_text, taxonomy};
-use benchcards_report::assess::{comparison_json, comparison_markdown, comparison_text, gaps_table, overview_tables, ranking_table};
+use benchcards_report::assess::{
+    comparison_json, comparison_markdown, comparison_text, gaps_table, overview_tables, ranking_json, ranking_table,
+};
 use miette::{Result, miette};
-use serde_json::json;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
@@ -51,11 +52,7 @@ pub fn match_cmd(a: &MatchArgs) -> Result<ExitCode> {
     let best_breaks_critical = ranked.first().is_some_and(|r| r.comparison.broken_critical());
     ranked.truncate(a.top.unwrap_or(usize::MAX));
     match a.format {
-        TableFormat::Json => print_json(&json!({
-            "deployment": {"id": p.id},
-            "cards": cards.len(),
-            "ranking": ranked.iter().map(|r| json!({"rank": r.rank, "card": r.card_id, "name": r.card_name, "fit": r.fit, "unknown": r.unknown, "explanation": r.explanation, "broken_groups": r.broken_groups})).collect::<Vec<_>>(),
-        }))?,
+        TableFormat::Json => print_json(&ranking_json(&p.id, cards.len(), &ranked))?,
         _ => print_tables(
             a.format,
             &[ranking_table(&ranked).titled(format!("Benchmarks ranked by fit to `{}` ({} cards)", p.id, cards.len()))],

@@ -2,15 +2,14 @@
 //! benchcards-stats and print.
 
 use super::{Shown, fail, print_json, print_tables, read_table, shown, shown_in, write_output};
-use crate::cli::{AnalyzeArgs, BootstrapArgs, DecomposeArgs, FAIL_ON_EXIT, GateArgs, GateFailOn, PowerArgs, ResultsArgs, TableFormat};
+use crate::cli::{AnalyzeArgs, DecomposeArgs, FAIL_ON_EXIT, GateArgs, GateFailOn, PowerArgs, ResultsArgs, TableFormat};
 use benchcards_assess::readiness::readiness;
 use benchcards_core::results::{ResultColumns, ResultsData, ResultsError, read_results, read_results_file, read_study};
 use benchcards_core::{load_card, load_profile, taxonomy};
 use benchcards_report::decompose::{calibration_line, markdown, power_details, power_table, study_tables, text, waterfall_svg};
 use benchcards_report::readiness::{published_sources, readiness_table};
-use benchcards_stats::bootstrap::{BootstrapSpec, Scheme};
-use benchcards_stats::data::{ResultRow, Weights};
-use benchcards_stats::decompose::{DecomposeSpec, Decomposition, decompose as run_decompose};
+use benchcards_stats::data::ResultRow;
+use benchcards_stats::decompose::{DecomposeSpec, Decomposition};
 use benchcards_stats::study::{self, Uptake, uptake_between};
 use miette::{IntoDiagnostic, Result, miette};
 use serde_json::json;
@@ -33,39 +32,11 @@ fn load(input: &ResultsArgs) -> Result<ResultsData> {
     read_results_file(&input.results, &input.columns, input.condition_meta.as_deref()).map_err(shown_results)
 }
 
-/// The bootstrap asked for; without `--bootstrap`, the cluster scheme when a cluster column is
-/// named.
-fn bootstrap_spec(boot: &BootstrapArgs, clustered: bool) -> BootstrapSpec {
-    BootstrapSpec {
-        scheme: boot.bootstrap.unwrap_or(if clustered { Scheme::Cluster } else { Scheme::Stratified }),
-        resamples: boot.resamples.max(100),
-        seed: boot.seed,
-        interval: boot.interval,
-        confidence: boot.confidence,
-        ..BootstrapSpec::default()
-    }
-}
-
-/// Runs `spec` (its condition metadata is the file's) with the weights asked for: `--weights
-/// case-mix` takes a profile's `case_mix`, which also standardises.
-fn decomposition(loaded: &ResultsData, mut spec: DecomposeSpec, case_mix: Option<&Path>) -> Result<Decomposition> {
-    let mix = match case_mix {
-        Some(p) => match load_profile(p).map_err(fail)? {
-            (profile, _) if !profile.case_mix.is_empty() => Some(Weights::CaseMix(profile.case_mix.into_iter().collect())),
-            _ => return Err(miette!("{} has no `case_mix`", p.display())),
-        },
-        None => None,
-    };
-    if let Weights::CaseMix(_) = spec.weights {
-        spec.weights = mix.clone().ok_or_else(|| miette!("--weights case-mix needs --case-mix PROFILE"))?;
-    }
-    spec.standardise_with = mix.unwrap_or(Weights::Equal);
-    run_decompose(&loaded.data, &spec).map_err(|e| miette!("{e}"))
-}
-
-/// The defaults of a decomposition of `loaded` along `path`.
-fn spec_for(loaded: &ResultsData, path: &[String]) -> DecomposeSpec {
-    DecomposeSpec::new(path.to_vec(), loaded.meta.clone(), taxonomy().outcome_groups())
+/// Runs `spec` on `loaded`; `--case-mix PROFILE` standardises to the profile's case mix.
+fn decomposition(loaded: &ResultsData, spec: DecomposeSpec, case_mix: Option<&Path>) -> Result<Decomposition> {
+    let profile = case_mix.map(load_profile).transpose().map_err(fail)?.map(|(p, _)| p);
+    let name = case_mix.map(|p| p.display().to_string()).unwrap_or_default();
+    loaded.decompose(spec, profile.as_ref().map(|p| (name.as_str(), p))).map_err(|e| miette!("{e}"))
 }
 
 /// A results file (the results form's own column names, condition metadata from its columns and
@@ -73,7 +44,7 @@ fn spec_for(loaded: &ResultsData, path: &[String]) -> DecomposeSpec {
 /// used and the result.
 pub(super) fn decompose_file(results: &Path, meta: Option<&Path>, path: &[String]) -> Result<(ResultsData, DecomposeSpec, Decomposition)> {
     let loaded = read_results_file(results, &ResultColumns::default(), meta).map_err(shown_results)?;
-    let spec = spec_for(&loaded, path);
+    let spec = loaded.spec(path);
     let d = decomposition(&loaded, spec.clone(), None)?;
     Ok((loaded, spec, d))
 }
@@ -89,10 +60,10 @@ pub fn decompose(a: &DecomposeArgs) -> Result<ExitCode> {
     let spec = DecomposeSpec {
         reference: a.reference.clone(),
         weights: a.weights.clone(),
-        bootstrap: bootstrap_spec(&a.boot, a.input.columns.cluster.is_some()),
+        bootstrap: a.boot.spec(a.input.columns.cluster.is_some()),
         shapley: a.shapley.clone(),
         sensitivity: a.sensitivity,
-        ..spec_for(&loaded, &a.path)
+        ..loaded.spec(&a.path)
     };
     let d = decomposition(&loaded, spec.clone(), a.case_mix.as_deref())?;
     let up = a.uptake.as_ref().map(|pair| uptake_table(&loaded, pair, spec.bootstrap.confidence)).transpose()?;
@@ -115,7 +86,7 @@ pub fn gate(a: &GateArgs) -> Result<ExitCode> {
     let profile = load_profile(&a.deployment).map_err(fail)?.0;
     let card = a.card.as_deref().map(load_card).transpose().map_err(fail)?.map(|(c, _)| c);
     let loaded = load(&a.input)?;
-    let spec = DecomposeSpec { bootstrap: bootstrap_spec(&a.boot, a.input.columns.cluster.is_some()), ..spec_for(&loaded, &a.path) };
+    let spec = DecomposeSpec { bootstrap: a.boot.spec(a.input.columns.cluster.is_some()), ..loaded.spec(&a.path) };
     let d = decomposition(&loaded, spec, None)?;
     let cmp = card.as_ref().map(|c| benchcards_assess::compare(taxonomy(), c, &profile));
     let rows = readiness(&profile, cmp.as_ref(), &study::group_gates(&d, &profile.tolerances()));

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The Python package as a user installs it: builds the wheel with maturin (the native module in
+# the dev profile, reusing target/; the command-line binary in the wheel's scripts), installs it
+# in a fresh virtual environment, runs `benchcards --version` from there and the API's tests
+# (crates/benchcards-py/tests) with pytest.
+#   bash scripts/python.sh [BINARY]   (default: cargo builds target/debug/benchcards)
+# The wheel is left in target/python/wheels.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin="${1:-}"
+if [ -z "$bin" ]; then
+  cargo build --locked --quiet -p benchcards
+  bin=target/debug/benchcards
+fi
+if [ ! -x target/pybuild/bin/maturin ]; then
+  python3 -m venv target/pybuild
+  target/pybuild/bin/pip install --quiet --disable-pip-version-check maturin==1.16.0
+fi
+rm -rf target/python/wheel-data target/python/wheels
+mkdir -p target/python/wheel-data/scripts
+cp "$bin" target/python/wheel-data/scripts/benchcards
+# `linux`: a wheel for this machine's glibc, not one claiming manylinux compatibility.
+target/pybuild/bin/maturin build --quiet --locked --compatibility linux --interpreter python3 \
+  --manifest-path crates/benchcards-py/Cargo.toml --out target/python/wheels
+venv="$(mktemp -d)"
+trap 'rm -rf "$venv"' EXIT
+python3 -m venv "$venv"
+"$venv/bin/pip" install --quiet --disable-pip-version-check target/python/wheels/benchcards-*.whl pandas==3.1.1 pytest==9.2.0
+# From another folder, with only the environment's bin on PATH in front.
+(cd "$venv" && PATH="$venv/bin:$PATH" benchcards --version)
+PATH="$venv/bin:$PATH" "$venv/bin/python" -m pytest -q -p no:cacheprovider crates/benchcards-py/tests
