@@ -2,8 +2,9 @@
 # Runs every check the project has: formatting, lints, the whole test suite (with the local
 # model, mdBook, headless Chromium, strace and PostgreSQL installed first), the statistics
 # checked against scipy/statsmodels and the Every Eval Ever export against that project's own
-# validator (in a test-only virtual environment under target/), the bootstrap coverage
-# simulation in release mode, and a short fuzzing run of every parser.
+# validator (in a test-only virtual environment under target/), the Python wheel installed and
+# tested in a fresh virtual environment, the bootstrap coverage simulation in release mode, and a
+# short fuzzing run of every parser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # A clean build is not rebuilt piecemeal: incremental state would only take disk.
@@ -50,6 +51,10 @@ root="$(mktemp -d)"
 trap 'rm -rf "$root"' EXIT
 CARGO_TARGET_DIR="$PWD/target" cargo install --locked --path crates/benchcards --root "$root" --debug --quiet
 (cd "$root" && PATH="$root/bin:$PATH" benchcards compare bean-scenarios patient-symptom-chatbot --format json >/dev/null)
+
+# The Python package: a wheel carrying that same binary and the native module, installed in a
+# fresh virtual environment, where `benchcards --version` and the API's pytest suite run.
+bash scripts/python.sh "$root/bin/benchcards"
 
 # Reference values from an independent implementation.
 if [ ! -x target/pyref/bin/python ] || ! target/pyref/bin/python -c "import scipy, statsmodels" 2>/dev/null; then

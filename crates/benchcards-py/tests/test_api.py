@@ -43,6 +43,7 @@ def test_the_command_is_on_path_and_matches_the_module():
 def test_a_bundled_card_loads_and_checks_clean():
     card = bc.load_card("bean-scenarios")
     assert card["id"] == "bean-scenarios"
+    assert card == cli_json("render", "bean-scenarios")["benchcard"]
     report = bc.check(REPO / "registry/bean-scenarios.yaml")
     assert (report["kind"], report["id"], report["errors"], report["warnings"]) == ("card", "bean-scenarios", [], [])
     profile = bc.load_profile(REPO / "examples/deployments/patient-symptom-chatbot.yaml")
