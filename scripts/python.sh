@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The Python package as a user installs it: builds the wheel with maturin (the native module in
+# The Python package as a user installs it: checks its Python sources (ruff, mypy --strict),
+# builds the wheel with maturin (the native module in
 # the dev profile, reusing target/; the command-line binary in the wheel's scripts), installs it
 # in a fresh virtual environment, runs `benchcards --version` from there and the API's tests
 # (crates/benchcards-py/tests) with pytest.
@@ -12,10 +13,13 @@ if [ -z "$bin" ]; then
   cargo build --locked --quiet -p benchcards
   bin=target/debug/benchcards
 fi
-if [ ! -x target/pybuild/bin/maturin ]; then
+# The build tools, and the Python sources' formatter, linter and strict type check.
+if ! target/pybuild/bin/python -c "import maturin, ruff, mypy" 2>/dev/null; then
   python3 -m venv target/pybuild
-  target/pybuild/bin/pip install --quiet --disable-pip-version-check maturin==1.16.0
+  target/pybuild/bin/pip install --quiet --disable-pip-version-check maturin==1.16.0 ruff==0.17.6 mypy==2.4.1
 fi
+(cd crates/benchcards-py && ../../target/pybuild/bin/ruff format --check --quiet python tests &&
+  ../../target/pybuild/bin/ruff check --quiet python tests && ../../target/pybuild/bin/mypy python/benchcards)
 rm -rf target/python/wheel-data target/python/wheels
 mkdir -p target/python/wheel-data/scripts
 cp "$bin" target/python/wheel-data/scripts/benchcards

@@ -8,7 +8,7 @@
 use benchcards_assess::registry::rank as rank_cards;
 use benchcards_core::document::{FileReport, Loaded, registry};
 use benchcards_core::results::{ResultColumns, ResultsError, read_results_file};
-use benchcards_core::{Diagnostic, Diagnostics, load_card, load_file, load_profile, taxonomy};
+use benchcards_core::{Diagnostic, Diagnostics, LoadError, load_card, load_file, load_profile, taxonomy};
 use benchcards_report::assess::{comparison_json, ranking_json};
 use benchcards_report::diagnostic::render;
 use benchcards_stats::bootstrap::{BootstrapArgs, IntervalMethod, Scheme};
@@ -90,24 +90,24 @@ fn check(path: PathBuf) -> String {
     ok(report, Vec::new())
 }
 
-/// A card as its JSON form (what `benchcards export --to json` writes).
-#[pyfunction]
-fn load_card_json(path: PathBuf) -> String {
-    let name = name_of(&path);
-    match load_card(&path) {
-        Ok((card, loaded)) => ok(serde_json::to_value(card).unwrap_or(Json::Null), warnings_of(&name, &loaded)),
+/// A card or profile loaded by `load`, as its JSON form.
+fn document_json<T: serde::Serialize>(path: &Path, load: fn(&Path) -> Result<(T, Loaded), LoadError>) -> String {
+    match load(path) {
+        Ok((value, loaded)) => ok(serde_json::to_value(value).unwrap_or(Json::Null), warnings_of(&name_of(path), &loaded)),
         Err(e) => loaded_failed(&e.path, &e.loaded),
     }
+}
+
+/// A card as its JSON form (`benchcards render CARD --format json`'s `benchcard`).
+#[pyfunction]
+fn load_card_json(path: PathBuf) -> String {
+    document_json(&path, load_card)
 }
 
 /// A deployment profile as its JSON form.
 #[pyfunction]
 fn load_profile_json(path: PathBuf) -> String {
-    let name = name_of(&path);
-    match load_profile(&path) {
-        Ok((profile, loaded)) => ok(serde_json::to_value(profile).unwrap_or(Json::Null), warnings_of(&name, &loaded)),
-        Err(e) => loaded_failed(&e.path, &e.loaded),
-    }
+    document_json(&path, load_profile)
 }
 
 /// A card compared with a deployment profile, as `benchcards compare --format json`.

@@ -11,10 +11,9 @@ import warnings
 from pathlib import Path
 from statistics import NormalDist
 
+import benchcards as bc
 import pandas as pd
 import pytest
-
-import benchcards as bc
 
 REPO = Path(__file__).resolve().parents[3]
 SEED = REPO / "examples/results/bean-seed.csv"
@@ -74,10 +73,11 @@ def test_a_broken_card_raises_at_its_line_and_column(tmp_path):
     report = bc.check(path)
     assert report["kind"] is None and report["id"] is None
     assert [(d["line"], d["column"]) for d in report["errors"]] == [(d["line"], d["column"])]
-    cli_report = json.loads(
-        subprocess.run(["benchcards", "check", str(path), "--format", "json"], capture_output=True, text=True).stdout
-    )["files"][0]
-    assert report["errors"] == cli_report["errors"]
+    done = subprocess.run(
+        ["benchcards", "check", str(path), "--format", "json"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1, "check fails on a card with an error"
+    assert report["errors"] == json.loads(done.stdout)["files"][0]["errors"]
 
 
 def test_compare_equals_the_command():
@@ -128,12 +128,22 @@ def wilson(k: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
 def test_decomposing_the_seed_frame_equals_the_command():
     frame = pd.read_csv(SEED)
     meta = pd.read_csv(SEED_META, keep_default_na=False)
-    mine = bc.decompose(frame, SEED_PATH, condition_meta=meta, reference="control_arm")
+    uptake = ("chat_model_messages", "participant_answer")
+    mine = bc.decompose(frame, SEED_PATH, condition_meta=meta, reference="control_arm", uptake=uptake)
     theirs = cli_json(
-        "decompose", str(SEED), "--path", ",".join(SEED_PATH), "--reference", "control_arm",
-        "--condition-meta", str(SEED_META),
+        "decompose",
+        str(SEED),
+        "--path",
+        ",".join(SEED_PATH),
+        "--reference",
+        "control_arm",
+        "--condition-meta",
+        str(SEED_META),
+        "--uptake",
+        ",".join(uptake),
     )
     assert mine == theirs
+    assert mine["uptake"]["n"] == 600 and sum(mine["uptake"]["table"]) == 600
     # The seed's published figures (README): a 60.7-point total, 11.8 points in the first step.
     assert round(mine["total"]["estimate"], 4) == 0.6067
     assert round(mine["steps"][0]["contribution"], 4) == 0.1183
@@ -156,7 +166,7 @@ def test_a_path_and_a_frame_give_the_same_figures(tmp_path):
     # Scores other than 0 and 1: the intervals come from the bootstrap, so the seed matters.
     frame["score"] = frame["score"] * 0.75 + 0.25
     frame.to_csv(tmp_path / "results.csv", index=False)
-    asked = dict(condition_meta=SEED_META, resamples=200, seed=7)
+    asked = {"condition_meta": SEED_META, "resamples": 200, "seed": 7}
     by_path = bc.decompose(tmp_path / "results.csv", ",".join(SEED_PATH), **asked)
     by_frame = bc.decompose(frame, SEED_PATH, **asked)
     assert by_path == by_frame
@@ -191,5 +201,9 @@ def test_bad_input_is_a_clear_error():
         bc.decompose(SEED, SEED_PATH, confidence=1.5)
     with pytest.raises(bc.BenchcardsError, match="`grade` is not a column of the results form"):
         bc.decompose(SEED, SEED_PATH, columns={"grade": "score"})
+    with pytest.raises(bc.BenchcardsError, match="uptake takes two conditions"):
+        bc.decompose(SEED, SEED_PATH, uptake=("chat_model_messages",))
+    with pytest.raises(bc.BenchcardsError, match="no condition `nobody`"):
+        bc.decompose(SEED, SEED_PATH, uptake=("chat_model_messages", "nobody"))
     with pytest.raises(bc.BenchcardsError, match="has no `case_mix`"):
         bc.decompose(SEED, SEED_PATH, weights="case-mix", case_mix="patient-symptom-chatbot")

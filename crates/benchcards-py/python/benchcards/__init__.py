@@ -14,13 +14,18 @@ A card, profile or registry folder is a path, or the id of a bundled file
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import tempfile
 import warnings
-from typing import Any, Iterable, Mapping, Optional, Sequence, Tuple, Union
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Union
 
 from . import _benchcards
+
+if TYPE_CHECKING:
+    from pandas import DataFrame
 
 __all__ = [
     "BenchcardsError",
@@ -59,25 +64,36 @@ class BenchcardsWarning(UserWarning):
     """Something benchcards read is usable but worth a look (as ``warning:`` on the command line)."""
 
 
-def _unwrap(text: str) -> Any:
-    """The value of a native call's JSON answer; its error raised, its warnings issued."""
+def _unwrap(text: str) -> dict[str, Any]:
+    """The value of a native call's JSON answer (always an object); its error raised, its
+    warnings issued."""
     answer = json.loads(text)
     if "error" in answer:
         raise BenchcardsError(answer["error"], answer["diagnostics"])
     for w in answer["warnings"]:
         warnings.warn(w, BenchcardsWarning, stacklevel=3)
-    return answer["value"]
+    value: dict[str, Any] = answer["value"]
+    return value
 
 
-def _pandas():
+def _pandas() -> Any:
     try:
-        import pandas
+        return importlib.import_module("pandas")
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise ImportError('to_frame() needs pandas: pip install "benchcards[pandas]"') from e
-    return pandas
 
 
-class Comparison(dict):
+Row = dict[str, Any]
+
+
+def _frame(items: Iterable[Row], columns: Sequence[str], **computed: Callable[[Row], Any]) -> DataFrame:
+    """A DataFrame with a row per item: ``columns`` taken from it by name, or computed from it
+    by the function of the same name in ``computed``."""
+    rows = [{c: computed[c](i) if c in computed else i.get(c) for c in columns} for i in items]
+    return _pandas().DataFrame(rows, columns=list(columns))
+
+
+class Comparison(dict[str, Any]):
     """A card compared with a deployment profile: ``benchcards compare --format json``.
 
     Keys: ``card``, ``deployment``, ``fit`` (``{"low", "high"}`` or None), ``headline``,
@@ -86,13 +102,13 @@ class Comparison(dict):
     the direction of bias and the next step) and ``flags``.
     """
 
-    def to_frame(self):
+    def to_frame(self) -> DataFrame:
         """One row per dimension: id, group, benchmark, deployment, verdict, bias, next_step."""
-        cols = ["id", "group", "kind", "benchmark", "deployment", "verdict", "bias", "next_step"]
-        return _pandas().DataFrame([{c: d.get(c) for c in cols} for d in self["dimensions"]], columns=cols)
+        columns = ["id", "group", "kind", "benchmark", "deployment", "verdict", "bias", "next_step"]
+        return _frame(self["dimensions"], columns)
 
 
-class Ranking(dict):
+class Ranking(dict[str, Any]):
     """Cards ranked by fit to a deployment: ``benchcards match --format json``.
 
     Keys: ``deployment``, ``cards`` (how many were ranked) and ``ranking``, best first, each
@@ -101,26 +117,19 @@ class Ranking(dict):
     ``explanation``.
     """
 
-    def to_frame(self):
+    def to_frame(self) -> DataFrame:
         """One row per card: rank, card, name, fit_low, fit_high, unknown, broken_groups, explanation."""
-        rows = [
-            {
-                "rank": r["rank"],
-                "card": r["card"],
-                "name": r["name"],
-                "fit_low": (r["fit"] or {}).get("low"),
-                "fit_high": (r["fit"] or {}).get("high"),
-                "unknown": r["unknown"],
-                "broken_groups": ", ".join(r["broken_groups"]),
-                "explanation": r["explanation"],
-            }
-            for r in self["ranking"]
-        ]
-        cols = ["rank", "card", "name", "fit_low", "fit_high", "unknown", "broken_groups", "explanation"]
-        return _pandas().DataFrame(rows, columns=cols)
+        columns = ["rank", "card", "name", "fit_low", "fit_high", "unknown", "broken_groups", "explanation"]
+        return _frame(
+            self["ranking"],
+            columns,
+            fit_low=lambda r: (r["fit"] or {}).get("low"),
+            fit_high=lambda r: (r["fit"] or {}).get("high"),
+            broken_groups=lambda r: ", ".join(r["broken_groups"]),
+        )
 
 
-class Decomposition(dict):
+class Decomposition(dict[str, Any]):
     """The gap between conditions decomposed along a path: ``benchcards decompose --format json``.
 
     Keys: ``estimand`` (what the figures estimate, in words), ``conditions`` (each with ``id``,
@@ -130,42 +139,21 @@ class Decomposition(dict):
     ``sensitivity``, ``uptake`` and ``warnings``. Scores are proportions (0.12 is 12 points).
     """
 
-    def to_frame(self):
+    def to_frame(self) -> DataFrame:
         """One row per step: from, to, assumption, kind, contribution, ci_low, ci_high, n, paired, method."""
-        rows = [
-            {
-                "from": s["from"],
-                "to": s["to"],
-                "assumption": s["assumption"],
-                "kind": s["kind"],
-                "contribution": s["contribution"],
-                "ci_low": s["ci"][0],
-                "ci_high": s["ci"][1],
-                "n": s["n"],
-                "paired": s["paired"],
-                "method": s["method"],
-            }
-            for s in self["steps"]
-        ]
-        cols = ["from", "to", "assumption", "kind", "contribution", "ci_low", "ci_high", "n", "paired", "method"]
-        return _pandas().DataFrame(rows, columns=cols)
+        columns = ["from", "to", "assumption", "kind", "contribution", "ci_low", "ci_high", "n", "paired", "method"]
+        return _frame(self["steps"], columns, ci_low=lambda s: s["ci"][0], ci_high=lambda s: s["ci"][1])
 
-    def conditions_frame(self):
+    def conditions_frame(self) -> DataFrame:
         """One row per condition: condition, n, score, ci_low, ci_high, proxy, method."""
-        rows = [
-            {
-                "condition": c["id"],
-                "n": c["n"],
-                "score": c["score"],
-                "ci_low": c["ci"][0],
-                "ci_high": c["ci"][1],
-                "proxy": c["proxy"],
-                "method": c["method"],
-            }
-            for c in self["conditions"]
-        ]
-        cols = ["condition", "n", "score", "ci_low", "ci_high", "proxy", "method"]
-        return _pandas().DataFrame(rows, columns=cols)
+        columns = ["condition", "n", "score", "ci_low", "ci_high", "proxy", "method"]
+        return _frame(
+            self["conditions"],
+            columns,
+            condition=lambda c: c["id"],
+            ci_low=lambda c: c["ci"][0],
+            ci_high=lambda c: c["ci"][1],
+        )
 
 
 def check(path: PathLike) -> dict[str, Any]:
@@ -193,7 +181,7 @@ def compare(card: PathLike, deployment: PathLike) -> Comparison:
     return Comparison(_unwrap(_benchcards.compare(os.fspath(card), os.fspath(deployment))))
 
 
-def rank(deployment: PathLike, registry: Optional[PathLike] = None, top: Optional[int] = None) -> Ranking:
+def rank(deployment: PathLike, registry: PathLike | None = None, top: int | None = None) -> Ranking:
     """Ranks the cards of a registry folder (default: the bundled registry) by fit to a deployment.
 
     Files in the folder that are not valid cards are left out with a :class:`BenchcardsWarning`.
@@ -207,7 +195,7 @@ def _is_frame(value: Any) -> bool:
     return hasattr(value, "to_csv") and hasattr(value, "columns")
 
 
-def _as_csv(frame: Any, folder: str, name: str) -> str:
+def _as_csv(frame: DataFrame, folder: str, name: str) -> str:
     """Writes a DataFrame as CSV (booleans as 1/0, no index) and returns the file's path."""
     frame = frame.astype({c: "int64" for c, t in frame.dtypes.items() if str(t) in ("bool", "boolean")})
     path = os.path.join(folder, name)
@@ -216,18 +204,18 @@ def _as_csv(frame: Any, folder: str, name: str) -> str:
 
 
 def decompose(
-    results: Any,
-    path: Union[str, Sequence[str]],
+    results: PathLike | DataFrame,
+    path: str | Sequence[str],
     *,
-    condition_meta: Any = None,
-    columns: Optional[Mapping[str, str]] = None,
-    reference: Optional[str] = None,
+    condition_meta: PathLike | DataFrame | None = None,
+    columns: Mapping[str, str] | None = None,
+    reference: str | None = None,
     weights: str = "pooled",
-    case_mix: Optional[PathLike] = None,
-    shapley: Optional[Iterable[str]] = None,
-    uptake: Optional[Tuple[str, str]] = None,
+    case_mix: PathLike | None = None,
+    shapley: Iterable[str] | None = None,
+    uptake: Sequence[str] | None = None,
     sensitivity: bool = False,
-    bootstrap: Optional[str] = None,
+    bootstrap: str | None = None,
     resamples: int = 2000,
     seed: int = 20260101,
     interval: str = "bca",
@@ -251,23 +239,25 @@ def decompose(
     ``"percentile"``) and ``confidence``. The same inputs give the same figures as the command.
     """
     steps = [p.strip() for p in path.split(",")] if isinstance(path, str) else list(path)
+    if uptake is not None and len(uptake) != 2:
+        raise BenchcardsError("uptake takes two conditions: (model_condition, person_condition)", [])
     with tempfile.TemporaryDirectory(prefix="benchcards-") as folder:
-        shown_as = None
-        if _is_frame(results):
-            results, shown_as = _as_csv(results, folder, "results.csv"), "DataFrame"
-        if _is_frame(condition_meta):
-            condition_meta = _as_csv(condition_meta, folder, "condition-meta.csv")
+        shown_as = "DataFrame" if _is_frame(results) else None
+        results_file = _as_csv(results, folder, "results.csv") if _is_frame(results) else os.fspath(results)
+        meta_file = (
+            _as_csv(condition_meta, folder, "condition-meta.csv") if _is_frame(condition_meta) else condition_meta
+        )
         answer = _benchcards.decompose(
-            os.fspath(results),
+            results_file,
             steps,
             shown_as=shown_as,
             columns=dict(columns) if columns is not None else None,
-            condition_meta=None if condition_meta is None else os.fspath(condition_meta),
+            condition_meta=None if meta_file is None else os.fspath(meta_file),
             reference=reference,
             weights=weights,
             case_mix=None if case_mix is None else os.fspath(case_mix),
             shapley=None if shapley is None else list(shapley),
-            uptake=None if uptake is None else tuple(uptake),
+            uptake=None if uptake is None else (uptake[0], uptake[1]),
             sensitivity=sensitivity,
             bootstrap=bootstrap,
             resamples=resamples,
@@ -276,4 +266,3 @@ def decompose(
             confidence=confidence,
         )
     return Decomposition(_unwrap(answer))
-
