@@ -257,8 +257,13 @@ async fn openai(r: &Request<'_>, messages: &[Message], sampling: &Sampling) -> R
     }
     let mut bytes = Vec::new();
     while let Some(chunk) = resp.chunk().await.map_err(|e| CallError::retry(format!("body truncated: {}", clean(&causes(&e)))))? {
-        if bytes.len() + chunk.len() > r.max_reply_bytes {
+        let needed = bytes.len() + chunk.len();
+        if needed > r.max_reply_bytes {
             return Err(too_long());
+        }
+        // Grown by doubling but never past the limit, so a reply holds at most its limit.
+        if needed > bytes.capacity() {
+            bytes.reserve_exact(needed.max(2 * bytes.capacity()).min(r.max_reply_bytes) - bytes.len());
         }
         bytes.extend_from_slice(&chunk);
     }
