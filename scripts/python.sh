@@ -5,11 +5,15 @@
 # in a fresh virtual environment, runs `benchcards --version` from there and the API's tests
 # (crates/benchcards-py/tests) with pytest.
 #   bash scripts/python.sh [BINARY]   (default: cargo builds target/debug/benchcards)
+#   bash scripts/python.sh --release  (a wheel to distribute: both parts optimised, slower)
 # The wheel is left in target/python/wheels.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin="${1:-}"
-if [ -z "$bin" ]; then
+bin="${1:-}" release=()
+if [ "$bin" = --release ]; then
+  cargo build --locked --quiet --release -p benchcards
+  bin=target/release/benchcards release=(--release)
+elif [ -z "$bin" ]; then
   cargo build --locked --quiet -p benchcards
   bin=target/debug/benchcards
 fi
@@ -24,7 +28,7 @@ rm -rf target/python/wheel-data target/python/wheels
 mkdir -p target/python/wheel-data/scripts
 cp "$bin" target/python/wheel-data/scripts/benchcards
 # `linux`: a wheel for this machine's glibc, not one claiming manylinux compatibility.
-target/pybuild/bin/maturin build --quiet --locked --compatibility linux --interpreter python3 \
+target/pybuild/bin/maturin build "${release[@]}" --quiet --locked --compatibility linux --interpreter python3 \
   --manifest-path crates/benchcards-py/Cargo.toml --out target/python/wheels
 venv="$(mktemp -d)"
 trap 'rm -rf "$venv"' EXIT
