@@ -4,9 +4,9 @@ that command's `--format json` output and against figures computed here."""
 
 import json
 import math
-import os
 import shutil
 import subprocess
+import sys
 import warnings
 from pathlib import Path
 from statistics import NormalDist
@@ -35,7 +35,7 @@ def cli_json(*args: str):
 def test_the_command_is_on_path_and_matches_the_module():
     exe = shutil.which("benchcards")
     assert exe is not None, "the wheel did not put `benchcards` on PATH"
-    assert Path(exe).parent == Path(os.sys.executable).parent, f"{exe} is not the environment's"
+    assert Path(exe).parent == Path(sys.executable).parent, f"{exe} is not the environment's"
     assert cli("--version").split() == ["benchcards", bc.__version__]
 
 
@@ -207,3 +207,29 @@ def test_bad_input_is_a_clear_error():
         bc.decompose(SEED, SEED_PATH, uptake=("chat_model_messages", "nobody"))
     with pytest.raises(bc.BenchcardsError, match="has no `case_mix`"):
         bc.decompose(SEED, SEED_PATH, weights="case-mix", case_mix="patient-symptom-chatbot")
+
+
+def test_without_pandas_the_answers_are_plain_objects():
+    # A fresh interpreter where pandas cannot be imported.
+    code = """
+import sys
+sys.modules["pandas"] = None
+import warnings
+import benchcards as bc
+warnings.simplefilter("ignore")
+ranking = bc.rank("patient-symptom-chatbot")
+assert type(ranking["ranking"]) is list and ranking["ranking"][0]["card"] == "bean-scenarios"
+try:
+    ranking.to_frame()
+except ImportError as e:
+    print(e)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == 'to_frame() needs pandas: pip install "benchcards[pandas]"'
+
+
+def test_importing_benchcards_does_not_import_pandas():
+    code = "import sys, benchcards; print('pandas' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
