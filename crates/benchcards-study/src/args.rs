@@ -127,8 +127,9 @@ pub fn serve(a: &ServeArgs) -> Result<String, String> {
             .map_err(|e| format!("cannot serve on {host}:{}: {e}; another program may hold that port: pick another with --port", a.port))?;
         let bound = listener.local_addr().map_err(|e| e.to_string())?;
         eprintln!(
-            "benchcards study serve: participants at http://{bound}/ ; the dashboard at http://{bound}/admin (token in {}); store {store}",
-            a.admin_token_env
+            "benchcards study serve: participants at http://{bound}/ ; the dashboard at http://{bound}/admin (token in {}); store {store} ({})",
+            a.admin_token_env,
+            study.store.transport()
         );
         let limits = benchcards_web::Limits { port: Some(bound.port()), allowed_hosts: a.allowed_hosts.clone(), ..Default::default() };
         crate::server::serve_on(listener, study, Options { admin_token: token, secure_cookies: a.secure_cookies, limits, log_requests: true })

@@ -128,6 +128,49 @@ async fn the_same_study_runs_on_postgresql() {
     end_to_end(Some(&db)).await;
 }
 
+/// Whether every session of the test server on database `name` is encrypted, and how many there
+/// are, seen from the server's side.
+async fn sessions_encrypted(server: &pg::Server, name: &str) -> (bool, i64) {
+    let admin = format!("postgres://postgres:{}@127.0.0.1:{}/postgres", server.password, server.port);
+    let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let row = client
+        .query_one(
+            "SELECT coalesce(bool_and(s.ssl), false), count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.datname = $1",
+            &[&name],
+        )
+        .await
+        .unwrap();
+    (row.get(0), row.get(1))
+}
+
+#[tokio::test]
+async fn a_database_over_tls_is_reached_only_with_a_verified_certificate() {
+    use benchcards_study::store::{Location, StudyStore};
+    let Some(server) = pg::server() else { return };
+    // By name, as a server on another machine is: the certificate must name `localhost` and be
+    // signed by the authority in sslrootcert (libpq's `verify-full`).
+    let db = server.database("over_tls").await.replace("@127.0.0.1:", "@localhost:");
+    let verified = format!("{db}?sslmode=verify-full&sslrootcert={}", server.ca.display());
+    let store = StudyStore::open(&Location::Postgres(verified)).await.unwrap();
+    assert_eq!(store.transport(), "over TLS, its certificate verified");
+    let (encrypted, sessions) = sessions_encrypted(server, "over_tls").await;
+    assert!(encrypted && sessions >= 1, "{sessions} session(s), encrypted: {encrypted}");
+    drop(store);
+    // The system's authorities do not know the test's: no session, and the message says why.
+    let e = StudyStore::open(&Location::Postgres(format!("{db}?sslmode=require"))).await.err().unwrap();
+    assert!(e.contains("over TLS") && e.contains("sslrootcert"), "{e}");
+    assert!(!e.contains(&server.password), "the password is never shown: {e}");
+    // A missing authority file is said before any connection.
+    let e = StudyStore::open(&Location::Postgres(format!("{db}?sslrootcert=/nonexistent/ca.pem"))).await.err().unwrap();
+    assert!(e.contains("sslrootcert /nonexistent/ca.pem"), "{e}");
+    // On this machine without sslmode, sessions are unencrypted, and the server says so.
+    let plain = server.database("plain_local").await.replace("@127.0.0.1:", "@localhost:");
+    let store = StudyStore::open(&Location::Postgres(plain)).await.unwrap();
+    assert_eq!(store.transport(), "unencrypted, on this machine");
+    assert!(!sessions_encrypted(server, "plain_local").await.0, "sessions on this machine without sslmode are unencrypted");
+}
+
 /// Participants through the whole study, a restart on the same store, the export and its import.
 async fn end_to_end(db: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();

@@ -247,6 +247,15 @@ impl StudyStore {
         }
     }
 
+    /// How the store is reached, for the server's first message.
+    pub fn transport(&self) -> &'static str {
+        match self {
+            StudyStore::Sqlite(_) => "a file on this machine",
+            StudyStore::Postgres(p) if p.tls => "over TLS, its certificate verified",
+            StudyStore::Postgres(_) => "unencrypted, on this machine",
+        }
+    }
+
     async fn exec(&self, sql: &str, params: &[V]) -> Result<u64> {
         on!(self, b => b.exec(sql, params))
     }

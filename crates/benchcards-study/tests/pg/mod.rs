@@ -1,5 +1,6 @@
 //! A real PostgreSQL server for the tests: initialised in a temporary folder, listening on a
-//! loopback port, run as its own user (PostgreSQL refuses root: as root the tests use the user
+//! loopback port, with TLS (a certificate for `localhost` and 127.0.0.1 signed by an authority
+//! made for the test, in `ca.pem`), run as its own user (PostgreSQL refuses root: as root the tests use the user
 //! `benchcards-pg`, which scripts/test.sh creates), with a password. It is started once per
 //! test binary and dies with it (the parent-death signal of a thread that lives as long as the
 //! process). Where PostgreSQL cannot be started the tests say so and skip, except under CI.
@@ -12,6 +13,23 @@ use std::sync::OnceLock;
 pub struct Server {
     pub port: u16,
     pub password: String,
+    /// The authority that signed the server's certificate (PEM).
+    #[allow(dead_code)]
+    pub ca: PathBuf,
+}
+
+/// A certificate authority, and a server certificate for `localhost` and 127.0.0.1 it signed:
+/// (authority PEM, certificate PEM, key PEM).
+fn certificates() -> Result<(String, String, String), rcgen::Error> {
+    let ca_key = rcgen::KeyPair::generate()?;
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(rcgen::DnType::CommonName, "benchcards test authority");
+    let ca_cert = ca.self_signed(&ca_key)?;
+    let key = rcgen::KeyPair::generate()?;
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])?
+        .signed_by(&key, &rcgen::Issuer::new(ca, ca_key))?;
+    Ok((ca_cert.pem(), cert.pem(), key.serialize_pem()))
 }
 
 const USER: &str = "benchcards-pg";
@@ -68,8 +86,14 @@ fn start() -> Result<Server, String> {
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let password = format!("pw-{}-{}", std::process::id(), free_port());
     std::fs::write(dir.join("pw"), &password).map_err(|e| e.to_string())?;
+    let (ca, cert, key) = certificates().map_err(|e| e.to_string())?;
+    for (name, text) in [("ca.pem", ca), ("server.crt", cert), ("server.key", key)] {
+        std::fs::write(dir.join(name), text).map_err(|e| e.to_string())?;
+    }
+    // PostgreSQL refuses a key that others can read.
+    std::fs::set_permissions(dir.join("server.key"), std::os::unix::fs::PermissionsExt::from_mode(0o600)).map_err(|e| e.to_string())?;
     if let Some((uid, gid)) = ids {
-        for p in [dir.clone(), dir.join("pw")] {
+        for p in [dir.clone(), dir.join("pw"), dir.join("server.crt"), dir.join("server.key")] {
             std::os::unix::fs::chown(&p, Some(uid), Some(gid)).map_err(|e| e.to_string())?;
         }
     }
@@ -84,6 +108,14 @@ fn start() -> Result<Server, String> {
     let port = free_port();
     let (tx, rx) = std::sync::mpsc::channel();
     let (postgres, data, sockets) = (bin.join("postgres"), dir.join("data"), dir.clone());
+    let tls = [
+        "-c".to_string(),
+        "ssl=on".to_string(),
+        "-c".to_string(),
+        format!("ssl_cert_file={}", dir.join("server.crt").display()),
+        "-c".to_string(),
+        format!("ssl_key_file={}", dir.join("server.key").display()),
+    ];
     // The server's parent is this thread, which never ends before the process does.
     std::thread::spawn(move || {
         let mut cmd = Command::new(postgres);
@@ -91,6 +123,7 @@ fn start() -> Result<Server, String> {
             .arg("-D")
             .arg(&data)
             .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=200"])
+            .args(&tls)
             .arg("-k")
             .arg(&sockets)
             .stdout(std::process::Stdio::null())
@@ -116,7 +149,7 @@ fn start() -> Result<Server, String> {
     for _ in 0..200 {
         let ready = Command::new(bin.join("pg_isready")).args(["-q", "-h", "127.0.0.1", "-p", &port.to_string()]).status();
         if ready.is_ok_and(|s| s.success()) {
-            return Ok(Server { port, password });
+            return Ok(Server { port, password, ca: dir.join("ca.pem") });
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
