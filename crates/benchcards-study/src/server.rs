@@ -3,8 +3,9 @@
 //! POST-redirect-GET); every answer and chat message is committed before that redirect is sent,
 //! so a participant who closes the tab, or meets a restarted server, resumes where they were.
 //!
-//! Security for a public page: the participant's cookie holds 32 random bytes (HttpOnly,
-//! SameSite=Strict; Secure behind TLS) and the store only their hash; every form carries a CSRF
+//! Security for a public page: the participant's cookie holds a keyed hash of the pre-consent
+//! cookie's 32 random bytes (HttpOnly, SameSite=Strict; Secure behind TLS; a consent sent twice
+//! finds the participant it enrolled) and the store only its hash; every form carries a CSRF
 //! token (a keyed hash of the participant, or of a pre-consent cookie) compared in constant
 //! time; per-participant limits on messages and their length and rate; the web UI's request
 //! limits, `Host` check and security headers; everything from a participant, a model or the
@@ -255,9 +256,21 @@ async fn consent(State(app): Shared, headers: HeaderMap, Form(f): Fields) -> Res
             recruitment.insert(name.clone(), kept);
         }
     }
-    let Ok(token) = random_hex(32) else { return failure("no randomness".into()) };
-    if let Err(e) = app.study.store.enrol(&sha256_hex(&token), &recruitment, |j| app.study.allocate(j)).await {
-        return failure(e);
+    // The participant's token follows from the pre-consent cookie, so a consent sent twice (a
+    // double click, or a reply lost and the form sent again) finds the participant it enrolled
+    // instead of enrolling another, who would hold an enrolment number and never finish.
+    let token = hmac_hex(&app.secret, &format!("participant:{pre}"));
+    let hash = sha256_hex(&token);
+    let enrolled = match app.study.store.by_token(&hash).await {
+        Ok(p) => p.is_some(),
+        Err(e) => return failure(e),
+    };
+    if !enrolled && let Err(e) = app.study.store.enrol(&hash, &recruitment, |j| app.study.allocate(j)).await {
+        // Sent twice at once: the other request enrolled this token (its hash is unique), and
+        // this one's transaction, enrolment number included, was rolled back.
+        if !matches!(app.study.store.by_token(&hash).await, Ok(Some(_))) {
+            return failure(e);
+        }
     }
     let mut r = Redirect::to("/study").into_response();
     set_cookie(&mut r, &app, COOKIE, &token, Some(7 * 24 * 3600));

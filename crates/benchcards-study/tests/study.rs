@@ -171,6 +171,57 @@ async fn a_database_over_tls_is_reached_only_with_a_verified_certificate() {
     assert!(!sessions_encrypted(server, "plain_local").await.0, "sessions on this machine without sslmode are unencrypted");
 }
 
+/// The value a response sets for cookie `name`.
+fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
+        let (pair, _) = v.split_once(';').unwrap_or((v, ""));
+        pair.strip_prefix(&format!("{name}=")).map(str::to_string)
+    })
+}
+
+#[tokio::test]
+async fn a_consent_sent_twice_enrols_one_participant() {
+    consent_twice(None).await;
+}
+
+#[tokio::test]
+async fn a_consent_sent_twice_enrols_one_participant_on_postgresql() {
+    let Some(server) = pg::server() else { return };
+    consent_twice(Some(&server.database("consent_twice").await)).await;
+}
+
+async fn consent_twice(db: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path(), &plan_text(MOCK));
+    let (base, _server) = start_on(&plan, db).await;
+    // A client that keeps no cookies and follows no redirect: it sends the pre-consent cookie by
+    // hand, as a browser does that never saw the consent's reply (which clears that cookie).
+    let plain = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let entry = plain.get(format!("{base}/?PROLIFIC_PID=twice")).send().await.unwrap();
+    let pre = format!("bcs_pre={}", set_cookie(&entry, "bcs_pre").expect("a pre-consent cookie"));
+    let form = [("csrf", csrf(&entry.text().await.unwrap())), ("rid.PROLIFIC_PID", "twice".to_string())];
+    let send = || async { plain.post(format!("{base}/consent")).header("cookie", &pre).form(&form).send().await.unwrap() };
+    // A double click (two at once), then the form sent again after a lost reply.
+    let (first, second) = tokio::join!(send(), send());
+    let again = send().await;
+    let tokens: Vec<_> = [&first, &second, &again]
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status().as_u16(), 303, "consent goes on to the study");
+            set_cookie(r, "bcs").expect("the participant's cookie")
+        })
+        .collect();
+    assert!(tokens.iter().all(|t| t == &tokens[0] && t.len() == 64), "one participant's token: {tokens:?}");
+    let study = Study::load(&plan, db).await.unwrap();
+    let enrolled = study.store.participants().await.unwrap();
+    assert_eq!(enrolled.iter().map(|p| p.enrolment).collect::<Vec<_>>(), vec![0], "one participant holds one enrolment number");
+    // The next person enrolled takes the next number.
+    let c = browser();
+    enrol(&c, &base, "next").await;
+    let enrolled = study.store.participants().await.unwrap();
+    assert_eq!(enrolled.iter().map(|p| p.enrolment).collect::<Vec<_>>(), vec![0, 1]);
+}
+
 /// Participants through the whole study, a restart on the same store, the export and its import.
 async fn end_to_end(db: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
