@@ -5,9 +5,10 @@
 //! certificate verified against the system's authorities or the URL's `sslrootcert` (else
 //! `PGSSLROOTCERT`), as libpq names them; `sslmode=disable` is refused for it. A server on this
 //! machine (loopback or a Unix socket) is reached as `sslmode` says, unencrypted by default
-//! (an `sslrootcert` in the URL asks for TLS there too). Enrolment takes the next number by updating its row, which stays locked until
-//! the participant is committed, so concurrent servers never allocate one number twice; the
-//! schema is brought up to date under an advisory lock, so two servers starting together agree.
+//! (an `sslrootcert` in the URL asks for TLS there too). Enrolment takes the next number by
+//! updating its row, which stays locked until the participant is committed, so concurrent
+//! servers never allocate one number twice; the schema is brought up to date under an advisory
+//! lock, so two servers starting together agree.
 
 use super::{INSERT_PARTICIPANT, NEXT_ENROLMENT, Participant, Result, V};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
