@@ -10,7 +10,7 @@ use benchcards_core::document::{FileReport, Loaded, registry};
 use benchcards_core::results::{ResultColumns, ResultsError, read_results_file};
 use benchcards_core::{Diagnostic, Diagnostics, LoadError, load_card, load_file, load_profile, taxonomy};
 use benchcards_report::assess::{comparison_json, ranking_json};
-use benchcards_report::diagnostic::render;
+use benchcards_report::diagnostic::render_list;
 use benchcards_stats::bootstrap::{BootstrapArgs, IntervalMethod, Scheme};
 use benchcards_stats::data::Weights;
 use benchcards_stats::decompose::DecomposeSpec;
@@ -20,9 +20,6 @@ use pyo3::prelude::*;
 use serde_json::{Value as Json, json};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-
-/// At most this many problems of one file are rendered into an error's text (all are listed).
-const SHOWN: usize = 20;
 
 /// A success: the value and the warnings, rendered.
 fn ok(value: Json, warnings: Vec<String>) -> String {
@@ -35,35 +32,35 @@ fn failed(message: impl std::fmt::Display) -> String {
 }
 
 /// Each diagnostic of `diags` with the file it is in, as the command line's `--format json`.
-fn located(name: &str, diags: impl Iterator<Item = impl std::borrow::Borrow<Diagnostic>>) -> Vec<Json> {
+fn located<'a>(name: &str, diags: impl Iterator<Item = &'a Diagnostic>) -> Vec<Json> {
     diags
         .map(|d| {
-            let mut v = serde_json::to_value(d.borrow()).unwrap_or(Json::Null);
+            let mut v = serde_json::to_value(d).unwrap_or(Json::Null);
             v["path"] = name.into();
             v
         })
         .collect()
 }
 
-/// A file's errors, rendered as the command line shows them (at most [`SHOWN`]).
+/// A file's errors, rendered as the command line shows them; every one listed with its place.
 fn file_failed(name: &str, text: Option<&str>, diags: &Diagnostics) -> String {
-    let errors: Vec<&Diagnostic> = diags.errors().collect();
-    let mut message: Vec<String> = errors.iter().take(SHOWN).map(|d| render(name, text, d, false)).collect();
-    if errors.len() > SHOWN {
-        message.push(format!("… and {} more problem(s) in {name}", errors.len() - SHOWN));
-    }
-    json!({"error": message.join("\n"), "diagnostics": located(name, errors.into_iter())}).to_string()
+    let message = render_list(name, text, diags.errors(), false).join("\n");
+    json!({"error": message, "diagnostics": located(name, diags.errors())}).to_string()
+}
+
+/// The text of a loaded file, for the snippets.
+fn text_of(loaded: &Loaded) -> Option<&str> {
+    loaded.source.as_ref().map(|s| s.text.as_str())
 }
 
 /// A loaded file's warnings, rendered.
 fn warnings_of(name: &str, loaded: &Loaded) -> Vec<String> {
-    let text = loaded.source.as_ref().map(|s| s.text.as_str());
-    loaded.diagnostics.warnings().map(|d| render(name, text, d, false)).collect()
+    render_list(name, text_of(loaded), loaded.diagnostics.warnings(), false)
 }
 
 /// A loaded file's errors as a failure.
 fn loaded_failed(name: &str, loaded: &Loaded) -> String {
-    file_failed(name, loaded.source.as_ref().map(|s| s.text.as_str()), &loaded.diagnostics)
+    file_failed(name, text_of(loaded), &loaded.diagnostics)
 }
 
 fn name_of(path: &Path) -> String {
@@ -80,13 +77,7 @@ fn check(path: PathBuf) -> String {
     let doc = loaded.document.as_ref().filter(|_| !loaded.diagnostics.has_errors());
     report["kind"] = doc.map(|d| d.kind().noun()).into();
     report["id"] = doc.map(|d| d.id()).into();
-    report["rendered"] = loaded
-        .diagnostics
-        .0
-        .iter()
-        .map(|d| render(&name, loaded.source.as_ref().map(|s| s.text.as_str()), d, false))
-        .collect::<Vec<_>>()
-        .into();
+    report["rendered"] = render_list(&name, text_of(&loaded), &loaded.diagnostics.0, false).into();
     ok(report, Vec::new())
 }
 
@@ -140,8 +131,7 @@ fn rank(deployment: PathBuf, registry_dir: Option<PathBuf>, top: Option<usize>) 
     };
     let mut warnings = warnings_of(&name_of(&deployment), &pl);
     for (name, loaded) in &r.files {
-        let text = loaded.source.as_ref().map(|s| s.text.as_str());
-        warnings.extend(loaded.diagnostics.0.iter().map(|d| render(name, text, d, false)));
+        warnings.extend(render_list(name, text_of(loaded), &loaded.diagnostics.0, false));
     }
     if r.left_out > 0 {
         warnings.push(format!("{} file(s) are not valid cards and were left out", r.left_out));

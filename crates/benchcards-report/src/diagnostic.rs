@@ -20,6 +20,27 @@ fn char_len_to_bytes(text: &str, start: usize, chars: usize) -> usize {
     text[start.min(text.len())..].char_indices().nth(chars).map_or(text.len() - start.min(text.len()), |(b, _)| b)
 }
 
+/// At most this many problems of one file are rendered; the rest are counted.
+pub const SHOWN: usize = 20;
+
+/// Renders the diagnostics of one file one after another: the first [`SHOWN`] of them, then a
+/// line counting the rest.
+pub fn render_list<'a>(path: &str, text: Option<&str>, diags: impl IntoIterator<Item = &'a Diagnostic>, color: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut more = 0;
+    for d in diags {
+        if out.len() < SHOWN {
+            out.push(render(path, text, d, color));
+        } else {
+            more += 1;
+        }
+    }
+    if more > 0 {
+        out.push(format!("… and {more} more problem(s) in {path}"));
+    }
+    out
+}
+
 /// Renders one diagnostic with the offending snippet for a terminal, in colour when `color`.
 pub fn render(path: &str, text: Option<&str>, d: &Diagnostic, color: bool) -> String {
     // The nearest fix first: a long list of expected values must not bury it.
@@ -68,5 +89,18 @@ mod tests {
         let text = "a: é\nbé: x\n";
         assert_eq!(byte_offset(text, 2, 5), "a: é\nbé: ".len());
         assert_eq!(byte_offset(text, 9, 1), text.len());
+    }
+
+    #[test]
+    fn a_long_list_shows_its_first_problems_and_counts_the_rest() {
+        let text = "x\n".repeat(30);
+        let diags: Vec<Diagnostic> = (1..=SHOWN + 2)
+            .map(|line| Diagnostic::error(benchcards_core::Pos { line, column: 1, index: 0 }, format!("bad row {line}")))
+            .collect();
+        let shown = render_list("f.csv", Some(&text), &diags, false);
+        assert_eq!(shown.len(), SHOWN + 1);
+        assert!(shown[0].contains("f.csv:1:1") && shown[0].contains("bad row 1"), "{}", shown[0]);
+        assert_eq!(shown[SHOWN], "… and 2 more problem(s) in f.csv");
+        assert_eq!(render_list("f.csv", Some(&text), &diags[..3], false).len(), 3);
     }
 }

@@ -1,7 +1,7 @@
 //! Prints diagnostics to standard error, rendered by the output layer.
 
 use benchcards_core::{Diagnostics, Loaded};
-use benchcards_report::diagnostic::render;
+use benchcards_report::diagnostic::render_list;
 use std::io::IsTerminal;
 
 /// Prints every diagnostic of a loaded file to standard error.
@@ -12,10 +12,7 @@ pub fn print_loaded(path: &str, loaded: &Loaded) {
 /// Prints diagnostics about any file (with its text, when there is one, for the snippets).
 /// Many errors in one data file are cut to the first 20, with a count of the rest.
 pub fn print_diagnostics(path: &str, text: Option<&str>, diags: &Diagnostics) {
-    for d in diags.0.iter().take(20) {
-        eprintln!("{}", render(path, text, d, std::io::stderr().is_terminal()));
-    }
-    if diags.0.len() > 20 {
-        eprintln!("… and {} more problem(s) in {path}", diags.0.len() - 20);
+    for shown in render_list(path, text, &diags.0, std::io::stderr().is_terminal()) {
+        eprintln!("{shown}");
     }
 }
